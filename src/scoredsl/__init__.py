@@ -1,0 +1,8 @@
+"""scoredsl: lead scoring models as code."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("scoredsl")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"

@@ -1,0 +1,171 @@
+"""Text -> :class:`nodes.RuleFile`, or syntax diagnostics.
+
+The LALR parser is built once from the grammar shipped inside the package and cached.
+Syntax errors become :class:`Diagnostic` values with the expected tokens in plain words and,
+for families of common mistakes, a specific hint (``UnexpectedInput.match_examples``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import nodes
+from .diagnostics import Diagnostic, Span, error
+
+MAX_SOURCE_BYTES = 2_000_000
+
+
+def grammar_text() -> str:
+    return (importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark").read_text("utf-8")
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", strict=True,
+                     propagate_positions=True, maybe_placeholders=True)
+
+
+# Terminal names as a marketer would say them.
+_WORDS = {
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "DURATION": "a duration like 30d",
+    "DATE": "a date", "DATETIME": "a datetime", "REGEX": "a /regex/", "SIGN": "'+' or '-'",
+    "COMPARE_OP": "a comparison (==, !=, <, <=, >, >=)", "PERCENT": "'%'", "STAR": "'*'",
+    "CASE": "'case_sensitive'", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "COLON": "':'", "SEMICOLON": "';'", "COMMA": "','",
+    "EQUAL": "'='", "MORETHAN": "'>'", "$END": "the end of the file",
+}
+
+
+def _word(terminal: str) -> str:
+    if terminal in _WORDS:
+        return _WORDS[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return terminal.lower()
+
+
+def _expected_words(expected) -> str:
+    words = sorted({_word(t) for t in expected})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+# Families of common mistakes, matched against the parser state of the error.
+_EXAMPLES: dict[str, list[str]] = {
+    "a comparison uses '==', not '='": [
+        'model m { score s { rule r: industry = "x" => +1 } }',
+        'model m { scope industry = "x" }',
+    ],
+    "every rule needs '=> POINTS', for example '=> +10'": [
+        'model m { score s { rule r: phone is set } }',
+        'model m { score s { rule r: phone is set +5 } }',
+        'model m { score s { rule r: each x } }',
+    ],
+    "points are a whole number with an optional sign, like '+15' or '-90'": [
+        'model m { score s { rule r: phone is set => } }',
+        'model m { score s { rule r: phone is set => x } }',
+        'model m { score s { rule r: phone is set => "5" } }',
+    ],
+    "a rule starts with 'rule NAME:'": [
+        'model m { score s { phone is set => +5 } }',
+        'model m { score s { r: phone is set => +5 } }',
+        'model m { score s { rule phone is set => +5 } }',
+    ],
+    "use 'and', 'or' and 'not' to combine conditions": [
+        'model m { scope a == 1 && b == 2 }',
+        'model m { scope a == 1 || b == 2 }',
+        'model m { scope !a }',
+    ],
+    "a tier entry is 'LABEL: >= N', 'LABEL: CONDITION' or 'LABEL: otherwise'": [
+        'model m { tier t by s { a >= 3 } }',
+        'model m { tier t by s { >= 3 } }',
+    ],
+}
+
+
+def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch == "'":
+            return "strings are written in double quotes"
+        if ch in "&|!":
+            return "use 'and', 'or' and 'not' to combine conditions"
+        if ch == "/":
+            return "a regex follows 'matches', as in: job_title matches /vp/"
+        if ch == '"':
+            return "a string must end on the line it starts; write a line break as \\n"
+        return None
+    try:
+        return exc.match_examples(_parser().parse, _EXAMPLES, use_accepts=True)
+    except Exception:  # match_examples replays the parser; never let a hint lookup crash
+        return None
+
+
+def _span_of(exc: UnexpectedInput, file: str, text: str) -> Span:
+    if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) is not None and exc.token.type == "$END":
+        lines = text.splitlines() or [""]
+        return Span.point(file, len(lines), len(lines[-1]) + 1)
+    line, column = exc.line, exc.column
+    length = 1
+    token = getattr(exc, "token", None)
+    if token is not None and token.end_column and token.line == token.end_line:
+        length = max(1, token.end_column - token.column)
+    return Span(file=file, line=line, column=column, end_line=line, end_column=column + length)
+
+
+def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    span = _span_of(exc, file, text)
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        message = f"unexpected character {ch!r}"
+    elif isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        found = exc.token.value
+        message = f"unexpected {found!r}; expected {_expected_words(exc.accepts or exc.expected)}"
+    else:
+        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or []
+        message = f"unexpected end of file; expected {_expected_words(expected)}"
+    hint = _hint_for(exc, text)
+    if hint is None and isinstance(exc, UnexpectedToken) and exc.token.value in _RESERVED:
+        hint = f"'{exc.token.value}' is a reserved word and cannot be used as a name"
+    return error("SD101", message, span, hint)
+
+
+_RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify each
+ends_with event false first group half_life has in inactivity include is last let matches max
+missing model not once or otherwise rule schema scope score set starts_with tier true where
+within""".split())
+
+
+def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
+    """Parse one rule file. Returns the tree (or ``None``) and every diagnostic found."""
+    from .transformer import ToNodes
+
+    if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        return None, [error("SD102", f"rule file is larger than {MAX_SOURCE_BYTES} bytes",
+                            Span.point(file, 1, 1))]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [error("SD103", "rule file contains a NUL character", Span.point(file, line, 1),
+                            "rule files are UTF-8 text")]
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        return None, [syntax_diagnostic(exc, file, text)]
+    transformer = ToNodes(file)
+    try:
+        items = transformer.transform(tree)
+    except VisitError as exc:  # an unexpected failure inside the transformer: report, never crash
+        inner = exc.orig_exc
+        return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))]
+    if transformer.diagnostics:
+        return None, transformer.diagnostics
+    return nodes.RuleFile(path=file, items=tuple(items), span=Span.point(file, 1, 1)), []
