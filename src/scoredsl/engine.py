@@ -135,7 +135,7 @@ def _compile(unit, diagnostics, sources) -> Program:
         raise CompileError(diagnostics, sources)
     program, found = checker.check(unit)
     diagnostics = diagnostics + found
-    if program is None:
+    if program is None or any(d.is_error for d in diagnostics):
         raise CompileError(diagnostics, sources)
     source, functions, emitter = generate(program)
     namespace = dict(functions)

@@ -82,10 +82,9 @@ def validate_regex(pattern: str, case_sensitive: bool) -> str | None:
     options.log_errors = False
     try:
         re2.compile(pattern, options)
-    except re2.error as exc:
-        return str(exc) or "invalid pattern"
-    except Exception as exc:  # the binding may raise other errors for odd input
-        return str(exc) or "invalid pattern"
+    except Exception as exc:  # re2.error, or another error of the binding for odd input
+        reason = exc.args[0] if exc.args else "invalid pattern"
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
     return None
 
 

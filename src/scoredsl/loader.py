@@ -13,7 +13,7 @@ from pathlib import Path
 import attrs
 
 from . import nodes
-from .diagnostics import Diagnostic, SourceMap, Span, error
+from .diagnostics import Diagnostic, SourceMap, error
 from .parser import parse
 
 MAX_INCLUDE_DEPTH = 32
@@ -44,7 +44,7 @@ def load(path: str | os.PathLike, *, root: str | os.PathLike | None = None,
     try:
         text = main_path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [error("SD201", f"cannot read rule file {path}: {_reason(exc)}")], sources
+        return None, [error("SD213", f"cannot read rule file {path}: {_reason(exc)}")], sources
     return _load(text, display_path(main_path) if main_path.is_absolute() else str(path),
                  main_path.resolve(), root_path.resolve(), sources, diagnostics)
 
@@ -67,33 +67,39 @@ def _reason(exc: Exception) -> str:
 def _load(text, display, real, root, sources, diagnostics):
     files: list[nodes.RuleFile] = []
     seen: set[Path] = set()
+    incomplete = []     # a file that did not parse, or an include that could not be read
 
     def visit(text: str, display: str, real: Path, stack: tuple[Path, ...]) -> nodes.RuleFile | None:
         sources.add(display, text)
         tree, problems = parse(text, display)
         diagnostics.extend(problems)
         if tree is None:
+            incomplete.append(display)
             return None
         seen.add(real)
         for inc in tree.includes:
             target, problem = _resolve(inc, display, real, root)
             if problem is not None:
                 diagnostics.append(problem)
+                incomplete.append(inc.path)
                 continue
             if target in stack or target == real:
                 diagnostics.append(error("SD211", f"include cycle: '{inc.path}' includes this file again",
                                          inc.span, "remove one of the includes"))
+                incomplete.append(inc.path)
                 continue
             if target in seen:
                 continue
             if len(stack) >= MAX_INCLUDE_DEPTH:
                 diagnostics.append(error("SD212", "includes are nested too deeply", inc.span))
+                incomplete.append(inc.path)
                 continue
             try:
                 child_text = target.read_text("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 diagnostics.append(error("SD213", f"cannot read included file '{inc.path}': {_reason(exc)}",
                                          inc.span))
+                incomplete.append(inc.path)
                 continue
             child_display = os.path.normpath(os.path.join(os.path.dirname(display), inc.path))
             visit(child_text, child_display, target, stack + (real,))
@@ -101,7 +107,9 @@ def _load(text, display, real, root, sources, diagnostics):
         return tree
 
     main = visit(text, display, real, ())
-    if main is None or any(d.is_error for d in diagnostics):
+    if main is None or incomplete:
+        # checking a unit with a missing piece would only add noise (every name it declares
+        # would be "unknown"), so the problems found so far are all that is reported
         return None, diagnostics, sources
     return Unit(main=main, files=tuple(files), root=str(root)), diagnostics, sources
 
@@ -123,6 +131,3 @@ def _resolve(inc: nodes.Include, display: str, real: Path, root: Path) -> tuple[
         return None, error("SD213", f"included file not found: '{raw}'", inc.span)
     return target, None
 
-
-def no_span(file: str) -> Span:
-    return Span.point(file, 1, 1)

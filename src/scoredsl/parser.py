@@ -92,6 +92,25 @@ _EXAMPLES: dict[str, list[str]] = {
 }
 
 
+@functools.cache
+def _example_keys() -> dict[tuple, str]:
+    """(expected tokens, unexpected token type) of each example mistake -> its hint."""
+    keys: dict[tuple, str] = {}
+    for hint, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                _parser().parse(example)
+            except UnexpectedInput as exc:
+                keys.setdefault(_error_key(exc), hint)
+    return keys
+
+
+def _error_key(exc: UnexpectedInput) -> tuple:
+    token = getattr(exc, "token", None)
+    accepts = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ()
+    return frozenset(accepts), token.type if token is not None else "$END"
+
+
 def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
@@ -104,10 +123,10 @@ def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
         if ch == '"':
             return "a string must end on the line it starts; write a line break as \\n"
         return None
-    try:
-        return exc.match_examples(_parser().parse, _EXAMPLES, use_accepts=True)
-    except Exception:  # match_examples replays the parser; never let a hint lookup crash
-        return None
+    hint = _example_keys().get(_error_key(exc))
+    if hint is None and "RBRACE" in _error_key(exc)[0] and _error_key(exc)[1] == "$END":
+        hint = "a '}' is missing: every '{' needs a matching '}'"
+    return hint
 
 
 def _span_of(exc: UnexpectedInput, file: str, text: str) -> Span:
@@ -131,8 +150,9 @@ def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
         found = exc.token.value
         message = f"unexpected {found!r}; expected {_expected_words(exc.accepts or exc.expected)}"
     else:
-        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or []
-        message = f"unexpected end of file; expected {_expected_words(expected)}"
+        expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or []
+        message = ("unexpected end of file" if "RBRACE" in expected
+                   else f"unexpected end of file; expected {_expected_words(expected)}")
     hint = _hint_for(exc, text)
     if hint is None and isinstance(exc, UnexpectedToken) and exc.token.value in _RESERVED:
         hint = f"'{exc.token.value}' is a reserved word and cannot be used as a name"
@@ -166,6 +186,6 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
     except VisitError as exc:  # an unexpected failure inside the transformer: report, never crash
         inner = exc.orig_exc
         return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))]
-    if transformer.diagnostics:
-        return None, transformer.diagnostics
-    return nodes.RuleFile(path=file, items=tuple(items), span=Span.point(file, 1, 1)), []
+    # Lexical problems (bad escapes, units, fractional points) leave a usable tree: return both,
+    # so that the checker can still report every other problem in the file.
+    return nodes.RuleFile(path=file, items=tuple(items), span=Span.point(file, 1, 1)), transformer.diagnostics

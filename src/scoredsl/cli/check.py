@@ -1,0 +1,36 @@
+"""``scoredsl check``: every problem in the rule files, with file:line:col, a caret and a hint."""
+
+from __future__ import annotations
+
+import click
+
+from ..diagnostics import sort
+from ..engine import check_file
+from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text for people, json for tools, github for workflow annotations.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@root_option
+def check(files, fmt, strict, root):
+    """Check rule files. Exit 0 when clean, 1 when there are errors (or warnings with --strict)."""
+    diagnostics, failed = [], False
+    for path in files:
+        found, sources = check_file(path, root=root)
+        diagnostics.extend(found)
+        failed |= any(d.is_error for d in found) or (strict and bool(found))
+        if fmt == "text" and found:
+            click.echo(render_diagnostics(sort(found), sources, fmt), err=True)
+    if fmt != "text":
+        click.echo(render_diagnostics(sort(diagnostics), None, fmt))
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if fmt == "text":
+        verdict = "failed" if failed else "ok"
+        click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} checked: {errors} error"
+                   f"{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
+                   f"({verdict})", err=True)
+    raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)

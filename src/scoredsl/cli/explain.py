@@ -1,0 +1,47 @@
+"""``scoredsl explain``: why one contact got its scores and tiers."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..data import DataError
+from ..explain import explain as explain_contact
+from ..runner import ErrorPolicy, RunSummary
+from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, model_option,
+                      parse_as_of, root_option, select_models)
+from .sources import open_source_for
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--contact", "contact_id", required=True, metavar="ID", help="The contact's id.")
+@click.option("--source", "source_spec", required=True, metavar="SPEC", help="Where the contact comes from.")
+@model_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@root_option
+@handle_errors
+def explain(file, contact_id, source_spec, models, as_of, fmt, root):
+    """Show every rule, cap, decay step and tier behind one contact's result."""
+    program = compile_or_fail(file, root)
+    selected = select_models(program, models)
+    when = parse_as_of(as_of)
+    source = open_source_for(source_spec)
+    policy = ErrorPolicy("skip", RunSummary())
+    try:
+        contact = next((c for c in source.contacts(program.schema, policy) if c["id"] == contact_id), None)
+        if contact is None:
+            raise Failure(f"no contact with id '{contact_id}' in {source_spec}", EXIT_FINDINGS)
+        events = [e for e in source.events(program.schema, policy) if e.contact_id == contact_id]
+    except DataError as exc:
+        raise Failure(f"bad data: {exc.describe()}", EXIT_FINDINGS) from None
+    finally:
+        source.close()
+    explanations = [explain_contact(model, contact, events, when) for model in selected]
+    if fmt == "json":
+        payload = [e.to_json() for e in explanations]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(e.render() for e in explanations))

@@ -1,0 +1,97 @@
+"""``scoredsl run``: score every contact of a source and write one row per contact and model."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..data import DataError
+from ..engine import EvaluationError, to_micros
+from ..explain import iso
+from ..runner import run as run_models
+from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
+                      model_option, parse_as_of, root_option, select_models)
+from .sources import open_sink_for, open_source_for, run_info
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--source", "source_spec", required=True, metavar="SPEC",
+              help="Where contacts and events come from, e.g. csv:examples/b2b_saas/data.")
+@click.option("--sink", "sink_spec", default="csv:-", show_default=True, metavar="SPEC",
+              help="Where results go: csv:PATH, jsonl:PATH (- for stdout) or table:-.")
+@model_option
+@as_of_option
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="fail: stop at the first bad row (nothing is written); skip: skip it and count it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
+@root_option
+@handle_errors
+def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root):
+    """Score every contact in SOURCE with the models of FILE."""
+    program = compile_or_fail(file, root)
+    selected = select_models(program, models)
+    when = parse_as_of(as_of)
+    if not quiet:
+        click.echo(f"scoredsl run {file}: models {', '.join(m.name for m in selected)}; as of {iso(when)}",
+                   err=True)
+    source = open_source_for(source_spec)
+    sink = open_sink_for(sink_spec)
+    progress = None if quiet else _progress()
+    try:
+        sink.open(run_info(selected, when))
+        summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress)
+    except DataError as exc:
+        raise Failure(f"bad data: {exc.describe()}\n  (nothing was written; use --on-error skip to skip "
+                      "bad rows)", EXIT_FINDINGS) from None
+    except EvaluationError as exc:
+        raise Failure(str(exc)) from None
+    finally:
+        source.close()
+    if not quiet:
+        _print_summary(summary, selected)
+
+
+def _progress():
+    terminal = is_terminal()
+    started = time.perf_counter()
+    last = [started]
+
+    def report(done: int) -> None:
+        now = time.perf_counter()
+        if terminal:
+            rate = done / max(now - started, 1e-9)
+            click.echo(f"\r  {done:,} contacts scored ({rate:,.0f}/s)", err=True, nl=False)
+        elif now - last[0] >= 5:
+            last[0] = now
+            click.echo(f"  {done:,} contacts scored in {now - started:.0f}s", err=True)
+    return report
+
+
+def _print_summary(summary, models) -> None:
+    if is_terminal():
+        click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
+    rate = summary.contacts / summary.seconds if summary.seconds > 0 else 0
+    click.echo(f"{summary.contacts:,} contacts, {summary.events:,} events in {summary.seconds:.2f}s "
+               f"({rate:,.0f} contacts/s)", err=True)
+    if summary.skipped_rows:
+        click.echo(f"{summary.skipped_rows:,} rows skipped because of bad data:", err=True)
+        for problem in summary.errors:
+            click.echo(f"  {problem.describe()}", err=True)
+        if summary.skipped_rows > len(summary.errors):
+            click.echo(f"  ... and {summary.skipped_rows - len(summary.errors):,} more", err=True)
+    if summary.ignored_events:
+        click.echo(f"{summary.ignored_events:,} events of types the schema does not declare were ignored",
+                   err=True)
+    if summary.orphan_events:
+        click.echo(f"{summary.orphan_events:,} events belong to no contact in the source", err=True)
+    for model in models:
+        statuses = summary.statuses[model.name]
+        parts = [f"{statuses.get(s, 0):,} {s.replace('_', ' ')}" for s in ("scored", "disqualified", "out_of_scope")]
+        click.echo(f"model {model.name} ({model.version}): {', '.join(parts)}", err=True)
+        for tier in model.tier_names:
+            counts = summary.tiers[(model.name, tier)]
+            order = [e.label for t in model.ir.tiers if t.name == tier for e in t.entries] + ["(none)"]
+            shown = ", ".join(f"{label} {counts[label]:,}" for label in order if counts.get(label))
+            click.echo(f"  {tier}: {shown or '-'}", err=True)
