@@ -208,6 +208,10 @@ class ExprChecker:
         return expr is not None, expr
 
     def _aggregate(self, node, scope: Scope):
+        if scope.event is not None:
+            self.err("SD318", f"{node.func.value}(...) cannot be used inside a 'where' filter", node.span,
+                     "a filter tests one event's attributes; move the aggregate to the rule's condition")
+            return None
         if not self.event_known(node.event, scope):
             if node.where is not None:  # still check the filter's own names where possible
                 self.expr(node.where, attrs.evolve(scope, event=None))

@@ -89,8 +89,8 @@ class ModelCompiler:
         if isinstance(e, ir.Arith):
             left, right = self.val(e.left), self.val(e.right)
             expr = f"{left} {_ARITH[e.op]} {right}"
-            guard = self.guard(e.left, e.right)
-            return f"(None if not ({guard}) else {expr})" if guard else f"({expr})"
+            missing = " or ".join(f"{self.val(o)} is None" for o in (e.left, e.right) if o.nullable)
+            return f"(None if {missing} else {expr})" if missing else f"({expr})"
         if isinstance(e, ir.Neg):
             inner = self.val(e.operand)
             return f"(None if {inner} is None else -{inner})" if e.operand.nullable else f"(-{inner})"
@@ -408,6 +408,10 @@ class ModelCompiler:
     def bands(self, rule: ir.BandRule, local: str) -> None:
         out = self.out
         subject = self.val(rule.subject, rule.fold)
+        if not isinstance(rule.subject, (ir.Prop, ir.Agg, ir.Const)):
+            local_subject = self.mint("b", rule.name)
+            out.line(f"{local_subject} = {subject}", rule.span)
+            subject = local_subject
         label = "_band" if self.trace else None
         out.line(f"{local} = 0", rule.span)
         if label:

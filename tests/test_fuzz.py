@@ -1,0 +1,65 @@
+"""Random, truncated and mutated rule files only ever produce diagnostics, never tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoredsl import checker
+from scoredsl.loader import load_text
+
+HERE = Path(__file__).parent
+CORPUS = [p.read_text("utf-8") for p in sorted((HERE / "models").glob("*.score"))] + \
+         [p.read_text("utf-8") for p in sorted((HERE / "diagnostics").glob("*.score"))]
+TOKENS = ["{", "}", "(", ")", "[", "]", ":", ";", ",", "=>", "==", "=", "+", "-", "*", "%", "..", '"',
+          "/", "\\", "#", "\n", " ", "rule", "score", "group", "max", "once", "each", "where", "within",
+          "and", "or", "not", "in", "is", "set", "missing", "otherwise", "tier", "by", "decay", "30d",
+          "0d", "1e3", "99999999999999999999", "-0", "2024-02-30", "x", "__x", "count(", "age(", "/a/",
+          "case_sensitive", "model", "schema", "contact", "event", "let", "include", '"a.score"', "ÿ", "\x00"]
+
+
+def compile_never_crashes(text: str) -> None:
+    unit, diagnostics, _sources = load_text(text, str(HERE / "fuzz.score"))
+    if unit is not None:
+        _program, found = checker.check(unit)
+        diagnostics = diagnostics + found
+    for d in diagnostics:
+        assert d.code.startswith("SD") and d.message
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CORPUS), st.data())
+def test_truncated_files(text, data):
+    cut = data.draw(st.integers(min_value=0, max_value=len(text)))
+    compile_never_crashes(text[:cut])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(CORPUS), st.data())
+def test_mutated_files(text, data):
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        at = data.draw(st.integers(min_value=0, max_value=len(text)))
+        kind = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+        token = data.draw(st.sampled_from(TOKENS))
+        length = data.draw(st.integers(min_value=1, max_value=12))
+        if kind == "insert":
+            text = text[:at] + token + text[at:]
+        elif kind == "delete":
+            text = text[:at] + text[at + length:]
+        else:
+            text = text[:at] + token + text[at + length:]
+    compile_never_crashes(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_token_soup(tokens):
+    compile_never_crashes(" ".join(tokens))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text(text):
+    compile_never_crashes(text)
