@@ -2,7 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .hookspecs import hookimpl
+
 try:
     __version__ = version("scoredsl")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
+
+__all__ = ["__version__", "hookimpl"]

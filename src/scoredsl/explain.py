@@ -99,8 +99,8 @@ class Explanation:
                     if r.group is not None:
                         g = groups[r.group]
                         cap = f"cap {g.cap}" if g.cap is not None else "no cap"
-                        lines.append(f"  group {g.name} ({cap}): +{_num(g.positive)} {_signed(g.negative)} "
-                                     f"-> {_num(g.value)}")
+                        lines.append(f"  group {g.name} = {_num(g.value)}   ({cap}; positive "
+                                     f"{_num(g.positive)}, negative {_num(g.negative)})")
                 indent = "    " if r.group is not None else "  "
                 lines.append(f"{indent}{r.name:<{width}} {r.outcome:<22} {_signed(r.points):>7}   {r.location}")
             summary = [f"positive {_num(s.positive)}", f"negative {_num(s.negative)}"]

@@ -28,7 +28,7 @@ def explain(file, contact_id, source_spec, models, as_of, fmt, root):
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
     when = parse_as_of(as_of)
-    source = open_source_for(source_spec)
+    source = open_source_for(source_spec, program.schema)
     policy = ErrorPolicy("skip", RunSummary())
     try:
         contact = next((c for c in source.contacts(program.schema, policy) if c["id"] == contact_id), None)

@@ -36,7 +36,7 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root):
     if not quiet:
         click.echo(f"scoredsl run {file}: models {', '.join(m.name for m in selected)}; as of {iso(when)}",
                    err=True)
-    source = open_source_for(source_spec)
+    source = open_source_for(source_spec, program.schema)
     sink = open_sink_for(sink_spec)
     progress = None if quiet else _progress()
     try:
