@@ -330,8 +330,9 @@ class Checker:
         subject = self.exprs.expr(body.subject, scope)
         if subject is None:
             return None
-        if not (subject.type.is_numeric or subject.type == Type.TEXT):
-            self.err("SD316", f"bands need a number or a text, not {subject.type}", body.subject.span)
+        if not (subject.type.is_numeric or subject.type in (Type.TEXT, Type.DURATION)):
+            self.err("SD316", f"bands need a number, a duration or a text, not {subject.type}",
+                     body.subject.span)
             return None
         ok = True
         bands = []
@@ -351,23 +352,45 @@ class Checker:
         return ir.BandRule(name=name, subject=subject, fold=subject.type == Type.TEXT, bands=tuple(bands),
                            span=rule.span)
 
+    def bound(self, node, subject: Type, scope: Scope):
+        """The constant value of a band bound, checked against the banded value's type."""
+        const = self.exprs.expr(node, scope)
+        if const is None:
+            return None
+        if not isinstance(const, ir.Const):
+            self.err("SD316", "a band bound is a number, a duration or a constant", node.span)
+            return None
+        fits = const.type.is_numeric if subject.is_numeric else const.type == subject
+        if not fits:
+            want = "a number" if subject.is_numeric else "a duration like 30d"
+            self.err("SD316", f"this band bound is {const.type}, but the value is {subject}: use {want}",
+                     node.span)
+            return None
+        return const.value
+
     def band(self, band: nodes.Band, subject: Type, scope: Scope) -> ir.Band | None:
         test, points = band.test, band.points.amount
         label = lints.band_label(test)
         if isinstance(test, nodes.BandOtherwise):
             return ir.Band(points=points, otherwise=True, label=label, span=band.span)
         if isinstance(test, (nodes.BandCompare, nodes.BandRange)):
-            if not subject.is_numeric:
-                self.err("SD316", f"a range band needs a number, but the value is {subject}", test.span,
-                         'write text bands as "value" => points or ["a", "b"] => points')
+            if not (subject.is_numeric or subject == Type.DURATION):
+                self.err("SD316", f"a range band needs a number or a duration, but the value is {subject}",
+                         test.span, 'write text bands as "value" => points or ["a", "b"] => points')
+                return None
+            bounds = [self.bound(b, subject, scope) for b in
+                      ((test.low, test.high) if isinstance(test, nodes.BandRange) else (test.value,))]
+            if any(b is None for b in bounds):
                 return None
             if isinstance(test, nodes.BandRange):
-                low, high = test.low.value, test.high.value
-                if low > high:
-                    self.err("SD401", f"band {label} is empty: {low} is above {high}", test.span)
+                low, high = bounds
+                if low > high or (low == high and test.high_exclusive):
+                    self.err("SD401", f"band {label} is empty: {lints.bound_text(test.low)} is not below "
+                                      f"{lints.bound_text(test.high)}", test.span)
                     return None
-                return ir.Band(points=points, low=low, high=high, label=label, span=band.span)
-            value = test.value.value
+                return ir.Band(points=points, low=low, high=high, high_inclusive=not test.high_exclusive,
+                               label=label, span=band.span)
+            value = bounds[0]
             op = test.op
             if op in (nodes.CmpOp.LT, nodes.CmpOp.LE):
                 return ir.Band(points=points, high=value, high_inclusive=op is nodes.CmpOp.LE, label=label,
@@ -376,6 +399,9 @@ class Checker:
                 return ir.Band(points=points, low=value, low_inclusive=op is nodes.CmpOp.GE, label=label,
                                span=band.span)
             self.err("SD316", f"'{op.value}' is not a band; write the value alone for equality", test.span)
+            return None
+        if subject == Type.DURATION:
+            self.err("SD316", "a duration is banded by ranges, like < 30d or 30d..90d", test.span)
             return None
         const = self.exprs.expr(test.value, scope)
         if const is None:

@@ -14,14 +14,22 @@ from .typesys import Type
 INF = math.inf
 
 
+def bound_text(bound) -> str:
+    if isinstance(bound, nodes.Number):
+        return bound.text
+    if isinstance(bound, nodes.Duration):
+        return f"{bound.amount}{bound.unit.value}"
+    return bound.name
+
+
 def band_label(test) -> str:
     """The band as written, for diagnostics, explain output and coverage."""
     if isinstance(test, nodes.BandOtherwise):
         return "otherwise"
     if isinstance(test, nodes.BandRange):
-        return f"{test.low.text}..{test.high.text}"
+        return f"{bound_text(test.low)}..{'<' if test.high_exclusive else ''}{bound_text(test.high)}"
     if isinstance(test, nodes.BandCompare):
-        return f"{test.op.value} {test.value.text}"
+        return f"{test.op.value} {bound_text(test.value)}"
     value = test.value
     if isinstance(value, nodes.Number):
         return value.text

@@ -317,17 +317,22 @@ class When:
     span: Span = _span()
 
 
+Bound = Union[Number, Duration, Name]
+
+
 @attrs.frozen(kw_only=True)
 class BandCompare:
     op: CmpOp                 # <, <=, >, >= (== and != are rejected by the checker)
-    value: Number
+    value: Bound
     span: Span = _span()
 
 
 @attrs.frozen(kw_only=True)
 class BandRange:
-    low: Number
-    high: Number
+    """``low..high`` (both ends included) or ``low..<high`` (high excluded)."""
+    low: Bound
+    high: Bound
+    high_exclusive: bool = False
     span: Span = _span()
 
 

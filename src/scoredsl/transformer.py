@@ -242,6 +242,10 @@ class ToNodes(Transformer):
         return nodes.BandRange(low=children[0], high=children[1], span=self.span(meta))
 
     @v_args(meta=True)
+    def band_range_open(self, meta, children):
+        return nodes.BandRange(low=children[0], high=children[1], high_exclusive=True, span=self.span(meta))
+
+    @v_args(meta=True)
     def band_number(self, meta, children):
         return nodes.BandValue(value=children[0], span=self.span(meta))
 
