@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from .. import __version__
@@ -21,4 +24,10 @@ cli.add_command(compile_cmd.compile_)
 
 
 def main() -> None:
-    cli(prog_name="scoredsl")
+    try:
+        cli(prog_name="scoredsl")
+    except BrokenPipeError:
+        # the reader went away (``scoredsl run ... | head``): stop quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

@@ -1,0 +1,137 @@
+"""The bundled examples: they check clean, score as examples/README.md says, agree with the
+reference interpreter on every contact, and their data regenerates byte for byte."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import reference
+from scoredsl.cli.main import cli
+from scoredsl.engine import compile_file
+from scoredsl.plugins import open_source
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+MODELS = {"b2b_saas": EXAMPLES / "b2b_saas" / "model.score",
+          "product_lines": EXAMPLES / "product_lines" / "model.score"}
+
+# The named contacts of examples/README.md: (model, id) -> (status/reason, fit, engagement, tiers...)
+B2B = {
+    "c0001": ("scored", 90, 186, "sql", "high", "A", "A1", "route_to_sales"),
+    "c0002": ("scored", 46, 86, "mql", "medium", "B", "B2", "nurture"),
+    "c0003": ("scored", 3, -40, "lead", "low", "D", "C3", "nurture"),
+    "c0004": ("scored", 90, 55, "mql", "medium", "A", "A2", "nurture"),      # decay halves 110
+    "c0005": ("scored", -95, -27, "lead", "low", "F", "C3", "nurture"),
+    "c0007": ("disqualified:employee",),
+    "c0008": ("disqualified:partner",),
+    "c0010": ("disqualified:customer",),
+    "c0011": ("disqualified:open_opportunity",),                              # unknown or true
+    "c0013": ("scored", 48, -85, "lead", "low", "B", "B3", "nurture"),       # negatives not decayed
+    "c0014": ("scored", 45, 138, "mql", "high", "B", "B1", "nurture"),       # missing never negative
+    "c0015": ("scored", 41, 33, "lead", "low", "B", "B3", "nurture"),        # view exactly at -60d
+    "c0016": ("scored", 41, 13, "lead", "low", "B", "B3", "nurture"),        # one second earlier
+    "c0017": ("scored", 65, 24, "lead", "low", "A", "A3", "nurture"),        # later events ignored
+    "c0018": ("scored", 3, 6, "lead", "low", "D", "C3", "nurture"),          # band >= 6, not 3 + 6
+    "c0019": ("scored", 3, 3, "lead", "low", "D", "C3", "nurture"),
+    "c0020": ("scored", 73, 38, "mql", "low", "A", "A3", "nurture"),         # 37.5 rounds to 38
+    "c0021": ("scored", 58, 20, "lead", "low", "B", "B3", "nurture"),
+    "c0024": ("scored", 10, 78, "lead", "medium", "C", "C2", "route_to_sales"),
+    "c0028": ("scored", 31, 20, "lead", "low", "B", "B3", "nurture"),        # once, and max
+    "c0029": ("scored", 58, 40, "lead", "medium", "B", "B2", "nurture"),     # 20% share caps 61 at 40
+    "c0030": ("scored", 85, 200, "sql", "high", "A", "A1", "route_to_sales"),  # score max 200
+}
+PRODUCT_LINES = {
+    ("p0001", "analytics"): ("scored", 58, 120, "sql", "high"),
+    ("p0001", "payments"): ("out_of_scope",),
+    ("p0002", "payments"): ("scored", 45, 147, "sql", "high"),
+    ("p0003", "analytics"): ("disqualified:analytics_customer",),
+    ("p0004", "analytics"): ("out_of_scope",),
+    ("p0004", "payments"): ("out_of_scope",),
+    ("p0005", "payments"): ("scored", 33, 30, "mql", "medium"),              # half-life: 60 -> 30
+    ("p0006", "payments"): ("scored", 33, 59, "mql", "medium"),              # 58.63 -> 59
+    ("p0007", "payments"): ("disqualified:high_risk",),
+    ("p0008", "analytics"): ("scored", 43, 33, "mql", "medium"),             # 32.5 -> 33
+    ("p0010", "analytics"): ("scored", 33, 5, "lead", "low"),                # list contains ignores case
+    ("p0010", "payments"): ("scored", 26, 14, "lead", "low"),
+}
+
+
+def run_csv(example: str) -> list[dict]:
+    result = CliRunner().invoke(cli, ["run", str(MODELS[example]), "--source",
+                                      f"csv:{EXAMPLES / example / 'data'}", "--as-of", "2026-11-01", "-q"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def outcome(row: dict, tiers: tuple[str, ...]) -> tuple:
+    if row["status"] == "disqualified":
+        return (f"disqualified:{row['reason']}",)
+    if row["status"] == "out_of_scope":
+        return ("out_of_scope",)
+    return ("scored", int(row["fit"]), int(row["engagement"]), *(row[t] for t in tiers))
+
+
+@pytest.mark.parametrize("example", sorted(MODELS))
+def test_examples_check_clean(example):
+    result = CliRunner().invoke(cli, ["check", "--strict", str(MODELS[example])])
+    assert result.exit_code == 0, result.output
+
+
+def test_b2b_named_contacts():
+    rows = {r["contact_id"]: r for r in run_csv("b2b_saas")}
+    tiers = ("lifecycle", "heat", "grade", "priority", "handoff")
+    assert {cid: outcome(rows[cid], tiers) for cid in B2B} == B2B
+
+
+def test_b2b_funnel_totals():
+    rows = run_csv("b2b_saas")
+    lifecycle = {}
+    for r in rows:
+        key = r["lifecycle"] or r["status"]
+        lifecycle[key] = lifecycle.get(key, 0) + 1
+    assert lifecycle == {"sql": 23, "mql": 65, "lead": 169, "disqualified": 43}
+
+
+def test_product_lines_named_contacts():
+    rows = {(r["contact_id"], r["model"]): r for r in run_csv("product_lines")}
+    assert {key: outcome(rows[key], ("lifecycle", "heat")) for key in PRODUCT_LINES} == PRODUCT_LINES
+
+
+@pytest.mark.parametrize("example", sorted(MODELS))
+def test_engine_agrees_with_the_reference_interpreter_on_every_contact(example):
+    program = compile_file(MODELS[example])
+    files = reference.load(MODELS[example])
+    source = open_source(f"csv:{EXAMPLES / example / 'data'}", program.schema)
+    events: dict[str, list] = {}
+    for event in source.events(program.schema):
+        events.setdefault(event.contact_id, []).append(event)
+    compared = 0
+    for contact in source.contacts(program.schema):
+        for name, model in program.models.items():
+            own = events.get(contact["id"], [])
+            row = model.evaluate(contact, own, AS_OF)
+            scored = row.status == "scored"
+            got = (row.status, row.reason, dict(row.scores) if scored else None, dict(row.tiers) if scored else None)
+            assert got == reference.evaluate(files, name, contact, own, AS_OF), (contact["id"], name)
+            compared += 1
+    assert compared == {"b2b_saas": 300, "product_lines": 400}[example]
+
+
+def test_example_data_regenerates_byte_for_byte(tmp_path):
+    shutil.copy(EXAMPLES / "generate_data.py", tmp_path / "generate_data.py")
+    subprocess.run([sys.executable, str(tmp_path / "generate_data.py")], check=True, capture_output=True)
+    for example in MODELS:
+        for name in ("contacts.csv", "events.csv"):
+            assert (tmp_path / example / "data" / name).read_bytes() == \
+                (EXAMPLES / example / "data" / name).read_bytes(), f"{example}/{name}"
