@@ -121,6 +121,8 @@ class ModelCompiler:
             return "(" + joiner.join(self._cond(i, want) for i in e.items) + ")"
         if isinstance(e, ir.IsSet):
             present = want != e.negated
+            if not e.operand.nullable:   # never missing: "is set" is simply true
+                return repr(present)
             return f"({self.val(e.operand)} is {'not ' if present else ''}None)"
         if isinstance(e, ir.Cmp):
             op = _PY_OP[e.op] if want else _NEGATED[e.op]

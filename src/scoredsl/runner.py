@@ -50,10 +50,13 @@ class ErrorPolicy:
             self.summary.errors.append(problem)
 
 
-def group_events(source, schema, on_error, summary: RunSummary) -> dict[str, dict[str, list]]:
+def group_events(source, schema, on_error, summary: RunSummary,
+                 progress: Callable[[str, int], None] | None = None) -> dict[str, dict[str, list]]:
     layouts = event_layouts(schema)
     grouped: dict[str, dict[str, list]] = collections.defaultdict(dict)
     for event in source.events(schema, on_error):
+        if progress is not None and summary.events % 100_000 == 0 and summary.events:
+            progress("events read", summary.events)
         layout = layouts.get(event.type)
         if layout is None:
             summary.ignored_events += 1
@@ -72,7 +75,7 @@ def _first(item: tuple) -> int:
 
 
 def run(models: Sequence[CompiledModel], source, sink, as_of: int, *, on_error: str = "fail",
-        progress: Callable[[int], None] | None = None) -> RunSummary:
+        progress: Callable[[str, int], None] | None = None) -> RunSummary:
     """Evaluate ``models`` on every contact of ``source``; returns the summary.
 
     ``sink`` must already be opened; it is committed on success and aborted on any failure.
@@ -86,7 +89,7 @@ def run(models: Sequence[CompiledModel], source, sink, as_of: int, *, on_error: 
         for tier in model.tier_names:
             summary.tiers[(model.name, tier)] = collections.Counter()
     try:
-        grouped = group_events(source, schema, policy, summary)
+        grouped = group_events(source, schema, policy, summary, progress)
         empty: dict = {}
         seen = 0
         for contact in source.contacts(schema, policy):
@@ -97,7 +100,7 @@ def run(models: Sequence[CompiledModel], source, sink, as_of: int, *, on_error: 
                 sink.write(row)
             seen += 1
             if progress is not None and seen % 1000 == 0:
-                progress(seen)
+                progress("contacts scored", seen)
         summary.contacts = seen
         summary.orphan_events = sum(len(v) for per_type in grouped.values() for v in per_type.values())
         summary.ignored_events += getattr(source, "ignored_events", 0)

@@ -58,14 +58,13 @@ def _progress():
     started = time.perf_counter()
     last = [started]
 
-    def report(done: int) -> None:
+    def report(what: str, done: int) -> None:
         now = time.perf_counter()
         if terminal:
-            rate = done / max(now - started, 1e-9)
-            click.echo(f"\r  {done:,} contacts scored ({rate:,.0f}/s)", err=True, nl=False)
+            click.echo(f"\r  {done:,} {what} ({now - started:.0f}s)   ", err=True, nl=False)
         elif now - last[0] >= 5:
             last[0] = now
-            click.echo(f"  {done:,} contacts scored in {now - started:.0f}s", err=True)
+            click.echo(f"  {done:,} {what} in {now - started:.0f}s", err=True)
     return report
 
 
