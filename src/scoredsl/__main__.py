@@ -1,0 +1,5 @@
+"""``python -m scoredsl``."""
+
+from .cli.main import main
+
+main()

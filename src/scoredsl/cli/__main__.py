@@ -1,0 +1,5 @@
+"""``python -m scoredsl.cli``."""
+
+from .main import main
+
+main()
