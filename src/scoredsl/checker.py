@@ -8,6 +8,7 @@ returns the :class:`ir.Program` when there is no error. Expressions are handled 
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import attrs
 
@@ -22,15 +23,18 @@ from .typesys import Type, from_schema
 OUTPUT_COLUMNS = ("contact_id", "model", "status", "reason", "model_version", "as_of", "id")
 
 
-def check(unit: Unit) -> tuple[ir.Program | None, list[Diagnostic]]:
-    checker = Checker()
+def check(unit: Unit, functions: Mapping[str, object] | None = None) -> tuple[ir.Program | None, list[Diagnostic]]:
+    """Check ``unit``; ``functions`` are the plugin functions rules may call (name -> function
+    with ``params``, ``returns`` and ``plugin``, see :class:`scoredsl.plugins.PluginFunction`)."""
+    checker = Checker(functions or {})
     program = checker.run(unit)
     has_error = any(d.is_error for d in checker.diagnostics)
     return (None if has_error else program), checker.diagnostics
 
 
 class Checker:
-    def __init__(self) -> None:
+    def __init__(self, functions: Mapping[str, object]) -> None:
+        self.functions = functions
         self.diagnostics: list[Diagnostic] = []
         self.exprs = ExprChecker(self.diagnostics)
 
@@ -56,7 +60,7 @@ class Checker:
     def run(self, unit: Unit) -> ir.Program:
         properties, events = self.schema(unit)
         constants = self.constants(unit, properties)
-        scope = Scope(properties=properties, constants=constants, events=events)
+        scope = Scope(properties=properties, constants=constants, events=events, functions=self.functions)
         models, seen = [], {}
         for file in unit.files:
             for model in file.models:

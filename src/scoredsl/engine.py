@@ -20,10 +20,11 @@ from typing import Iterable, Mapping
 import attrs
 
 from . import checker, ir, loader
-from .data import DataSchema, Event, ResultRow, epoch_micros
-from .diagnostics import CompileError, Diagnostic, SourceMap, Span
+from .data import DataSchema, Event, ResultRow, epoch_micros, from_epoch_micros
+from .diagnostics import CompileError, Diagnostic, SourceMap, Span, warning
 from .emitter import Emitter, Minter
 from .pycodegen import ModelCompiler
+from .typesys import Type
 
 GENERATED_FILE = "<scoredsl-generated>"
 
@@ -44,12 +45,16 @@ def to_micros(as_of: dt.datetime | dt.date | int) -> int:
 
 
 class CompiledModel:
-    def __init__(self, model: ir.Model, program: "Program", fast, explain, emitter: Emitter):
+    def __init__(self, model: ir.Model, program: "Program", fast, explain, emitter: Emitter,
+                 plugin_versions: Mapping[str, str] | None = None):
         self.ir = model
         self.name = model.name
         self.score_names = tuple(s.name for s in model.scores)
         self.tier_names = tuple(t.name for t in model.tiers)
-        self.version = hashlib.sha256(repr(model).encode("utf-8")).hexdigest()[:12]
+        # the compiled model's meaning, and the versions of the plugins whose functions it calls
+        used = sorted({e.plugin for e in model_exprs(model) if isinstance(e, ir.Call)})
+        stamp = repr(model) + "".join(f"\n{p}=={(plugin_versions or {}).get(p, '')}" for p in used)
+        self.version = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:12]
         self.program = program
         self._fast = fast
         self._explain = explain
@@ -111,46 +116,99 @@ class Program:
         return self.models[name]
 
 
-def compile_file(path, *, root=None) -> Program:
+def compile_file(path, *, root=None, use_plugins: bool = True) -> Program:
     unit, diagnostics, sources = loader.load(path, root=root)
-    return _compile(unit, diagnostics, sources)
+    return _compile(unit, diagnostics, sources, use_plugins)
 
 
-def compile_text(text: str, file: str = "<input>", *, root=None) -> Program:
+def compile_text(text: str, file: str = "<input>", *, root=None, use_plugins: bool = True) -> Program:
     unit, diagnostics, sources = loader.load_text(text, file, root=root)
-    return _compile(unit, diagnostics, sources)
+    return _compile(unit, diagnostics, sources, use_plugins)
 
 
-def check_file(path, *, root=None) -> tuple[list[Diagnostic], SourceMap]:
-    """Every diagnostic for a rule file, without generating code."""
+def check_file(path, *, root=None, use_plugins: bool = True) -> tuple[list[Diagnostic], SourceMap]:
+    """Every diagnostic for a rule file (plugin lints included), without generating code."""
     unit, diagnostics, sources = loader.load(path, root=root)
     if unit is not None:
-        _program, found = checker.check(unit)
+        functions, lints = _plugin_extensions(use_plugins)
+        program, found = checker.check(unit, functions)
         diagnostics = diagnostics + found
+        if program is not None and not any(d.is_error for d in diagnostics):
+            diagnostics = diagnostics + run_lints(lints, unit, program)
     return diagnostics, sources
 
 
-def _compile(unit, diagnostics, sources) -> Program:
+def _plugin_extensions(use_plugins: bool):
+    if not use_plugins:
+        return {}, {}
+    from . import plugins
+
+    return plugins.function_registry().entries, plugins.lint_registry().entries
+
+
+def run_lints(lints, unit, program) -> list[Diagnostic]:
+    """Plugin lints' diagnostics; a lint that fails, or misuses a code, becomes a warning."""
+    found: list[Diagnostic] = []
+    for lint in lints.values():
+        try:
+            results = list(lint.check(unit, program))
+        except Exception as exc:  # a broken lint never stops check
+            found.append(warning("SD230", f"lint '{lint.name}' of plugin '{lint.plugin}' failed: "
+                                          f"{type(exc).__name__}: {exc}"))
+            continue
+        for d in results:
+            if not isinstance(d, Diagnostic) or d.code.startswith("SD") or not d.code[:1].isalpha():
+                found.append(warning("SD230", f"lint '{lint.name}' of plugin '{lint.plugin}' returned "
+                                              f"{d!r}, not a Diagnostic with a code of its own"))
+            else:
+                found.append(d)
+    return found
+
+
+def _compile(unit, diagnostics, sources, use_plugins: bool = True) -> Program:
     if unit is None:
         raise CompileError(diagnostics, sources)
-    program, found = checker.check(unit)
+    functions, _lints = _plugin_extensions(use_plugins)
+    program, found = checker.check(unit, functions)
     diagnostics = diagnostics + found
     if program is None or any(d.is_error for d in diagnostics):
         raise CompileError(diagnostics, sources)
-    source, functions, emitter = generate(program)
-    namespace = dict(functions)
+    source, functions_ns, emitter = generate(program, {n: wrap_function(f) for n, f in functions.items()})
+    namespace = dict(functions_ns)
     code = compile(source, GENERATED_FILE, "exec")
     exec(code, namespace)  # the source is ours: names minted, literals repr()'d, no rule text
     compiled = Program(schema=program.schema, models={}, python_source=source,
                        warnings=[d for d in diagnostics if not d.is_error], sources=sources, ir=program)
+    versions = {}
+    if use_plugins and any(isinstance(e, ir.Call) for m in program.models for e in model_exprs(m)):
+        from . import plugins
+
+        versions = plugins.plugin_versions()
     for i, model in enumerate(program.models):
         compiled.models[model.name] = CompiledModel(model, compiled, namespace[f"score_{i}"],
-                                                    namespace[f"explain_{i}"], emitter)
+                                                    namespace[f"explain_{i}"], emitter, versions)
     return compiled
 
 
-def generate(program: ir.Program) -> tuple[str, dict, Emitter]:
-    """The Python source of every model's evaluators, the namespace it needs, and its line map."""
+def model_exprs(model: ir.Model):
+    """Every expression of a model, sub-expressions included."""
+    roots = [model.scope] if model.scope is not None else []
+    roots += [d.condition for d in model.disqualifiers]
+    for score in model.scores:
+        for rule in score.rules():
+            roots.append(getattr(rule, "condition", None) or getattr(rule, "subject", None)
+                         or getattr(rule, "filter", None))
+    roots += [e.condition for t in model.tiers for e in t.entries]
+    for root in roots:
+        if root is not None:
+            yield from ir.walk(root)
+
+
+def generate(program: ir.Program, functions: dict | None = None) -> tuple[str, dict, Emitter]:
+    """The Python source of every model's evaluators, the namespace it needs, and its line map.
+
+    ``functions`` maps plugin function names to callables taking and returning the generated
+    code's representation of values (see :func:`wrap_function`)."""
     out = Emitter()
     mint = Minter()
     namespace: dict = {"_floor": math.floor, "_micros": epoch_micros, "__builtins__": _BUILTINS}
@@ -159,8 +217,47 @@ def generate(program: ir.Program) -> tuple[str, dict, Emitter]:
         for trace, prefix in ((False, "score"), (True, "explain")):
             out.line()
             out.line(f"# model {model.name} ({'explain' if trace else 'fast path'})")
-            ModelCompiler(model, program, out, mint, namespace, trace=trace).compile(f"{prefix}_{i}")
+            ModelCompiler(model, program, out, mint, namespace, trace=trace,
+                          functions=functions).compile(f"{prefix}_{i}")
     return out.source(), namespace, out
+
+
+_RESULT_CHECKS = {
+    Type.TEXT: lambda v: isinstance(v, str), Type.BOOL: lambda v: isinstance(v, bool),
+    Type.INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    Type.NUMBER: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    Type.DATE: lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
+    Type.DATETIME: lambda v: isinstance(v, dt.datetime),
+}
+
+
+def wrap_function(function):
+    """Adapt a plugin function to generated code: instants arrive as datetime objects and
+    leave as microseconds; a result of the wrong type is an error naming the function."""
+    impl, name, returns = function.implementation, function.name, function.returns
+    converters = [(lambda v: from_epoch_micros(v).date()) if p == Type.DATE else
+                  from_epoch_micros if p == Type.DATETIME else None for p in function.params]
+    check = _RESULT_CHECKS[returns]
+
+    def call(*args):
+        if any(converters):
+            args = tuple(c(a) if c else a for c, a in zip(converters, args))
+        result = impl(*args)
+        if result is None:
+            return None
+        if not check(result):
+            raise TypeError(f"function {name}() of plugin '{function.plugin}' returned "
+                            f"{type(result).__name__} {result!r}, but declares {returns}")
+        if returns == Type.TEXT:
+            return result if result.strip() else None
+        if returns == Type.NUMBER:
+            return float(result)
+        if returns in (Type.DATE, Type.DATETIME):
+            return epoch_micros(result)
+        return result
+
+    call.__name__ = f"plugin_function_{name}"
+    return call
 
 
 # Generated code needs only these builtins; nothing else (no __import__, open, eval) is reachable.

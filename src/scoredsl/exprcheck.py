@@ -183,9 +183,30 @@ class ExprChecker:
                 self.err("SD304", f"age() needs a date or datetime, not {arg.type}", node.args[0].span)
                 return None
             return ir.Age(operand=arg, nullable=arg.nullable, span=node.span)
-        hint = suggest(func, ["age", "count", "has", "first", "last", *scope.functions])
-        self.err("SD201", f"unknown function '{func}'", node.func.span, hint)
-        return None
+        plugin_function = scope.functions.get(func)
+        if plugin_function is None:
+            hint = suggest(func, ["age", "count", "has", "first", "last", *scope.functions])
+            self.err("SD201", f"unknown function '{func}'", node.func.span,
+                     hint or "functions come from plugins: 'scoredsl plugins' lists them")
+            return None
+        params = plugin_function.params
+        if len(args) != len(params):
+            signature = ", ".join(str(p) for p in params)
+            self.err("SD303", f"{func}() takes {len(params)} argument{'s' if len(params) != 1 else ''} "
+                              f"({signature}), got {len(args)}", node.span)
+            return None
+        ok = True
+        for arg, param, source in zip(args, params, node.args):
+            if arg is None:
+                ok = False
+            elif not (arg.type == param or (param == Type.NUMBER and arg.type == Type.INT)
+                      or (param == Type.DATETIME and arg.type == Type.DATE)):
+                self.err("SD304", f"argument of {func}() must be {param}, not {arg.type}", source.span)
+                ok = False
+        if not ok:
+            return None
+        return ir.Call(function=func, plugin=plugin_function.plugin, args=tuple(args),
+                       type=plugin_function.returns, span=node.span)
 
     def event_known(self, ident: nodes.Ident, scope: Scope) -> bool:
         if ident.name in scope.events:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .plugins import Registry
+    from .plugins import FunctionRegistry, LintRegistry, Registry
 
 PROJECT = "scoredsl"
 
@@ -68,4 +68,46 @@ def scoredsl_register_sinks(registry: Registry) -> None:
 
     A scheme that another plugin has already registered is reported as a warning and ignored;
     built-in plugins register first. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_functions(registry: FunctionRegistry) -> None:
+    """Register functions that rule conditions can call, like ``email_domain(email)``.
+
+    :param registry: call ``registry.add(name, implementation, params=[...], returns=...,
+        description=...)`` once per function. ``name`` is how rule files call it (a name of
+        ``a-z0-9_`` starting with a letter, not a reserved word nor a built-in function).
+        ``params`` lists the type of each argument and ``returns`` the type of the result,
+        as the schema writes types: ``"text"``, ``"int"``, ``"number"``, ``"bool"``,
+        ``"date"``, ``"datetime"`` (and ``"list[text]"`` for parameters). ``scoredsl check``
+        checks every call against this signature. ``implementation(*args)`` receives the
+        typed values (``date``/``datetime`` as :mod:`datetime` objects, aware UTC) and returns
+        a value of the declared type, or ``None`` for missing.
+
+    Semantics every implementation must honour: it is called only when every argument is
+    present (a missing argument makes the call's result missing, without calling it); it must
+    be deterministic and free of side effects (the same arguments give the same result, in
+    any order, any number of times); an exception it raises stops the run with an error
+    pointing at the rule that called it. Text arguments arrive as written in the data; a text
+    result is compared case-insensitively like any text unless the rule says
+    ``case_sensitive``. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_lints(registry: LintRegistry) -> None:
+    """Register extra checks that ``scoredsl check`` runs on every rule file.
+
+    :param registry: call ``registry.add(name, check, description)`` once per lint.
+        ``check(unit, program)`` receives the loaded :class:`scoredsl.loader.Unit` (the
+        syntax trees of the file and its includes, :mod:`scoredsl.nodes`) and the checked
+        :class:`scoredsl.ir.Program`, and returns an iterable of
+        :class:`scoredsl.diagnostics.Diagnostic` (build them with
+        :func:`scoredsl.diagnostics.warning` or :func:`~scoredsl.diagnostics.error`). Codes are
+        the plugin's own: upper-case letters then digits, never starting with ``SD`` (those are
+        scoredsl's), e.g. ``EX101``.
+
+    Lints run only on files without errors of their own. A lint that raises is reported as a
+    warning naming the plugin; it never stops ``check``. Return value: ignored.
     """

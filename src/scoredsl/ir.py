@@ -191,8 +191,20 @@ class Age:
     span: Span = _span()
 
 
+@attrs.frozen(kw_only=True)
+class Call:
+    """A plugin function (``plugin`` names the plugin that provides it); missing if any
+    argument is missing."""
+    function: str
+    plugin: str
+    args: tuple["Expr", ...]
+    type: Type
+    nullable: bool = True
+    span: Span = _span()
+
+
 Expr = Union[Const, Prop, Attr, ScoreRef, Agg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
-             And, Or, Not, Arith, Neg, Age]
+             And, Or, Not, Arith, Neg, Age, Call]
 
 
 # ------------------------------------------------------------------ rules and models
@@ -333,6 +345,8 @@ def children(expr: Expr) -> tuple:
         return (expr.operand,)
     if isinstance(expr, Agg):
         return () if expr.filter is None else (expr.filter,)
+    if isinstance(expr, Call):
+        return expr.args
     return ()
 
 
@@ -341,3 +355,10 @@ def walk(expr: Expr):
     yield expr
     for child in children(expr):
         yield from walk(child)
+
+
+def walk_postorder(expr: Expr):
+    """Every expression in the tree, children before parents."""
+    for child in children(expr):
+        yield from walk_postorder(child)
+    yield expr

@@ -36,8 +36,10 @@ from . import hookspecs
 from .data import DataSchema
 from .sinks import Sink
 from .sources import Source
+from .typesys import Type
 
-__all__ = ["Spec", "SpecError", "PluginError", "PluginWarning", "Registry", "get_plugin_manager",
+__all__ = ["Spec", "SpecError", "PluginError", "PluginWarning", "Registry", "FunctionRegistry",
+           "LintRegistry", "PluginFunction", "Lint", "function_registry", "lint_registry", "get_plugin_manager",
            "reset", "register", "source_registry", "sink_registry", "broken_plugins",
            "parse_spec", "open_source", "open_sink"]
 
@@ -84,6 +86,10 @@ class Entry:
     description: str
     plugin: str
 
+    @property
+    def key(self) -> str:
+        return self.scheme
+
 
 class Registry:
     """Scheme -> factory, as filled by one registration hook (``registry.add``)."""
@@ -109,6 +115,99 @@ class Registry:
         """The registered schemes as error messages list them: one indented line each."""
         width = max((len(scheme) for scheme in self.entries), default=0)
         return "".join(f"\n  {e.scheme:<{width}}  {e.description}" for e in self.entries.values())
+
+
+@attrs.frozen
+class PluginFunction:
+    """A function rule conditions can call, with its checked signature."""
+    name: str
+    params: tuple[Type, ...]
+    returns: Type
+    implementation: Callable[..., Any]
+    description: str
+    plugin: str
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+_FUNCTION_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_BUILTIN_FUNCTIONS = frozenset({"age", "count", "has", "first", "last"})
+_RESULT_TYPES = (Type.TEXT, Type.INT, Type.NUMBER, Type.BOOL, Type.DATE, Type.DATETIME)
+
+
+def _type(name: object, what: str, allowed) -> Type:
+    try:
+        t = Type(name)
+    except ValueError:
+        t = None
+    if t not in allowed:
+        raise PluginError(f"{what}: unknown type {name!r} (use {', '.join(str(a) for a in allowed)})")
+    return t
+
+
+class FunctionRegistry:
+    """Name -> function, as filled by ``scoredsl_register_functions`` (``registry.add``)."""
+
+    kind = "function"
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PluginFunction] = {}
+        self._plugin = "?"
+        self._pending: list[PluginFunction] = []
+
+    def add(self, name: str, implementation: Callable[..., Any], *, params, returns: str,
+            description: str) -> None:
+        """Register a rule function; see :func:`scoredsl.hookspecs.scoredsl_register_functions`."""
+        from .parser import _RESERVED
+
+        if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name) or name in _RESERVED \
+                or name in _BUILTIN_FUNCTIONS:
+            raise PluginError(f"bad function name {name!r}: use a-z, 0-9 and _, starting with a letter, "
+                              "and not a reserved word or built-in function")
+        if not callable(implementation):
+            raise PluginError(f"function {name!r}: implementation {implementation!r} is not callable")
+        if not isinstance(description, str) or not description.strip():
+            raise PluginError(f"function {name!r}: a one-line description is required")
+        param_types = tuple(_type(p, f"function {name!r} parameter", (*_RESULT_TYPES, Type.TEXT_LIST))
+                            for p in params)
+        self._pending.append(PluginFunction(name, param_types, _type(returns, f"function {name!r} result",
+                                                                     _RESULT_TYPES),
+                                            implementation, description.strip(), self._plugin))
+
+
+@attrs.frozen
+class Lint:
+    name: str
+    check: Callable[..., Any]
+    description: str
+    plugin: str
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+class LintRegistry:
+    """Name -> lint, as filled by ``scoredsl_register_lints`` (``registry.add``)."""
+
+    kind = "lint"
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Lint] = {}
+        self._plugin = "?"
+        self._pending: list[Lint] = []
+
+    def add(self, name: str, check: Callable[..., Any], description: str) -> None:
+        """Register a lint; see :func:`scoredsl.hookspecs.scoredsl_register_lints`."""
+        if not isinstance(name, str) or not name.strip():
+            raise PluginError(f"bad lint name {name!r}")
+        if not callable(check):
+            raise PluginError(f"lint {name!r}: {check!r} is not callable")
+        if not isinstance(description, str) or not description.strip():
+            raise PluginError(f"lint {name!r}: a one-line description is required")
+        self._pending.append(Lint(name, check, description.strip(), self._plugin))
 
 
 # ------------------------------------------------------------------ the plugin manager
@@ -183,11 +282,15 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _registry(kind: str) -> Registry:
+_REGISTRY_CLASSES = {"source": lambda: Registry("source"), "sink": lambda: Registry("sink"),
+                     "function": FunctionRegistry, "lint": LintRegistry}
+
+
+def _registry(kind: str):
     if kind in _registries:
         return _registries[kind]
     pm = get_plugin_manager()
-    registry = Registry(kind)
+    registry = _REGISTRY_CLASSES[kind]()
     hook = getattr(pm.hook, f"scoredsl_register_{kind}s")
     impls = [impl for impl in hook.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
     impls.sort(key=lambda impl: (not _is_builtin(impl.plugin), impl.plugin_name))
@@ -201,11 +304,12 @@ def _registry(kind: str) -> Registry:
             _report(impl.plugin_name, f"failed to register {kind}s: {_reason(exc)}", exc)
             continue
         for entry in registry._pending:
-            other = registry.entries.get(entry.scheme)
+            other = registry.entries.get(entry.key)
             if other is None:
-                registry.entries[entry.scheme] = entry
+                registry.entries[entry.key] = entry
             else:
-                warnings.warn(f"scoredsl plugin {entry.plugin!r}: {kind} scheme {entry.scheme!r} "
+                what = "scheme" if kind in ("source", "sink") else "name"
+                warnings.warn(f"scoredsl plugin {entry.plugin!r}: {kind} {what} {entry.key!r} "
                               f"ignored, plugin {other.plugin!r} already provides it",
                               PluginWarning, stacklevel=3)
     _registries[kind] = registry
@@ -220,6 +324,25 @@ def source_registry() -> Registry:
 def sink_registry() -> Registry:
     """Every registered sink scheme."""
     return _registry("sink")
+
+
+def plugin_versions() -> dict[str, str]:
+    """Plugin name -> version of the distribution that provides it ('' when unknown)."""
+    pm = get_plugin_manager()
+    names = {pm.get_name(plugin): "" for plugin in pm.get_plugins()}
+    for plugin, dist in pm.list_plugin_distinfo():
+        names[pm.get_name(plugin)] = getattr(dist, "version", "") or ""
+    return names
+
+
+def function_registry() -> FunctionRegistry:
+    """Every registered rule function."""
+    return _registry("function")
+
+
+def lint_registry() -> LintRegistry:
+    """Every registered lint."""
+    return _registry("lint")
 
 
 # ------------------------------------------------------------------ specs

@@ -41,8 +41,10 @@ class ModelCompiler:
     """Emits the evaluator of one model into a shared emitter and namespace."""
 
     def __init__(self, model: ir.Model, program: ir.Program, out: Emitter, mint: Minter,
-                 namespace: dict, *, trace: bool):
+                 namespace: dict, *, trace: bool, functions: dict | None = None):
         self.model = model
+        self.functions = functions or {}
+        self.calls: dict[tuple[ir.Call, bool], str] = {}
         self.events_schema = program.schema.events
         self.out = out
         self.mint = mint
@@ -55,10 +57,10 @@ class ModelCompiler:
         self._consts: dict[tuple, str] = {}
 
     # ------------------------------------------------------------ names and constants
-    def const_name(self, kind: str, value, make) -> str:
+    def const_name(self, kind: str, value, make, hint: str = "") -> str:
         key = (kind, value)
         if key not in self._consts:
-            name = self.mint(f"_{kind}")
+            name = self.mint(f"_{kind}", hint)
             self.ns[name] = make()
             self._consts[key] = name
         return self._consts[key]
@@ -83,6 +85,8 @@ class ModelCompiler:
             return self.scores[e.name]
         if isinstance(e, ir.Agg):
             return self.aggs[e]
+        if isinstance(e, ir.Call):
+            return self.calls[(e, fold and e.type == Type.TEXT)]
         if isinstance(e, ir.Age):
             inner = self.val(e.operand)
             return f"(None if {inner} is None else as_of - {inner})" if e.operand.nullable else f"(as_of - {inner})"
@@ -209,13 +213,39 @@ class ModelCompiler:
                 if isinstance(e, ir.Prop):
                     used_props[e.name] = (e.type, True)
 
+        self.calls_by_event: dict[str | None, list[ir.Call]] = {}
+        for root in self.exprs():
+            for e in ir.walk_postorder(root):
+                if isinstance(e, ir.Call):
+                    events = {a.event for a in ir.walk(e) if isinstance(a, ir.Attr)}
+                    bucket = self.calls_by_event.setdefault(events.pop() if events else None, [])
+                    if e not in bucket:
+                        bucket.append(e)
         with out.block(f"def {fname}(contact, events, as_of):", self.model.span):
             if self.trace:
                 out.line("trace = {'rules': {}, 'groups': {}, 'scores': {}, 'tiers': {}, 'disqualifiers': []}")
             for name, (t, folded) in used_props.items():
                 self.load_prop(name, t, folded)
+            for call in self.calls_by_event.get(None, ()):
+                self.emit_call(call)
             self.event_loops(aggs, used_attrs)
             self.body()
+
+    def emit_call(self, call: ir.Call) -> None:
+        """Compute a plugin function call once, into a local (and its lower-cased text)."""
+        function = self.const_name("fn", call.function, lambda: self.functions[call.function], call.function)
+        local = self.mint("f", call.function)
+        args = ", ".join(self.val(a) for a in call.args)
+        missing = " or ".join(f"{self.val(a)} is None" for a in call.args if a.nullable)
+        expr = f"{function}({args})"
+        self.out.line(f"{local} = None if {missing} else {expr}" if missing else f"{local} = {expr}", call.span)
+        self.calls[(call, False)] = local
+        if call.type == Type.TEXT:
+            low = self.mint("f", call.function + "_l")
+            self.out.line(f"{low} = None if {local} is None else {local}.lower()", call.span)
+            self.calls[(call, True)] = low
+        else:
+            self.calls[(call, True)] = local
 
     def load_prop(self, name: str, t: Type, folded: bool) -> None:
         local = self.mint("p", name)
@@ -299,6 +329,8 @@ class ModelCompiler:
                     out.line(f"{low} = None if {local} is None else {local}.lower()")
                 else:
                     self.attrs[(event, name, True)] = local
+            for call in self.calls_by_event.get(event, ()):
+                self.emit_call(call)
             for agg in aggs:
                 self.agg_step(agg, windows)
             for score, rule in rules:
