@@ -347,11 +347,22 @@ def lint_registry() -> LintRegistry:
 
 # ------------------------------------------------------------------ specs
 
+_PASSWORD = re.compile(r"(//[^/@:\s]*:)[^@/\s]*@")
+
+
+def redact(text: str) -> str:
+    """A spec as messages may show it: a password in a URL (``//user:secret@``) becomes ``***``."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
 def parse_spec(text: str, kind: str = "source") -> Spec:
-    """Split ``text`` into scheme, location and options, inferring the scheme from a path."""
+    """Split ``text`` into scheme, location and options, inferring the scheme from a path.
+
+    ``Spec.text``, the form error messages show, has any password in it replaced by ``***``."""
+    shown = redact(text)
     match = _SPEC.fullmatch(text)
     if match is None:
-        return Spec(scheme=_infer(text, kind), location=text, text=text)
+        return Spec(scheme=_infer(text, kind), location=text, text=shown)
     scheme, rest = match.group(1).lower(), match.group(2)
     location, question, query = rest.partition("?")
     options: dict[str, str] = {}
@@ -359,12 +370,12 @@ def parse_spec(text: str, kind: str = "source") -> Spec:
         try:
             pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
         except ValueError:
-            raise SpecError(f"{text}: options must be written ?name=value&name=value") from None
+            raise SpecError(f"{shown}: options must be written ?name=value&name=value") from None
         for key, value in pairs:
             if key in options:
-                raise SpecError(f"{text}: option {key!r} is given twice")
+                raise SpecError(f"{shown}: option {key!r} is given twice")
             options[key] = value
-    return Spec(scheme=scheme, location=location, options=options, text=text)
+    return Spec(scheme=scheme, location=location, options=options, text=shown)
 
 
 def _infer(path: str, kind: str) -> str:
@@ -388,19 +399,19 @@ def _lookup(spec: Spec, registry: Registry) -> Entry:
     return entry
 
 
-def open_source(spec: str, schema: DataSchema) -> Source:
-    """The source named by ``spec``; :class:`SpecError` if it names none."""
-    parsed = parse_spec(spec, "source")
+def open_source(spec: "str | Spec", schema: DataSchema) -> Source:
+    """The source named by ``spec`` (text or parsed); :class:`SpecError` if it names none."""
+    parsed = spec if isinstance(spec, Spec) else parse_spec(spec, "source")
     source = _lookup(parsed, source_registry()).factory(parsed, schema)
     if not isinstance(source, Source):
-        raise PluginError(f"{spec}: the {parsed.scheme!r} factory returned {source!r}, not a Source")
+        raise PluginError(f"{parsed.text}: the {parsed.scheme!r} factory returned {source!r}, not a Source")
     return source
 
 
-def open_sink(spec: str) -> Sink:
-    """The (unopened) sink named by ``spec``; :class:`SpecError` if it names none."""
-    parsed = parse_spec(spec, "sink")
+def open_sink(spec: "str | Spec") -> Sink:
+    """The (unopened) sink named by ``spec`` (text or parsed); :class:`SpecError` if it names none."""
+    parsed = spec if isinstance(spec, Spec) else parse_spec(spec, "sink")
     sink = _lookup(parsed, sink_registry()).factory(parsed)
     if not isinstance(sink, Sink):
-        raise PluginError(f"{spec}: the {parsed.scheme!r} factory returned {sink!r}, not a Sink")
+        raise PluginError(f"{parsed.text}: the {parsed.scheme!r} factory returned {sink!r}, not a Sink")
     return sink

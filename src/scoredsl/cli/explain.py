@@ -11,24 +11,28 @@ from ..explain import explain as explain_contact
 from ..runner import ErrorPolicy, RunSummary
 from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, model_option,
                       parse_as_of, root_option, select_models)
-from .sources import open_source_for
+from .sources import choose, config_option, load_config, open_source_for
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--contact", "contact_id", required=True, metavar="ID", help="The contact's id.")
-@click.option("--source", "source_spec", required=True, metavar="SPEC", help="Where the contact comes from.")
+@click.option("--source", "source_spec", metavar="SPEC",
+              help="Where the contact comes from: a spec, or the name of a source in scoredsl.toml.")
 @model_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @root_option
+@config_option
 @handle_errors
-def explain(file, contact_id, source_spec, models, as_of, fmt, root):
+def explain(file, contact_id, source_spec, models, as_of, fmt, root, config_path):
     """Show every rule, cap, decay step and tier behind one contact's result."""
+    config = load_config(config_path)
+    source_spec = choose("source", source_spec, config)
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
     when = parse_as_of(as_of)
-    source = open_source_for(source_spec, program.schema)
+    source = open_source_for(source_spec, program.schema, config)
     policy = ErrorPolicy("skip", RunSummary())
     try:
         contact = next((c for c in source.contacts(program.schema, policy) if c["id"] == contact_id), None)

@@ -12,32 +12,42 @@ from ..explain import iso
 from ..runner import run as run_models
 from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
                       model_option, parse_as_of, root_option, select_models)
-from .sources import open_sink_for, open_source_for, run_info
+from .sources import choose, config_option, load_config, open_sink_for, open_source_for, run_info
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--source", "source_spec", required=True, metavar="SPEC",
-              help="Where contacts and events come from, e.g. csv:examples/b2b_saas/data.")
-@click.option("--sink", "sink_spec", default="csv:-", show_default=True, metavar="SPEC",
-              help="Where results go: csv:PATH, jsonl:PATH (- for stdout) or table:-.")
+@click.option("--source", "source_spec", metavar="SPEC",
+              help="Where contacts and events come from: a spec like csv:examples/b2b_saas/data, or the "
+                   "name of a source in scoredsl.toml.")
+@click.option("--sink", "sink_spec", metavar="SPEC",
+              help="Where results go: csv:PATH, jsonl:PATH (- for stdout), table:-, or the name of a sink "
+                   "in scoredsl.toml. Default: csv:-.")
 @model_option
 @as_of_option
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="fail: stop at the first bad row (nothing is written); skip: skip it and count it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @root_option
+@config_option
 @handle_errors
-def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root):
+def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
+    config = load_config(config_path)
+    source_spec = choose("source", source_spec, config)
+    sink_spec = sink_spec or config.default("sink") or "csv:-"
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
     when = parse_as_of(as_of)
     if not quiet:
         click.echo(f"scoredsl run {file}: models {', '.join(m.name for m in selected)}; as of {iso(when)}",
                    err=True)
-    source = open_source_for(source_spec, program.schema)
-    sink = open_sink_for(sink_spec)
+    source = open_source_for(source_spec, program.schema, config)
+    try:
+        sink = open_sink_for(sink_spec, config)
+    except BaseException:
+        source.close()
+        raise
     progress = None if quiet else _progress()
     try:
         sink.open(run_info(selected, when))
