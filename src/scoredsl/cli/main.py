@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import __version__
-from . import check, compile as compile_cmd, explain, run
+from . import check, compile as compile_cmd, explain, plugins_cmd, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -21,6 +21,7 @@ cli.add_command(check.check)
 cli.add_command(run.run)
 cli.add_command(explain.explain)
 cli.add_command(compile_cmd.compile_)
+cli.add_command(plugins_cmd.plugins_)
 
 
 def main() -> None:
