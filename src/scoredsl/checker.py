@@ -190,8 +190,9 @@ class Checker:
             self.err("SD205", f"'{ident.name}' is a column of every result row and cannot name a {what}",
                      ident.span)
             return
-        if ident.name in scope.properties:
-            self.err("SD205", f"{what} '{ident.name}' has the name of a contact property", ident.span,
+        if ident.name in scope.properties or ident.name in scope.constants:
+            kind = "contact property" if ident.name in scope.properties else "constant"
+            self.err("SD205", f"{what} '{ident.name}' has the name of a {kind}", ident.span,
                      "tiers refer to scores by name, so the two must differ")
             return
         self.declare(outputs, ident, "score or tier")

@@ -189,10 +189,16 @@ def _covered(target, earlier) -> bool:
 
 
 def tier_reachability(tier: ir.Tier, out: list[Diagnostic]) -> None:
-    """An error for a threshold entry that earlier thresholds always pre-empt."""
+    """An error for a threshold entry that earlier thresholds always pre-empt, and a warning
+    for an ``otherwise`` that they leave nothing to."""
     earlier = []
     subject = None
     for entry in tier.entries:
+        if entry.condition is None:
+            if earlier and _covered((-INF, False, INF, False), earlier):
+                out.append(warning("SD415", f"'{entry.label}: otherwise' can never be assigned: the thresholds "
+                                            "before it already take every value", entry.span))
+            return
         interval = _threshold_interval(entry)
         if interval is None:
             return

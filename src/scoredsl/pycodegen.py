@@ -479,28 +479,21 @@ class ModelCompiler:
         return " and ".join(tests) or "True"
 
     def capped(self, name: str, parts: list[tuple[str, int]], cap, span) -> str:
-        """Emit ``min(cap, positives) + negatives`` over parts; returns the local holding it."""
+        """Emit ``min(cap, positives) + negatives`` over parts; returns the local holding it.
+
+        Positives and negatives are each added left to right in file order (no ``sum()``,
+        whose float algorithm differs between Python versions), so that half-life sums are
+        reproducible to the last bit."""
         out = self.out
         local = self.mint("v", name)
+        pos = [p if s > 0 else f"({p} if {p} > 0 else 0)" for p, s in parts if s >= 0]
+        neg = [p if s < 0 else f"({p} if {p} < 0 else 0)" for p, s in parts if s <= 0]
+        out.line(f"_pos = {' + '.join(pos) or '0'}", span)
+        out.line(f"_neg = {' + '.join(neg) or '0'}", span)
         if cap is None:
-            total = " + ".join(p for p, _ in parts) or "0"
-            out.line(f"{local} = {total}", span)
-            if self.trace:
-                out.line(f"_pos, _neg = sum(_x for _x in ({''.join(p + ', ' for p, _ in parts)}) if _x > 0), "
-                         f"sum(_x for _x in ({''.join(p + ', ' for p, _ in parts)}) if _x < 0)", span)
-            return local
-        pos = [p for p, s in parts if s > 0]
-        neg = [p for p, s in parts if s < 0]
-        mixed = [p for p, s in parts if s == 0]
-        pos_expr = " + ".join(pos) or "0"
-        neg_expr = " + ".join(neg) or "0"
-        if mixed:
-            items = "".join(p + ", " for p in mixed)
-            pos_expr += f" + sum(_x for _x in ({items}) if _x > 0)"
-            neg_expr += f" + sum(_x for _x in ({items}) if _x < 0)"
-        out.line(f"_pos = {pos_expr}", span)
-        out.line(f"_neg = {neg_expr}", span)
-        out.line(f"{local} = min({cap!r}, _pos) + _neg", span)
+            out.line(f"{local} = _pos + _neg", span)
+        else:
+            out.line(f"{local} = min({cap!r}, _pos) + _neg", span)
         return local
 
     def score(self, score: ir.Score) -> None:
