@@ -7,6 +7,7 @@ difference is a bug in one of them (or an ambiguity in the reference).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +31,9 @@ def engine_result(model, scenario):
 @SETTINGS
 @given(source=strategies.rule_files(), data=st.data())
 def test_random_models_agree_on_random_data(source, data):
-    program = compile_text(source, "random.score")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # generated code must compile without warnings
+        program = compile_text(source, "random.score")
     files = reference.load([source])
     for _ in range(3):
         scenario = data.draw(strategies.fixed_scenarios())
