@@ -1,12 +1,14 @@
-"""Plugin functions in rule conditions, and plugin lints in check: the two extension hooks of
-the language, exercised through a plugin registered the way an entry point registers one."""
+"""Plugin functions in rule conditions, plugin lints in check, and plugin commands on the
+command line, exercised through a plugin registered the way an entry point registers one."""
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from scoredsl import hookimpl, plugins
 from scoredsl.data import Event
@@ -44,6 +46,15 @@ class DomainPlugin:
                                                    "inflates scores", rule.span)
         registry.add("big-points", big_points, "rules worth more than 100 points")
         registry.add("crashes", lambda unit, program: 1 / 0, "a broken lint")
+
+    @hookimpl
+    def scoredsl_register_commands(self, registry):
+        @click.command("domains")
+        @click.argument("email")
+        def domains(email):
+            """Print the domain of an email address."""
+            click.echo(email.rpartition("@")[2])
+        registry.add(domains)
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +161,26 @@ def test_bad_registrations_are_refused_by_name():
     with pytest.warns(plugins.PluginWarning, match="'bad'.*bad function name 'count'"):
         plugins.register(Bad(), "bad")
         plugins.function_registry()
+
+
+def test_a_plugin_command_joins_the_command_line():
+    from scoredsl.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["domains", "ann@acme.com"])
+    assert result.exit_code == 0 and result.output == "acme.com\n"
+    listing = CliRunner().invoke(cli, ["--help"])
+    assert "domains" in listing.output and "Print the domain" in listing.output
+    plugins_listing = CliRunner().invoke(cli, ["plugins"])
+    assert "command  domains" in plugins_listing.output
+
+
+def test_a_plugin_cannot_take_a_builtin_command_name():
+    class Thief:
+        @hookimpl
+        def scoredsl_register_commands(self, registry):
+            registry.add(click.Command("run"))
+
+    plugins.reset()
+    with pytest.warns(plugins.PluginWarning, match="'thief'.*belongs to scoredsl itself"):
+        plugins.register(Thief(), "thief")
+        plugins.command_registry()

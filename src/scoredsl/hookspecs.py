@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .plugins import FunctionRegistry, LintRegistry, Registry
+    from .plugins import CommandRegistry, FunctionRegistry, LintRegistry, Registry
 
 PROJECT = "scoredsl"
 
@@ -110,4 +110,19 @@ def scoredsl_register_lints(registry: LintRegistry) -> None:
 
     Lints run only on files without errors of their own. A lint that raises is reported as a
     warning naming the plugin; it never stops ``check``. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_commands(registry: CommandRegistry) -> None:
+    """Add sub-commands to the ``scoredsl`` command line, like ``scoredsl hubspot setup``.
+
+    :param registry: call ``registry.add(command)`` once per command, with a
+        :class:`click.Command` or :class:`click.Group`; its name becomes ``scoredsl NAME``. The
+        name must not be one of scoredsl's own commands (``check``, ``run``, ``explain``,
+        ``compile``, ``plugins``, ...). Commands follow the exit-code convention of the CLI: 0
+        clean, 1 findings, 2 usage, configuration or internal errors.
+
+    Plugin commands are loaded only when the command line starts, and a broken plugin never
+    takes down the built-in commands. Return value: ignored.
     """

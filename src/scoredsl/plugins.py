@@ -210,6 +210,41 @@ class LintRegistry:
         self._pending.append(Lint(name, check, description.strip(), self._plugin))
 
 
+@attrs.frozen
+class PluginCommand:
+    name: str
+    command: Any
+    description: str
+    plugin: str
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+class CommandRegistry:
+    """Name -> click command, as filled by ``scoredsl_register_commands`` (``registry.add``)."""
+
+    kind = "command"
+    RESERVED = frozenset({"check", "run", "explain", "compile", "plugins", "test", "fmt", "diff", "help"})
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PluginCommand] = {}
+        self._plugin = "?"
+        self._pending: list[PluginCommand] = []
+
+    def add(self, command) -> None:
+        """Register a click command; see :func:`scoredsl.hookspecs.scoredsl_register_commands`."""
+        import click
+
+        if not isinstance(command, click.Command) or not command.name:
+            raise PluginError(f"{command!r} is not a named click command")
+        if command.name in self.RESERVED:
+            raise PluginError(f"command name {command.name!r} belongs to scoredsl itself")
+        help_text = (command.get_short_help_str(80) or command.name).strip()
+        self._pending.append(PluginCommand(command.name, command, help_text, self._plugin))
+
+
 # ------------------------------------------------------------------ the plugin manager
 
 _manager: pluggy.PluginManager | None = None
@@ -283,7 +318,7 @@ def _reason(exc: BaseException) -> str:
 
 
 _REGISTRY_CLASSES = {"source": lambda: Registry("source"), "sink": lambda: Registry("sink"),
-                     "function": FunctionRegistry, "lint": LintRegistry}
+                     "function": FunctionRegistry, "lint": LintRegistry, "command": CommandRegistry}
 
 
 def _registry(kind: str):
@@ -343,6 +378,11 @@ def function_registry() -> FunctionRegistry:
 def lint_registry() -> LintRegistry:
     """Every registered lint."""
     return _registry("lint")
+
+
+def command_registry() -> CommandRegistry:
+    """Every command that plugins add to the command line."""
+    return _registry("command")
 
 
 # ------------------------------------------------------------------ specs

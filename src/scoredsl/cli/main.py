@@ -1,9 +1,10 @@
-"""The ``scoredsl`` command group."""
+"""The ``scoredsl`` command group: its own commands, then the ones plugins add."""
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import click
 
@@ -11,7 +12,28 @@ from .. import __version__
 from . import check, compile as compile_cmd, explain, plugins_cmd, run
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """Built-in commands, then the commands of plugins (loaded only when the CLI needs them)."""
+
+    def _plugin_commands(self) -> dict:
+        from .. import plugins
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", plugins.PluginWarning)
+            try:
+                return {name: entry.command for name, entry in plugins.command_registry().entries.items()}
+            except plugins.PluginError:  # a broken built-in: the built-in commands still work
+                return {}
+
+    def list_commands(self, ctx):
+        own = super().list_commands(ctx)
+        return own + sorted(set(self._plugin_commands()) - set(own))
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or self._plugin_commands().get(name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="scoredsl")
 def cli() -> None:
     """Lead scoring models as code: check, run, explain and compile rule files."""

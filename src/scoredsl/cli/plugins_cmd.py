@@ -18,21 +18,23 @@ def plugins_(fmt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", registry.PluginWarning)
         versions = registry.plugin_versions()
-        provided: dict[str, dict[str, list]] = {name: {"sources": [], "sinks": [], "functions": [], "lints": []}
-                                                for name in versions}
+        kinds = ("sources", "sinks", "functions", "lints", "commands")
+        provided: dict[str, dict[str, list]] = {name: {k: [] for k in kinds} for name in versions}
         for kind, entries in (("sources", registry.source_registry().entries),
                               ("sinks", registry.sink_registry().entries),
                               ("functions", registry.function_registry().entries),
-                              ("lints", registry.lint_registry().entries)):
+                              ("lints", registry.lint_registry().entries),
+                              ("commands", registry.command_registry().entries)):
             for key, entry in entries.items():
                 item = {"name": key, "description": entry.description}
                 if kind == "functions":
                     item["signature"] = (f"{key}({', '.join(str(p) for p in entry.params)}) -> "
                                          f"{entry.returns}")
-                provided.setdefault(entry.plugin, {"sources": [], "sinks": [], "functions": [], "lints": []})
+                provided.setdefault(entry.plugin, {k: [] for k in kinds})
                 provided[entry.plugin][kind].append(item)
         broken = registry.broken_plugins()
     names = sorted(provided)
+    kinds = ("sources", "sinks", "functions", "lints", "commands")
     if fmt == "json":
         click.echo(json.dumps({"plugins": [{"name": n, "version": versions.get(n, ""), **provided[n]}
                                            for n in names],
@@ -41,7 +43,7 @@ def plugins_(fmt):
         return
     for name in names:
         click.echo(f"{name} {versions.get(name, '')}".rstrip())
-        for kind in ("sources", "sinks", "functions", "lints"):
+        for kind in kinds:
             for item in provided[name][kind]:
                 label = item.get("signature", item["name"])
                 click.echo(f"  {kind[:-1]:<8} {label:<32} {item['description']}")
