@@ -158,7 +158,8 @@ def caps(score: ir.Score, node: nodes.Score, out: list[Diagnostic]) -> None:
 
 def _threshold_interval(entry: ir.TierEntry):
     cond = entry.condition
-    if not isinstance(cond, ir.Cmp) or not isinstance(cond.right, ir.Const):
+    if not isinstance(cond, ir.Cmp) or not isinstance(cond.right, ir.Const) or not cond.left.type.is_numeric \
+            or not cond.right.type.is_numeric:
         return None
     v = cond.right.value
     return {

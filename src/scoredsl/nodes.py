@@ -305,7 +305,7 @@ class Points:
     amount: int
     max: int | None = None
     once: bool = False
-    explicit_sign: bool = True
+    explicit_sign: bool = attrs.field(default=True, eq=False)   # layout, not meaning
     span: Span = _span()
 
 
@@ -518,9 +518,18 @@ TopItem = Union[Include, Schema, Let, Model]
 
 
 @attrs.frozen(kw_only=True)
+class Comment:
+    """A ``# ...`` comment: not part of the model, kept for the formatter."""
+    text: str              # including the leading '#'
+    line: int
+    column: int
+
+
+@attrs.frozen(kw_only=True)
 class RuleFile:
     path: str = attrs.field(eq=False)
     items: tuple[TopItem, ...]
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
     span: Span = _span()
 
     def _of(self, kind):

@@ -7,6 +7,7 @@ for families of common mistakes, a specific hint (``UnexpectedInput.match_exampl
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib.resources
 
@@ -23,10 +24,20 @@ def grammar_text() -> str:
     return (importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark").read_text("utf-8")
 
 
+_comments: contextvars.ContextVar[list | None] = contextvars.ContextVar("scoredsl_comments", default=None)
+
+
+def _collect_comment(token) -> None:
+    sink = _comments.get()
+    if sink is not None:
+        sink.append(token)
+
+
 @functools.cache
 def _parser() -> lark.Lark:
     return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", strict=True,
-                     propagate_positions=True, maybe_placeholders=True)
+                     propagate_positions=True, maybe_placeholders=True,
+                     lexer_callbacks={"COMMENT": _collect_comment})
 
 
 # Terminal names as a marketer would say them.
@@ -176,10 +187,14 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [error("SD103", "rule file contains a NUL character", Span.point(file, line, 1),
                             "rule files are UTF-8 text")]
+    comments: list = []
+    reset = _comments.set(comments)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         return None, [syntax_diagnostic(exc, file, text)]
+    finally:
+        _comments.reset(reset)
     transformer = ToNodes(file)
     try:
         items = transformer.transform(tree)
@@ -188,4 +203,6 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
         return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))]
     # Lexical problems (bad escapes, units, fractional points) leave a usable tree: return both,
     # so that the checker can still report every other problem in the file.
-    return nodes.RuleFile(path=file, items=tuple(items), span=Span.point(file, 1, 1)), transformer.diagnostics
+    found = tuple(nodes.Comment(text=str(t).rstrip(), line=t.line, column=t.column) for t in comments)
+    return (nodes.RuleFile(path=file, items=tuple(items), comments=found, span=Span.point(file, 1, 1)),
+            transformer.diagnostics)
