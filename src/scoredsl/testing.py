@@ -30,7 +30,7 @@ import attrs
 
 from . import ir
 from .data import STATUSES, DataError, Event, TypeSpec
-from .diagnostics import CompileError, Span, suggest
+from .diagnostics import CompileError, Span, suggest as _close_match
 from .engine import CompiledModel, EvaluationError, Program, compile_file
 from .explain import Explanation, explain, iso
 from .values import parse_datetime, parse_json_value
@@ -191,7 +191,7 @@ class _Header:
 
 
 def _header(data: dict, path: Path, suite: Suite, programs: Programs) -> _Header:
-    _no_unknown_keys(data, TOP_KEYS, "", "the top level of a test file")
+    _no_unknown_keys(data, TOP_KEYS, "the top level of a test file")
     rules = data.get("rules")
     if rules is None:
         raise SuiteError('no rule file: add rules = "model.score" (relative to this file) at the top')
@@ -235,7 +235,7 @@ def _case_lines(text: str, count: int) -> list[int] | None:
 def _case(raw: Any, index: int, line: int | None, header: _Header, program: Program) -> Case:
     if not isinstance(raw, dict):
         raise SuiteError("a case must be a table: write it as [[case]]")
-    _no_unknown_keys(raw, CASE_KEYS, "", "a case")
+    _no_unknown_keys(raw, CASE_KEYS, "a case")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise SuiteError('every case needs a name: name = "what the case shows"', "name")
@@ -264,18 +264,35 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
 
 def _model_named(name: str, program: Program, field: str) -> CompiledModel:
     if name not in program.models:
-        hint = suggest(name, program.models)
+        hint = _suggest(name, program.models)
         raise SuiteError(f"no model named '{name}'" + (f": {hint}" if hint else "")
                          + f" (the rule file defines {', '.join(program.models)})", field)
     return program.models[name]
 
 
-def _no_unknown_keys(table: Mapping, allowed: Sequence[str], prefix: str, what: str) -> None:
+def _no_unknown_keys(table: Mapping, allowed: Sequence[str], what: str) -> None:
     for key in table:
         if key not in allowed:
-            hint = suggest(key, allowed)
+            hint = _suggest(key, allowed)
             raise SuiteError(f"unknown key in {what}" + (f": {hint}" if hint else "")
-                             + f" (allowed: {', '.join(allowed)})", prefix + key)
+                             + f" (allowed: {', '.join(allowed)})", key)
+
+
+def _suggest(name: Any, candidates: Iterable[str]) -> str | None:
+    """``did you mean 'sql'?``: the same name in other letters' case (``SQL``), else the
+    closest name, else a name that starts the other (``demo`` for ``demo_request``)."""
+    if not isinstance(name, str):
+        return None
+    candidates = list(candidates)
+    folded = [c for c in candidates if c.casefold() == name.casefold()]
+    if folded:
+        return f"did you mean '{folded[0]}'?"
+    close = _close_match(name, candidates)
+    if close:
+        return close
+    prefixed = [c for c in candidates if min(len(c), len(name)) >= 3
+                and (c.casefold().startswith(name.casefold()) or name.casefold().startswith(c.casefold()))]
+    return f"did you mean '{prefixed[0]}'?" if len(prefixed) == 1 else None
 
 
 # ------------------------------------------------------------------ values and instants
@@ -355,7 +372,7 @@ def _contact(raw: Any, index: int, program: Program) -> dict:
             continue
         spec = properties.get(key)
         if spec is None:
-            hint = suggest(key, [*properties, "id"])
+            hint = _suggest(key, [*properties, "id"])
             raise SuiteError("the schema declares no such contact property" + (f": {hint}" if hint else ""), field)
         contact[key] = _typed(value, spec, field)
     return contact
@@ -375,7 +392,7 @@ def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program) -> 
             raise SuiteError("every event needs a type, the name of an event the schema declares", where + ".type")
         attributes = declared.get(kind)
         if attributes is None:
-            hint = suggest(kind, declared)
+            hint = _suggest(kind, declared)
             raise SuiteError(f"the schema declares no event '{kind}'" + (f": {hint}" if hint else "")
                              + " (an undeclared event would count for nothing)", where + ".type")
         if "at" not in item:
@@ -397,7 +414,7 @@ def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program) -> 
             spec = attributes.get(key)
             if spec is None:
                 names = [*attributes, *EVENT_KEYS]
-                hint = suggest(key, names)
+                hint = _suggest(key, names)
                 raise SuiteError(f"event '{kind}' has no attribute '{key}'" + (f": {hint}" if hint else "")
                                  + f" (it has: {', '.join(names)})", f"{where}.{key}")
             values[key] = _typed(value, spec, f"{where}.{key}")
@@ -423,7 +440,7 @@ def _expect(raw: Any, model: CompiledModel) -> tuple[Expectation, ...]:
             found.append(_exactly("status", key, value))
         elif key == "reason":
             if value not in reasons:
-                hint = suggest(value, reasons) if isinstance(value, str) else None
+                hint = _suggest(value, reasons)
                 raise SuiteError(f"{_show(value)} is not a disqualifier of model '{model.name}'"
                                  + (f": {hint}" if hint else "")
                                  + f" ({', '.join(reasons) if reasons else 'it has none'})", field)
@@ -437,12 +454,12 @@ def _expect(raw: Any, model: CompiledModel) -> tuple[Expectation, ...]:
             elif value in tiers[key]:
                 found.append(_exactly("tier", key, value))
             else:
-                hint = suggest(value, tiers[key]) if isinstance(value, str) else None
+                hint = _suggest(value, tiers[key])
                 raise SuiteError(f"{_show(value)} is not a label of tier '{key}'" + (f": {hint}" if hint else "")
                                  + f" (labels: {', '.join(tiers[key])}; false for none)", field)
         else:
             names = ["status", "reason", *model.score_names, *tiers]
-            hint = suggest(key, names)
+            hint = _suggest(key, names)
             raise SuiteError(f"model '{model.name}' has no score or tier '{key}'" + (f": {hint}" if hint else "")
                              + f" (expect may check: {', '.join(names)})", field)
     return tuple(found)
@@ -522,7 +539,7 @@ def _expect_rules(raw: Any, model: CompiledModel) -> tuple[Expectation, ...]:
         field = f"expect_rules.{name}"
         rule = rules.get(name)
         if rule is None:
-            hint = suggest(name, rules)
+            hint = _suggest(name, rules)
             raise SuiteError(f"model '{model.name}' has no rule '{name}'" + (f": {hint}" if hint else ""), field)
         found.append(_rule_expectation(rule, value, field))
     return tuple(found)
@@ -556,7 +573,7 @@ def _band_label(rule: ir.BandRule, value: str, field: str) -> str:
     matches = [label for label in labels if _squash(label) == _squash(value)]
     if len(matches) == 1:
         return matches[0]
-    hint = suggest(value, labels)
+    hint = _suggest(value, labels)
     raise SuiteError(f"rule '{rule.name}' has no band {value!r}" + (f": {hint}" if hint else "")
                      + f" (bands: {'; '.join(labels)})", field)
 

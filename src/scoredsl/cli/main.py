@@ -9,7 +9,7 @@ import warnings
 import click
 
 from .. import __version__
-from . import check, compile as compile_cmd, explain, fmt, plugins_cmd, run
+from . import check, compile as compile_cmd, explain, fmt, plugins_cmd, run, test
 
 
 class Commands(click.Group):
@@ -45,6 +45,7 @@ cli.add_command(explain.explain)
 cli.add_command(compile_cmd.compile_)
 cli.add_command(plugins_cmd.plugins_)
 cli.add_command(fmt.fmt)
+cli.add_command(test.test)
 
 
 def main() -> None:
