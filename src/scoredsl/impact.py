@@ -449,6 +449,11 @@ def tier_key(row, tier: str) -> str:
 
 
 class _ModelAcc:
+    """The counts of one model pair, contact by contact; :meth:`result` turns them into a
+    :class:`ModelImpact`. Mover candidates (the contact and its events on both sides) are
+    kept in a pool trimmed to the best ``top`` whenever it reaches four times that, and only
+    the final ones are traced."""
+
     def __init__(self, pair: _Pair, top: int):
         self.pair = pair
         self.top = top
@@ -547,8 +552,10 @@ class _ModelAcc:
         _key_, contact_old, events_old, contact_new, events_new, a, b = entry
         old_model, new_model = self.pair.old, self.pair.new
         cid = contact_new["id"]
-        old_trace = old_model.trace(contact_old, unpack_events(cid, events_old, old_model.program.schema), as_of)[4]
-        new_trace = new_model.trace(contact_new, unpack_events(cid, events_new, new_model.program.schema), as_of)[4]
+        old_trace = old_model.trace(contact_old, unpack_events(cid, events_old, old_model.program.schema),
+                                    as_of)[4]
+        new_trace = new_model.trace(contact_new, unpack_events(cid, events_new, new_model.program.schema),
+                                    as_of)[4]
         old_rules = rule_scores(old_model.ir).get(score, [])
         new_rules = rule_scores(new_model.ir).get(score, [])
         names = list(dict.fromkeys(old_rules + new_rules))
@@ -656,8 +663,12 @@ def parse_guard(text: str) -> Guard:
 
 def validate_guards(guards: Sequence[Guard], old: RuleSet, new: RuleSet,
                     models: Sequence[str] | None = None) -> None:
-    """:class:`GuardError` for a guard that names no model, tier or score that both sides have."""
+    """:class:`GuardError` for a guard that names no model, tier or score that both sides have.
+
+    When no model is on both sides (a new file), no guard applies, so none is an error."""
     matched = [p for p in pairs(old, new, models) if p.old and p.new]
+    if not matched:
+        return
     for guard in guards:
         candidates = matched
         if guard.model is not None:
@@ -716,15 +727,12 @@ def _check(guard: Guard, m: ModelImpact):
         scores = [s for s in scores if s.name == guard.name]
         if not scores:
             return None
-    largest = None
-    for s in scores:
-        if s.largest is not None and (largest is None or (-s.largest[0], s.largest[1]) < (-largest[1][0], largest[1][1])):
-            largest = (s.name, s.largest)
-    if largest is None:
+    found = [(s.largest, s.name) for s in scores if s.largest is not None]
+    if not found:
         return guard.exceeds(Fraction(0)), "no contact's score changes"
-    name, (size, contact, before, after) = largest
-    detail = f"largest change {size} point{'s' if size != 1 else ''} (contact {contact}, {name} {before} -> {after})"
-    return guard.exceeds(Fraction(size)), detail
+    (size, contact, before, after), name = min(found, key=lambda f: (-f[0][0], f[0][1]))   # ties: by contact
+    points = f"{size} point{'s' if size != 1 else ''}"
+    return guard.exceeds(Fraction(size)), f"largest change {points} (contact {contact}, {name} {before} -> {after})"
 
 
 def _count_check(guard: Guard, count: int, total: int, what: str):

@@ -203,8 +203,8 @@ def _schema(old: DataSchema, new: DataSchema) -> Iterable[Change]:
                              str(previous[name]), str(spec))
         for name, spec in previous.items():
             if name not in attributes:
-                yield change("schema-attribute-removed", f"event {event}.{name}", f"attribute removed (was {spec})",
-                             before=str(spec))
+                yield change("schema-attribute-removed", f"event {event}.{name}",
+                             f"attribute removed (was {spec})", before=str(spec))
     for event in old.events:
         if event not in new.events:
             yield change("schema-event-removed", f"event {event}", "event type removed: its events now count "
@@ -376,12 +376,12 @@ class _Differ:
             self.add("rule-condition", subject, "banded value changed", o, r)
         old = {_band_key(band): band for band in o.bands}
         new = {_band_key(band): band for band in r.bands}
-        moved = [f"{band.label} {_signed(old[key].points)} -> {_signed(band.points)}"
-                 for key, band in new.items() if key in old and old[key].points != band.points]
-        if moved:
+        repointed = [k for k, band in new.items() if k in old and old[k].points != band.points]
+        if repointed:
+            moved = [f"{new[k].label} {_signed(old[k].points)} -> {_signed(new[k].points)}" for k in repointed]
             self.add("rule-points", subject, "points " + "; ".join(moved), o, r,
-                     before=[[old[k].label, old[k].points] for k in new if k in old and old[k].points != new[k].points],
-                     after=[[b.label, b.points] for k, b in new.items() if k in old and old[k].points != b.points])
+                     before=[[old[k].label, old[k].points] for k in repointed],
+                     after=[[new[k].label, new[k].points] for k in repointed])
         added = [f"{band.label} => {_signed(band.points)}" for key, band in new.items() if key not in old]
         removed = [f"{band.label} => {_signed(band.points)}" for key, band in old.items() if key not in new]
         order_old = [k for k in old if k in new]

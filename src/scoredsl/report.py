@@ -101,6 +101,13 @@ def tier_summary(t: Transitions, contacts: int) -> str:
     return f"{t.changed} of {contacts} contacts ({percent(t.changed, contacts)}) change"
 
 
+def tier_moves(t: Transitions) -> list[tuple[str, str, int]]:
+    """The off-diagonal cells of a transition matrix, most contacts first (then label order)."""
+    order = {label: i for i, label in enumerate(t.labels)}
+    moves = [(a, b, n) for (a, b), n in t.counts.items() if a != b]
+    return sorted(moves, key=lambda m: (-m[2], order[m[0]], order[m[1]]))
+
+
 def status_changes(t: Transitions) -> list[tuple[str, str, int]]:
     return [(a, b, n) for (a, b), n in t.counts.items() if a != b]
 
@@ -317,6 +324,8 @@ def _md_model(report: Report, name: str) -> list[str]:
     m = report.model_impact(name)
     if m is None:
         return out
+    if not changes and m.sides == "both" and _untouched(m):
+        return [f"#### Model {_code(name)} ({old_v or '-'} → {new_v or '-'}): no change, no contact moves", ""]
     if m.sides == "both":
         moves = status_changes(m.statuses)
         if moves:
@@ -328,21 +337,34 @@ def _md_model(report: Report, name: str) -> list[str]:
         out.append("")
     else:
         out += [f"**Status** ({'new' if m.sides == 'new' else 'removed'} model): {one_sided(m.statuses)}", ""]
-    quiet = []
-    for t in m.tiers:
-        if t.sides == "both" and not t.changed:
-            quiet.append(t.name)
-            continue
-        out += [f"**{_md(t.name)}**: {tier_summary(t, m.contacts)}", ""]
-        if t.sides == "both":
-            out += [*_md_matrix(t), ""]
+    both_sides = [t for t in m.tiers if t.sides == "both"]
+    moving = [t for t in both_sides if t.changed]
+    if moving:
+        out += ["| tier | contacts changing | moves |", "|---|--:|---|"]
+        for t in moving:
+            moves = " · ".join(f"{_md(a)} → {_md(b)} {n}" for a, b, n in tier_moves(t))
+            out.append(f"| **{_md(t.name)}** | {t.changed} ({percent(t.changed, m.contacts)}) | {moves} |")
+        out.append("")
+    quiet = [t.name for t in both_sides if not t.changed]
     if quiet:
-        out += ["Tiers with no change: " + ", ".join(quiet), ""]
-    if m.scores:
+        out += [("Tiers with no change: " if moving else "No contact changes tier: ") + ", ".join(quiet), ""]
+    for t in m.tiers:
+        if t.sides != "both":
+            out += [f"**{_md(t.name)}**: {tier_summary(t, m.contacts)}", ""]
+    if moving:
+        out += ["<details><summary>Transition matrices</summary>", ""]
+        for t in moving:
+            out += [f"**{_md(t.name)}**", "", *_md_matrix(t), ""]
+        out += ["</details>", ""]
+    shifted = [s for s in m.scores if s.sides != "both" or s.changed]
+    if shifted:
         out += ["<details><summary>Score distributions</summary>", ""]
-        for s in m.scores:
+        for s in shifted:
             out += [f"**{_md(s.name)}**: {score_summary(s, '→')}", "", *_md_histogram(s), ""]
         out += ["</details>", ""]
+    unshifted = [s.name for s in m.scores if s.sides == "both" and not s.changed]
+    if unshifted:
+        out += ["No contact's score changes: " + ", ".join(unshifted), ""]
     for s in m.scores:
         if s.movers:
             out += [f"**Top movers: {_md(s.name)}**", "", "| contact | before | after | Δ | rules | tiers |",
@@ -352,6 +374,12 @@ def _md_model(report: Report, name: str) -> list[str]:
                            f"{_md(mover_reasons(mv))} | {_md(mover_tiers(mv, '→'))} |")
             out.append("")
     return out
+
+
+def _untouched(m: ModelImpact) -> bool:
+    """No contact changes status, tier or score in this model."""
+    return (not m.statuses.changed and all(t.sides == "both" and not t.changed for t in m.tiers)
+            and all(s.sides == "both" and not s.changed for s in m.scores))
 
 
 def _md_matrix(t: Transitions) -> list[str]:
@@ -427,7 +455,8 @@ def render_html(report: Report) -> str:
     imp = report.impact
     title = f"scoredsl diff: {d.new.label}"
     body = [f"<h1>{_e(title)}</h1>",
-            f"<p class=\"meta\">old: <code>{_e(side_text(d.old))}</code><br/>new: <code>{_e(side_text(d.new))}</code>"
+            f"<p class=\"meta\">old: <code>{_e(side_text(d.old))}</code><br/>"
+            f"new: <code>{_e(side_text(d.new))}</code>"
             + (f"<br/>as of {_e(iso(imp.as_of))}: {imp.contacts:,} contacts, {imp.events:,} events" if imp else "")
             + "</p>"]
     if report.guards:
@@ -453,8 +482,10 @@ def _html_changes(changes: Sequence[Change]) -> str:
         for i, (c, old, new) in enumerate(_texts(group)):
             texts = "".join(f"<pre class=\"{cls}\">{_e(t)}</pre>" for cls, t in (("old", old), ("new", new))
                             if t is not None)
-            head = (f"<td rowspan=\"{len(group)}\"><code>{_e(subject)}</code>"
-                    + (f"<br/><span class=\"meta\">{_e(where)}</span>" if where else "") + "</td>") if i == 0 else ""
+            head = ""
+            if i == 0:
+                shown = f"<br/><span class=\"meta\">{_e(where)}</span>" if where else ""
+                head = f"<td rowspan=\"{len(group)}\"><code>{_e(subject)}</code>{shown}</td>"
             rows.append(f"<tr>{head}<td>{_e(c.detail)}</td><td>{texts}</td></tr>")
     rows.append("</table>")
     return "\n".join(rows)
@@ -462,7 +493,8 @@ def _html_changes(changes: Sequence[Change]) -> str:
 
 def _html_model(report: Report, name: str) -> list[str]:
     old_v, new_v = _versions(report.diff, name)
-    out = [f"<h2>Model <code>{_e(name)}</code> <span class=\"meta\">{_e(old_v or '-')} → {_e(new_v or '-')}</span></h2>"]
+    versions = f"{old_v or '-'} → {new_v or '-'}"
+    out = [f"<h2>Model <code>{_e(name)}</code> <span class=\"meta\">{_e(versions)}</span></h2>"]
     changes = report.diff.for_model(name)
     out += ["<h3>Model changes</h3>", _html_changes(changes) if changes else "<p>None (same meaning).</p>"]
     m = report.model_impact(name)
@@ -552,14 +584,18 @@ def svg_histogram(h: Histogram, ident: str, width: int = 720, height: int = 260)
     every = max(1, -(-len(h.buckets) // 10))
     for i, b in enumerate(h.buckets):
         x0 = left + i * slot + slot * 0.1
-        for j, (count, colour, side) in enumerate(((b.before, OLD_COLOUR, "before"), (b.after, NEW_COLOUR, "after"))):
-            bx = x0 + j * bar_w
-            by = y(count)
-            parts.append(f"<rect x=\"{bx:.1f}\" y=\"{by:.1f}\" width=\"{bar_w:.1f}\" height=\"{top + plot_h - by:.1f}\" "
-                         f"fill=\"{colour}\"><title>{_e(b.label)}: {side} {count}</title></rect>")
-        if i % every == 0:
-            tx = left + i * slot + slot / 2
-            parts.append(f"<text x=\"{tx:.1f}\" y=\"{top + plot_h + 16}\" text-anchor=\"middle\">{_e(b.low)}</text>")
+        sides = ((b.before, OLD_COLOUR, "before"), (b.after, NEW_COLOUR, "after"))
+        for j, (count, colour, side) in enumerate(sides):
+            bx, by = x0 + j * bar_w, y(count)
+            parts.append(f"<rect x=\"{bx:.1f}\" y=\"{by:.1f}\" width=\"{bar_w:.1f}\" "
+                         f"height=\"{top + plot_h - by:.1f}\" fill=\"{colour}\">"
+                         f"<title>{_e(b.label)}: {side} {count}</title></rect>")
+        if i % every == 0:        # the bucket's lower bound, at its left edge
+            tx = left + i * slot
+            parts.append(f"<line x1=\"{tx:.1f}\" y1=\"{top + plot_h}\" x2=\"{tx:.1f}\" y2=\"{top + plot_h + 4}\" "
+                         "stroke=\"#59636e\" stroke-width=\"1\"/>")
+            parts.append(f"<text x=\"{tx:.1f}\" y=\"{top + plot_h + 16}\" text-anchor=\"middle\">"
+                         f"{_e(b.low)}</text>")
     parts.append(f"<line x1=\"{left}\" y1=\"{top + plot_h}\" x2=\"{width - right}\" y2=\"{top + plot_h}\" "
                  "stroke=\"#59636e\" stroke-width=\"1\"/>")
     parts.append(f"<text x=\"{left + plot_w / 2:.1f}\" y=\"{height - 8}\" text-anchor=\"middle\">"

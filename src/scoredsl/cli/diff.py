@@ -34,7 +34,7 @@ from .sources import config_option, load_config, open_source_for
                    "are reported.")
 @model_option
 @as_of_option
-@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="text for people (with charts), markdown for a pull-request comment, json for tools.")
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also write a self-contained HTML report with histograms to FILE.")
@@ -62,6 +62,7 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
         guards = [parse_guard(text) for text in fail_on]
     except GuardError as exc:
         raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    when = parse_as_of(as_of)
     config = load_config(config_path)
     source_spec = source_spec or config.default("source")
     if guards and source_spec is None:
@@ -81,7 +82,6 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
     changes = model_diff(old, new, models)
     impact = None
     if source_spec is not None:
-        when = parse_as_of(as_of)
         if as_of is None:
             click.echo(f"scoredsl diff: scoring as of now ({when:%Y-%m-%dT%H:%M:%SZ}); pass --as-of for a "
                        "reproducible report", err=True)

@@ -9,7 +9,7 @@ import warnings
 import click
 
 from .. import __version__
-from . import check, compile as compile_cmd, explain, fmt, plugins_cmd, run, test
+from . import check, compile as compile_cmd, diff as diff_cmd, explain, fmt, plugins_cmd, run, test
 
 
 class Commands(click.Group):
@@ -46,6 +46,7 @@ cli.add_command(compile_cmd.compile_)
 cli.add_command(plugins_cmd.plugins_)
 cli.add_command(fmt.fmt)
 cli.add_command(test.test)
+cli.add_command(diff_cmd.diff)
 
 
 def main() -> None:
