@@ -16,6 +16,7 @@ from . import ir, lints, nodes
 from .data import DataSchema, TypeSpec
 from .diagnostics import Diagnostic, error, suggest, warning
 from .exprcheck import ExprChecker, Scope, duration_micros, literal
+from .formatter import band_test, bound_text
 from .loader import Unit
 from .parser import _RESERVED
 from .typesys import Type, from_schema
@@ -375,7 +376,7 @@ class Checker:
 
     def band(self, band: nodes.Band, subject: Type, scope: Scope) -> ir.Band | None:
         test, points = band.test, band.points.amount
-        label = lints.band_label(test)
+        label = band_test(test)
         if isinstance(test, nodes.BandOtherwise):
             return ir.Band(points=points, otherwise=True, label=label, span=band.span)
         if isinstance(test, (nodes.BandCompare, nodes.BandRange)):
@@ -390,8 +391,8 @@ class Checker:
             if isinstance(test, nodes.BandRange):
                 low, high = bounds
                 if low > high or (low == high and test.high_exclusive):
-                    self.err("SD401", f"band {label} is empty: {lints.bound_text(test.low)} is not below "
-                                      f"{lints.bound_text(test.high)}", test.span)
+                    self.err("SD401", f"band {label} is empty: {bound_text(test.low)} is not below "
+                                      f"{bound_text(test.high)}", test.span)
                     return None
                 return ir.Band(points=points, low=low, high=high, high_inclusive=not test.high_exclusive,
                                label=label, span=band.span)

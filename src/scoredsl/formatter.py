@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from . import nodes
 from .diagnostics import CompileError, SourceMap
-from .lints import bound_text
 
 WIDTH = 100
 INDENT = "  "
@@ -148,7 +147,17 @@ def points(p: nodes.Points) -> str:
     return text
 
 
+def bound_text(bound) -> str:
+    """A band bound (a number, a duration or a constant's name) as written."""
+    if isinstance(bound, nodes.Number):
+        return bound.text
+    if isinstance(bound, nodes.Duration):
+        return f"{bound.amount}{bound.unit.value}"
+    return bound.name
+
+
 def band_test(test) -> str:
+    """A band's test as written (also its label in explain output and coverage)."""
     if isinstance(test, nodes.BandOtherwise):
         return "otherwise"
     if isinstance(test, nodes.BandCompare):

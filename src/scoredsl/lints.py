@@ -14,34 +14,6 @@ from .typesys import Type
 INF = math.inf
 
 
-def bound_text(bound) -> str:
-    if isinstance(bound, nodes.Number):
-        return bound.text
-    if isinstance(bound, nodes.Duration):
-        return f"{bound.amount}{bound.unit.value}"
-    return bound.name
-
-
-def band_label(test) -> str:
-    """The band as written, for diagnostics, explain output and coverage."""
-    if isinstance(test, nodes.BandOtherwise):
-        return "otherwise"
-    if isinstance(test, nodes.BandRange):
-        return f"{bound_text(test.low)}..{'<' if test.high_exclusive else ''}{bound_text(test.high)}"
-    if isinstance(test, nodes.BandCompare):
-        return f"{test.op.value} {bound_text(test.value)}"
-    value = test.value
-    if isinstance(value, nodes.Number):
-        return value.text
-    if isinstance(value, nodes.Text):
-        return '"' + value.value + '"'
-    if isinstance(value, nodes.Name):
-        return value.name
-    items = ", ".join(('"' + i.value + '"') if isinstance(i, nodes.Text) else getattr(i, "text", "?")
-                      for i in value.items)
-    return f"[{items}]"
-
-
 def _interval(band: ir.Band):
     low = -INF if band.low is None else band.low
     high = INF if band.high is None else band.high
