@@ -38,7 +38,13 @@ from typing import Any, Callable, Iterator
 
 from .data import DataError, DataSchema, Event
 
-__all__ = ["Source", "OnError", "fail"]
+__all__ = ["Source", "SourceError", "OnError", "fail"]
+
+
+class SourceError(Exception):
+    """The source failed as a whole while reading (connection lost, API quota exhausted):
+    not one bad record, so there is nothing to skip. The message is shown to the user as is,
+    so it must name the source by its shown spec and never contain a secret."""
 
 OnError = Callable[[DataError], None]
 """Called with each bad record: raise to stop, return to skip the record."""

@@ -7,6 +7,8 @@ import time
 import click
 
 from ..data import DataError
+from ..sinks import SinkError
+from ..sources import SourceError
 from ..engine import EvaluationError, to_micros
 from ..explain import iso
 from ..runner import run as run_models
@@ -57,6 +59,11 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, conf
                       "bad rows)", EXIT_FINDINGS) from None
     except EvaluationError as exc:
         raise Failure(str(exc)) from None
+    except SinkError as exc:
+        raise Failure(f"cannot write results to '{sink_spec}': {exc}\n  (the previous results are "
+                      "unchanged)") from None
+    except SourceError as exc:
+        raise Failure(f"reading '{source_spec}' failed: {exc}\n  (nothing was written)") from None
     finally:
         source.close()
     if not quiet:

@@ -1,0 +1,32 @@
+"""The scoredsl entry point of the HubSpot plugin: one source, one sink, one lint, one command
+group. Everything else lives in the modules it names."""
+
+from __future__ import annotations
+
+from scoredsl import hookimpl
+
+from .commands import hubspot
+from .lint import hubspot_data
+from .sink import open_sink
+from .source import open_source
+
+
+@hookimpl
+def scoredsl_register_sources(registry) -> None:
+    registry.add("hubspot", open_source, "contacts (and events) of a HubSpot portal: hubspot:PORTAL?since=...")
+
+
+@hookimpl
+def scoredsl_register_sinks(registry) -> None:
+    registry.add("hubspot", open_sink, "scores and tiers written into HubSpot contact properties: hubspot:PORTAL")
+
+
+@hookimpl
+def scoredsl_register_lints(registry) -> None:
+    registry.add("hubspot-data", hubspot_data,
+                 "HS101-HS104: rules that need data the project's hubspot: source cannot provide")
+
+
+@hookimpl
+def scoredsl_register_commands(registry) -> None:
+    registry.add(hubspot)

@@ -1,0 +1,394 @@
+"""The SQL source: contacts and events from tables or queries, checked up front, streamed.
+
+Opening the source (:func:`open_sql_source`) connects, reflects the column types of the
+contacts and events tables (or queries) and checks them against the schema: a missing table,
+a failing query, a missing column or a column whose type cannot hold the schema's type is a
+:class:`~scoredsl.plugins.SpecError` that lists every problem, raised before any row is read.
+
+Reading streams: each of :meth:`SqlSource.contacts` and :meth:`SqlSource.events` uses its own
+connection and a server-side cursor where the driver has one (PostgreSQL, MySQL/MariaDB),
+fetching ``batch_size`` rows at a time; SQLite and DuckDB cursors are incremental by nature.
+Memory grows with the number of contact ids (to find duplicates), not with the data.
+
+Contacts of a table are read in id order, so row numbers in messages and the order of the
+results are the same from run to run; a query is read in its own order. Row numbers count the
+rows as read, from 1; each data error also names the record (``id 'c0042'``), which is what
+finds a row in a database.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterator, Sequence
+
+import attrs
+import sqlalchemy as sa
+
+from scoredsl.data import DataError, DataSchema, Event, TypeSpec
+from scoredsl.plugins import Spec, SpecError
+from scoredsl.sources import OnError, Source, fail
+
+from . import typemap
+from .database import DEFAULT_BATCH_SIZE, Database, DatabaseError, TableName
+from .backends import strip_query
+from .typemap import Bad, DbColumn
+
+__all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
+
+SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env")
+EVENT_FIELDS = ("contact_id", "type", "timestamp")
+_QUERY = re.compile(r"\s*\(*\s*(select|with)\b", re.IGNORECASE)
+_TIMESTAMP = TypeSpec("datetime")
+
+
+@attrs.frozen
+class Relation:
+    """Where one kind of record comes from: a table or a query."""
+    kind: str                         # "contacts" or "events"
+    table: TableName | None = None
+    query: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How data errors name it (``DataError.file``)."""
+        return f"table {self.table}" if self.table is not None else f"{self.kind} query"
+
+    def select(self, dialect) -> str:
+        """A ``SELECT`` of every column (for type reflection)."""
+        if self.query is not None:
+            return self.query
+        return f"SELECT * FROM {self.table.quoted(dialect)}"
+
+
+@attrs.frozen
+class Field:
+    """One value a record needs: schema name, type, the column (``None``: always missing)."""
+    name: str
+    spec: TypeSpec | str              # a TypeSpec, or typemap.IDENTITY / LABEL
+    column: str | None
+
+
+@attrs.frozen
+class Plan:
+    """What :meth:`SqlSource._rows` reads for one relation, and how to convert it."""
+    relation: Relation
+    columns: tuple[str, ...]          # database column names to read, in order
+    sql: str                          # the statement that reads them
+    by_position: bool                 # True: the statement returns exactly ``columns``
+
+
+def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
+    """The source for an SQL spec; :class:`SpecError` for any problem found before reading."""
+    db = Database.from_spec(spec, SOURCE_OPTIONS, "source")
+    opts = db.options
+    batch_size = opts.integer("batch_size", DEFAULT_BATCH_SIZE)
+    contacts = _relation(db, "contacts", opts.text("contacts", "contacts"))
+    events_text = opts.text("events")
+    if events_text is None:
+        events_text = "events" if schema.events else ""
+    events = _relation(db, "events", events_text) if events_text.strip() else None
+    contact_map = opts.mapping("columns")
+    event_map = opts.mapping("event_columns")
+    _check_mapping_names(db, "columns", contact_map, ["id"] + [n for n in schema.contact if n != "id"])
+    event_names = list(EVENT_FIELDS) + sorted({a for attrs_ in schema.events.values() for a in attrs_})
+    _check_mapping_names(db, "event_columns", event_map, event_names)
+    if events is None and event_map:
+        raise SpecError(f"{db.display}: event_columns is given, but events= is empty (no events)")
+
+    engine = db.engine()
+    try:
+        try:
+            conn = engine.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            raise db.fail(SpecError, "cannot connect", exc) from None
+        with conn:
+            problems: list[str] = []
+            contact_fields = _contact_fields(schema, contact_map)
+            contacts_plan = _plan(db, conn, contacts, contact_fields, problems, order_by="id")
+            event_fields = _event_fields(schema, event_map)
+            events_plan = (_plan(db, conn, events, event_fields, problems)
+                           if events is not None else None)
+        if problems:
+            raise SpecError(f"{db.display}: the data does not fit the schema:\n  "
+                            + "\n  ".join(problems))
+    except BaseException:
+        engine.dispose()
+        raise
+    return SqlSource(db, engine, contacts_plan, events_plan, batch_size)
+
+
+def _relation(db: Database, kind: str, value: str) -> Relation:
+    if _QUERY.match(value):
+        return Relation(kind, query=strip_query(value))
+    try:
+        return Relation(kind, table=TableName.parse(value))
+    except ValueError as exc:
+        raise SpecError(f"{db.display}: {kind}=: {exc}, or a query starting with SELECT or WITH") from None
+
+
+def _check_mapping_names(db: Database, option: str, mapping: dict, known: Sequence[str]) -> None:
+    unknown = [name for name in mapping if name not in known]
+    if unknown:
+        raise SpecError(f"{db.display}: option {option} maps {', '.join(map(repr, unknown))}, which "
+                        f"the schema does not declare (known: {', '.join(known) or 'none'})")
+    required = [name for name in ("id",) + EVENT_FIELDS if name in mapping and mapping[name] is None]
+    if required:
+        raise SpecError(f"{db.display}: option {option}: {', '.join(required)} needs a column")
+
+
+def _contact_fields(schema: DataSchema, mapping: dict) -> list[Field]:
+    fields = [Field("id", typemap.IDENTITY, mapping.get("id", "id"))]
+    for name, spec in schema.contact.items():
+        if name != "id":
+            fields.append(Field(name, spec, mapping.get(name, name)))
+    return fields
+
+
+def _event_fields(schema: DataSchema, mapping: dict) -> list[Field]:
+    fields = [Field("contact_id", typemap.IDENTITY, mapping.get("contact_id", "contact_id")),
+              Field("type", typemap.LABEL, mapping.get("type", "type")),
+              Field("timestamp", _TIMESTAMP, mapping.get("timestamp", "timestamp"))]
+    seen: dict[str, TypeSpec] = {}
+    for declared in schema.events.values():
+        for name, spec in declared.items():
+            if name not in seen:
+                seen[name] = spec
+                fields.append(Field(name, spec, mapping.get(name, name)))
+    return fields
+
+
+def _plan(db: Database, conn, relation: Relation, fields: list[Field], problems: list[str],
+          order_by: str | None = None) -> "Plan | None":
+    """Reflect ``relation``, check ``fields`` against its columns, return how to read it."""
+    backend, dialect = db.backend, conn.dialect
+    try:
+        with conn.begin():
+            described = backend.describe(conn, relation.select(dialect))
+    except sa.exc.SQLAlchemyError as exc:
+        hint = ""
+        if relation.table is not None:
+            hint = f" (give {relation.kind}=TABLE or a query starting with SELECT or WITH"
+            hint += ", or events= for no events)" if relation.kind == "events" else ")"
+        what = f"cannot read {relation.label}" if relation.table else f"the {relation.label} fails"
+        problems.append(f"{what}: {db.error(exc)}{hint}")
+        return None
+    columns = typemap.Columns(described)
+    missing: list[str] = []
+    wrong: list[str] = []
+    resolved: dict[str, DbColumn] = {}
+    for field in fields:
+        if field.column is None:
+            continue
+        column = columns.find(field.column)
+        if column is None:
+            shown = field.column if field.column == field.name else f"{field.column} (for {field.name})"
+            missing.append(shown)
+            continue
+        if columns.duplicated(column.name):
+            wrong.append(f"column {column.name!r} appears twice in the {relation.label}")
+            continue
+        resolved[field.name] = column
+        if not typemap.fits(field.spec, column.kind, loose=backend.loose_types):
+            fixed = field.name in ("id",) + EVENT_FIELDS
+            declared = "" if fixed else f"; the schema declares {field.name}: {field.spec}"
+            wrong.append(f"column {column.name!r} is {column.type_name}, but {field.name} needs "
+                         f"{typemap.wanted(field.spec, loose=backend.loose_types)}{declared}")
+    where = relation.label
+    if missing:
+        option = "columns" if relation.kind == "contacts" else "event_columns"
+        problems.append(f"{where} has no column {', '.join(map(repr, missing))} (found "
+                        f"{', '.join(c.name for c in described) or 'none'}; map a name to a column "
+                        f"with {option}=NAME:COLUMN, or to nothing with NAME: for always missing)")
+    problems.extend(f"{where}: {text}" for text in wrong)
+    if missing or wrong:
+        return None
+    names = tuple(resolved[f.name].name for f in fields if f.name in resolved)
+    names = tuple(dict.fromkeys(names))             # two fields may share a column
+    if relation.query is not None:
+        return Plan(relation, names, relation.query, by_position=False)
+    quote = dialect.identifier_preparer.quote
+    sql = f"SELECT {', '.join(map(quote, names))} FROM {relation.table.quoted(dialect)}"
+    if order_by is not None and order_by in resolved:
+        sql += f" ORDER BY {quote(resolved[order_by].name)}"
+    return Plan(relation, names, sql, by_position=True)
+
+
+class SqlSource(Source):
+    """Contacts and events read from a database; see the module docs."""
+
+    def __init__(self, db: Database, engine: sa.engine.Engine, contacts: Plan, events: Plan | None,
+                 batch_size: int = DEFAULT_BATCH_SIZE):
+        self.db = db
+        self.engine = engine
+        self.contacts_plan = contacts
+        self.events_plan = events
+        self.batch_size = batch_size
+        self.skipped_rows = 0
+        self.ignored_events = 0
+        self._mapping = {"columns": db.options.mapping("columns"),
+                         "event_columns": db.options.mapping("event_columns")}
+        self._open: list[Iterator] = []
+
+    def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
+        plan = self.contacts_plan
+        label = plan.relation.label
+        fields = _contact_fields(schema, self._mapping["columns"])
+        rows, index = self._rows(plan)
+        try:
+            id_column = fields[0].column
+            id_at = index(id_column)
+            readers = [(f.name, index(f.column) if f.column is not None else None,
+                        typemap.converter(f.spec), f.column) for f in fields[1:]]
+            seen: dict[str, int] = {}
+            for number, row in rows:
+                try:
+                    try:
+                        contact_id = typemap.identity(row[id_at], "contact id")
+                    except Bad as exc:
+                        raise DataError(str(exc), file=label, row=number, column=id_column) from None
+                    record = f"id {contact_id!r}"
+                    first = seen.setdefault(contact_id, number)
+                    if first != number:
+                        raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
+                                        file=label, row=number, column=id_column, record=record)
+                    contact = {"id": contact_id}
+                    for name, at, convert, column in readers:
+                        try:
+                            contact[name] = convert(row[at]) if at is not None else None
+                        except Bad as exc:
+                            raise DataError(_message(exc, name, column), file=label, row=number,
+                                            column=column, record=record) from None
+                except DataError as problem:
+                    self._skip(problem, on_error)
+                    continue
+                yield contact
+        finally:
+            rows.close()
+
+    def events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[Event]:
+        plan = self.events_plan
+        if plan is None:
+            return
+        label = plan.relation.label
+        fields = {f.name: f for f in _event_fields(schema, self._mapping["event_columns"])}
+        rows, index = self._rows(plan)
+        try:
+            cid, kind_f, time_f = (fields[name].column for name in EVENT_FIELDS)
+            cid_at, kind_at, time_at = index(cid), index(kind_f), index(time_f)
+            to_datetime = typemap.converter(_TIMESTAMP)
+            types = {kind: [(name, index(fields[name].column) if fields[name].column else None,
+                             typemap.converter(spec), fields[name].column)
+                            for name, spec in declared.items()]
+                     for kind, declared in schema.events.items()}
+            for number, row in rows:
+                column, record = kind_f, None
+                try:
+                    try:
+                        kind = typemap.identity(row[kind_at], "event type")
+                        readers = types.get(kind)
+                        if readers is None:
+                            self.ignored_events += 1
+                            continue
+                        column = cid
+                        contact_id = typemap.identity(row[cid_at], "contact id")
+                        record = f"contact_id {contact_id!r}, type {kind!r}"
+                        column = time_f
+                        timestamp = to_datetime(row[time_at])
+                        if timestamp is None:
+                            raise Bad("missing timestamp")
+                    except Bad as exc:
+                        raise DataError(str(exc), file=label, row=number, column=column,
+                                        record=record) from None
+                    values = {}
+                    for name, at, convert, column in readers:
+                        try:
+                            values[name] = convert(row[at]) if at is not None else None
+                        except Bad as exc:
+                            raise DataError(_message(exc, name, column), file=label, row=number,
+                                            column=column, record=record) from None
+                    event = Event(contact_id=contact_id, type=kind, timestamp=timestamp, attrs=values)
+                except DataError as problem:
+                    self._skip(problem, on_error)
+                    continue
+                yield event
+        finally:
+            rows.close()
+
+    def close(self) -> None:
+        """Close every stream still open (its connection with it), then the engine."""
+        while self._open:
+            self._open.pop().close()
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ reading
+
+    def _rows(self, plan: Plan) -> tuple[Iterator[tuple[int, Sequence[Any]]], Callable[[str], int]]:
+        """``(row number, row)`` pairs streamed from ``plan``, and column name -> row position.
+
+        The statement is executed before this returns (so a query's result columns are known);
+        the connection closes when the iterator is exhausted or closed.
+        """
+        conn = self.engine.connect()
+        try:
+            result = conn.exec_driver_sql(plan.sql, execution_options={
+                "no_parameters": True, "yield_per": self.batch_size})
+            if plan.by_position:
+                positions = {name: at for at, name in enumerate(plan.columns)}
+            else:
+                keys = list(result.keys())
+                positions = {}
+                for name in plan.columns:
+                    if keys.count(name) != 1:
+                        raise DatabaseError(f"{self.db.display}: the {plan.relation.label} returns "
+                                        f"column {name!r} {keys.count(name)} times")
+                    positions[name] = keys.index(name)
+        except sa.exc.SQLAlchemyError as exc:
+            conn.close()
+            raise self.db.fail(DatabaseError, f"reading the {plan.relation.label} failed", exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        stream = self._stream(conn, result, plan)
+        self._open.append(stream)
+        return stream, positions.__getitem__
+
+    def _stream(self, conn, result, plan: Plan) -> Iterator[tuple[int, Sequence[Any]]]:
+        number, finished = 0, False
+        try:
+            while True:
+                try:
+                    batch = result.fetchmany(self.batch_size)
+                except sa.exc.SQLAlchemyError as exc:
+                    raise self.db.fail(DatabaseError, f"reading the {plan.relation.label} failed",
+                                       exc) from None
+                if not batch:
+                    finished = True
+                    return
+                for row in batch:
+                    number += 1
+                    yield number, row
+        finally:
+            if finished:
+                result.close()
+                conn.close()
+            else:
+                _drop(conn)
+
+
+def _drop(conn) -> None:
+    """Close a connection in the middle of a result without reading the rest of it.
+
+    (Closing a MySQL streaming cursor would first read every remaining row.)
+    """
+    try:
+        conn.invalidate()
+    except Exception:  # noqa: BLE001 - it is being thrown away
+        pass
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _message(exc: Bad, name: str, column: str) -> str:
+    return str(exc) if name == column else f"{exc} (for {name})"
