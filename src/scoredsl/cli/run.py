@@ -54,6 +54,8 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, conf
     try:
         sink.open(run_info(selected, when))
         summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress)
+    except click.ClickException:   # a plugin's own user-facing error, with its exit code
+        raise
     except DataError as exc:
         raise Failure(f"bad data: {exc.describe()}\n  (nothing was written; use --on-error skip to skip "
                       "bad rows)", EXIT_FINDINGS) from None
