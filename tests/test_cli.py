@@ -185,3 +185,19 @@ def test_compile_emits_python_with_rule_lines(project):
     assert result.exit_code == 0
     compile(result.output, "generated", "exec")
     assert "def score_0(contact, events, as_of):" in result.output
+
+
+def test_check_sarif_for_code_scanning(project):
+    (project / "bad.score").write_text(MODEL.replace('"@acme.com"', "acme"))
+    result = invoke(project, "check", "--format", "sarif", "bad.score")
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    assert run["tool"]["driver"]["name"] == "scoredsl"
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["SD201"]
+    (finding,) = run["results"]
+    assert finding["ruleId"] == "SD201" and finding["level"] == "error"
+    assert finding["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "bad.score"},
+        "region": {"startLine": 8, "startColumn": 40, "endLine": 8, "endColumn": 44}}

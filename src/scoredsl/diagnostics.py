@@ -159,6 +159,33 @@ def render_github(diagnostics: Iterable[Diagnostic]) -> str:
     return "\n".join(out)
 
 
+def render_sarif(diagnostics: Iterable[Diagnostic], version: str = "") -> str:
+    """SARIF 2.1.0, for code-scanning tools (GitHub code scanning, GitLab, Azure DevOps)."""
+    diagnostics = list(diagnostics)
+    codes = sorted({d.code for d in diagnostics})
+    results = []
+    for d in diagnostics:
+        text = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        result: dict = {"ruleId": d.code, "ruleIndex": codes.index(d.code),
+                        "level": "error" if d.is_error else "warning", "message": {"text": text}}
+        if d.span is not None:
+            result["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": d.span.file.replace("\\", "/")},
+                "region": {"startLine": d.span.line, "startColumn": d.span.column,
+                           "endLine": d.span.end_line, "endColumn": d.span.end_column}}}]
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "scoredsl", "version": version,
+                                "rules": [{"id": c} for c in codes]}},
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False)
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """``did you mean 'employees'?`` for the closest candidate, if one is close enough."""
     import difflib

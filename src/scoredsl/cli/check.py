@@ -11,8 +11,9 @@ from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="text for people, json for tools, github for workflow annotations.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True, help="text for people, json for tools, github for workflow annotations, "
+                                      "sarif for code-scanning tools.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @root_option
 def check(files, fmt, strict, root):

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from ..diagnostics import CompileError, render_github, render_json, render_text
+from ..diagnostics import CompileError, render_github, render_json, render_sarif, render_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -69,6 +69,9 @@ def render_diagnostics(diagnostics, sources, fmt: str) -> str:
         return render_json(diagnostics)
     if fmt == "github":
         return render_github(diagnostics)
+    if fmt == "sarif":
+        from .. import __version__
+        return render_sarif(diagnostics, __version__)
     return render_text(diagnostics, sources)
 
 
