@@ -14,51 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from scoredsl.cli.diff import diff
+from diffdata import CONTACTS, MODEL_BODY, SCHEMA, changed, events
 from scoredsl.report import MARKER
 
-SCHEMA = """schema {
-  contact { title: text, employees: int, stage: text }
-  event visit { url: text }
-  event form { name: text }
-}
-"""
-MODEL = r"""include "schema.score"
-
-model m {
-  disqualify customer: stage == "customer"
-  score fit {
-    rule vp:   title matches /\bvp\b/ => +20
-    rule size: employees { < 10 => -5; 10..99 => +5; >= 100 => +10 }
-  }
-  score engagement max 50 {
-    group web max 20 {
-      rule visits: each visit => +5 max 30
-    }
-    rule demo: each form where name == "demo" => +40 once
-  }
-  tier lifecycle by fit + engagement { sql: >= 50; mql: >= 25; lead: otherwise }
-}
-"""
-NEW_MODEL = (MODEL.replace("=> +20", "=> +25").replace("10..99 => +5", "10..99 => +8")
-             .replace("group web max 20", "group web max 25").replace("sql: >= 50", "sql: >= 45")
-             .replace('  disqualify customer: stage == "customer"\n',
-                      '  disqualify customer: stage == "customer"\n  disqualify competitor: stage == "competitor"\n'))
-CONTACTS = """id,title,employees,stage
-c1,VP Sales,150,lead
-c2,Engineer,50,lead
-c3,vp marketing,20,competitor
-c4,VP,5,lead
-c5,CEO,500,customer
-c6,,,lead
-"""
-
-
-def _events() -> str:
-    rows = ["contact_id,type,timestamp,url,name"]
-    for contact, visits in (("c1", 5), ("c2", 3), ("c3", 2), ("c4", 6)):
-        rows += [f"{contact},visit,2026-10-2{i}T10:00:00Z,/p{i}," for i in range(visits)]
-    rows.append("c1,form,2026-10-25T10:00:00Z,,demo")
-    return "\n".join(rows) + "\n"
+MODEL = 'include "schema.score"\n\n' + MODEL_BODY
+NEW_MODEL = changed(MODEL)
 
 
 @pytest.fixture()
@@ -70,7 +30,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
         (tmp_path / folder / "model.score").write_text(model)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "data" / "events.csv").write_text(_events())
+    (tmp_path / "data" / "events.csv").write_text(events())
     return tmp_path
 
 
@@ -246,7 +206,7 @@ def repo(tmp_path: Path, monkeypatch) -> Path:
     (models / "model.score").write_text(MODEL)
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "data" / "events.csv").write_text(_events())
+    (tmp_path / "data" / "events.csv").write_text(events())
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "model")
     # the change under review: the included schema gains a property, the model uses it

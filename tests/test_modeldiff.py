@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from diffdata import CONTACTS, MODEL_BODY, SCHEMA, changed, events
 from scoredsl.data import DataSchema, Event, TypeSpec
 from scoredsl.engine import compile_text, pack_events
 from scoredsl.impact import (DISQUALIFIED, GuardError, bucket_width, check_guards, compare, histogram,
@@ -247,48 +248,8 @@ def test_only_the_chosen_models():
 
 # ------------------------------------------------------------------ impact on a small data set
 
-IMPACT_OLD = r"""
-schema {
-  contact { title: text, employees: int, stage: text }
-  event visit { url: text }
-  event form { name: text }
-}
-model m {
-  disqualify customer: stage == "customer"
-  score fit {
-    rule vp:   title matches /\bvp\b/ => +20
-    rule size: employees { < 10 => -5; 10..99 => +5; >= 100 => +10 }
-  }
-  score engagement max 50 {
-    group web max 20 {
-      rule visits: each visit => +5 max 30
-    }
-    rule demo: each form where name == "demo" => +40 once
-  }
-  tier lifecycle by fit + engagement { sql: >= 50; mql: >= 25; lead: otherwise }
-}
-"""
-IMPACT_NEW = (IMPACT_OLD.replace("=> +20", "=> +25").replace("10..99 => +5", "10..99 => +8")
-              .replace("group web max 20", "group web max 25").replace("sql: >= 50", "sql: >= 45")
-              .replace('  disqualify customer: stage == "customer"\n',
-                       '  disqualify customer: stage == "customer"\n  disqualify competitor: stage == "competitor"\n'))
-
-CONTACTS = """id,title,employees,stage
-c1,VP Sales,150,lead
-c2,Engineer,50,lead
-c3,vp marketing,20,competitor
-c4,VP,5,lead
-c5,CEO,500,customer
-c6,,,lead
-"""
-
-
-def _events() -> str:
-    rows = ["contact_id,type,timestamp,url,name"]
-    for contact, visits in (("c1", 5), ("c2", 3), ("c3", 2), ("c4", 6)):
-        rows += [f"{contact},visit,2026-10-2{i}T10:00:00Z,/p{i}," for i in range(visits)]
-    rows.append("c1,form,2026-10-25T10:00:00Z,,demo")
-    return "\n".join(rows) + "\n"
+IMPACT_OLD = "\n" + SCHEMA + MODEL_BODY
+IMPACT_NEW = changed(IMPACT_OLD)
 
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
@@ -297,7 +258,7 @@ AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 @pytest.fixture()
 def data(tmp_path: Path) -> str:
     (tmp_path / "contacts.csv").write_text(CONTACTS)
-    (tmp_path / "events.csv").write_text(_events())
+    (tmp_path / "events.csv").write_text(events())
     return f"csv:{tmp_path}"
 
 
