@@ -30,9 +30,9 @@ the spec's author, not a settled rule):
   elements of a non-empty list are kept;
 * events of a type the schema does not declare are ignored (also by inactivity decay without
   an ``activity`` list);
-* event-age decay of one event is ``points * 0.5 ** (age_us / half_life_us)``, the exponent one
-  correctly rounded division of exact integers; rule results are added in file order
-  (positives, then negatives), one addition at a time;
+* event-age decay of one event is ``points * 10**6 * 0.5 ** (age_us / half_life_us)`` (the
+  exponent one correctly rounded division of exact integers) rounded half up to an integer
+  number of millionths of a point; from there on every value is an exact fraction;
 * ``once`` bounds the *decayed* sum by ``|POINTS|`` (so two half-decayed events make one full
   award), as "once is exactly max |POINTS|" and "max and once bound the decayed sum" say;
 * an aggregate inside a ``where`` sees its own event's attributes, not the enclosing event's;
@@ -49,6 +49,7 @@ import math
 import operator
 import os
 import pathlib
+from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
 import attrs
@@ -320,7 +321,7 @@ class Interpreter:
             percent = self.inactivity_percent(inactivity)
             if percent is not None:
                 value = value * percent / 100
-        return math.floor(value + 0.5)
+        return math.floor(value + Fraction(1, 2))
 
     @staticmethod
     def cap(cap: nodes.Cap | None, score: nodes.Score) -> int | None:
@@ -397,10 +398,11 @@ class Interpreter:
         matching = self.select(rule.event.name, rule.where, rule.within)
         points = rule.points.amount
         if half_life is not None and points > 0:
-            total = 0.0
-            for event in matching:                    # timestamp order, one addition at a time
+            total = Fraction(0)
+            for event in matching:                    # each rounded to a millionth: exact sums
                 age = self.as_of - epoch_micros(event.timestamp)
-                total += points * 0.5 ** (age / half_life)
+                total += Fraction(math.floor(points * 1_000_000 * 0.5 ** (age / half_life) + 0.5),
+                                  1_000_000)
         else:
             total = points * len(matching)
         limit = abs(points) if rule.points.once else rule.points.max

@@ -24,6 +24,10 @@ from .emitter import Emitter, Minter
 from .nodes import AggFunc, ArithOp, CmpOp, TextOp
 from .typesys import Type
 
+# Under event-age decay a score counts in millionths of a point (see "Rounding" in the
+# language reference): integers, so sums are exact in any order and on any backend.
+DECAY_SCALE = 1_000_000
+
 _PY_OP = {CmpOp.EQ: "==", CmpOp.NE: "!=", CmpOp.LT: "<", CmpOp.LE: "<=", CmpOp.GT: ">", CmpOp.GE: ">="}
 _NEGATED = {CmpOp.EQ: "!=", CmpOp.NE: "==", CmpOp.LT: ">=", CmpOp.LE: ">", CmpOp.GT: "<=", CmpOp.GE: "<"}
 _ARITH = {ArithOp.ADD: "+", ArithOp.SUB: "-", ArithOp.MUL: "*"}
@@ -307,7 +311,7 @@ class ModelCompiler:
             self.each_state[rule.name] = (acc, self.mint("sum", rule.name) if decayed else None)
             out.line(f"{acc} = 0", rule.span)
             if decayed:
-                out.line(f"{self.each_state[rule.name][1]} = 0.0", rule.span)
+                out.line(f"{self.each_state[rule.name][1]} = 0", rule.span)
         if track_last:
             last = self.mint("last", event)
             self.last_seen[event] = last
@@ -363,7 +367,8 @@ class ModelCompiler:
         test = self._matches(rule.filter, rule.window, windows)
         lines = [f"{acc} += 1"]
         if decayed:
-            lines.append(f"{decayed} += {rule.points!r} * 0.5 ** ((as_of - _t) / {score.half_life!r})")
+            micro = rule.points * DECAY_SCALE
+            lines.append(f"{decayed} += _floor({micro!r} * 0.5 ** ((as_of - _t) / {score.half_life!r}) + 0.5)")
         if test:
             with self.out.block(f"if {test}:", rule.span):
                 for line in lines:
@@ -414,29 +419,31 @@ class ModelCompiler:
         """Emit one rule; returns its local and the sign of its points (1, -1, or 0 for mixed)."""
         out = self.out
         local = self.mint("r", rule.name)
+        scale = self.scale
         if isinstance(rule, ir.WhenRule):
             cond = rule.condition
+            points = rule.points * scale
             if self.trace:
                 out.line(f"_m = {self.kleene(cond)}", rule.span)
-                out.line(f"{local} = {rule.points!r} if _m is True else 0", rule.span)
-                out.line(f"trace['rules'][{rule.name!r}] = ({local}, _m)", rule.span)
+                out.line(f"{local} = {points!r} if _m is True else 0", rule.span)
+                out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, _m)", rule.span)
             else:
-                out.line(f"{local} = {rule.points!r} if {self.truth(cond)} else 0", rule.span)
+                out.line(f"{local} = {points!r} if {self.truth(cond)} else 0", rule.span)
             return local, _sign(rule.points)
         if isinstance(rule, ir.BandRule):
             self.bands(rule, local)
             signs = {_sign(b.points) for b in rule.bands} - {0}
             return local, signs.pop() if len(signs) == 1 else 0
         acc, decayed = self.each_state[rule.name]
-        total = decayed if decayed else f"{acc} * {rule.points!r}"
+        total = decayed if decayed else f"{acc} * {rule.points * scale!r}"
         if rule.limit is None:
             out.line(f"{local} = {total}", rule.span)
         elif rule.points > 0:
-            out.line(f"{local} = min({total}, {rule.limit!r})", rule.span)
+            out.line(f"{local} = min({total}, {rule.limit * scale!r})", rule.span)
         else:
-            out.line(f"{local} = max({total}, {-rule.limit!r})", rule.span)
+            out.line(f"{local} = max({total}, {-rule.limit * scale!r})", rule.span)
         if self.trace:
-            out.line(f"trace['rules'][{rule.name!r}] = ({local}, {acc})", rule.span)
+            out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, {acc})", rule.span)
         return local, _sign(rule.points)
 
     def bands(self, rule: ir.BandRule, local: str) -> None:
@@ -459,12 +466,12 @@ class ModelCompiler:
                 else:
                     header = f"{keyword} {self.band_test(subject, band)}:"
                 with out.block(header, band.span):
-                    out.line(f"{local} = {band.points!r}", band.span)
+                    out.line(f"{local} = {band.points * self.scale!r}", band.span)
                     if label:
                         out.line(f"{label} = {band.label!r}", band.span)
                 keyword = "elif"
         if self.trace:
-            out.line(f"trace['rules'][{rule.name!r}] = ({local}, {label})", rule.span)
+            out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, {label})", rule.span)
 
     def band_test(self, subject: str, band: ir.Band) -> str:
         if band.values is not None:
@@ -493,11 +500,16 @@ class ModelCompiler:
         if cap is None:
             out.line(f"{local} = _pos + _neg", span)
         else:
-            out.line(f"{local} = min({cap!r}, _pos) + _neg", span)
+            out.line(f"{local} = min({cap * self.scale!r}, _pos) + _neg", span)
         return local
+
+    def shown(self, local: str) -> str:
+        """A value as the trace shows it: in points, however the score computes it."""
+        return local if self.scale == 1 else f"_points({local}, {self.scale!r})"
 
     def score(self, score: ir.Score) -> None:
         out = self.out
+        self.scale = DECAY_SCALE if score.half_life is not None else 1
         parts = []
         for item in score.items:
             if isinstance(item, ir.Group):
@@ -505,8 +517,8 @@ class ModelCompiler:
                 value = self.capped(item.name, rules, item.cap, item.span)
                 if self.trace:
                     out.line(f"trace['groups'][({score.name!r}, {item.name!r})] = "
-                             f"{{'positive': _pos, 'negative': _neg, 'cap': {item.cap!r}, 'value': {value}}}",
-                             item.span)
+                             f"{{'positive': {self.shown('_pos')}, 'negative': {self.shown('_neg')}, "
+                             f"'cap': {item.cap!r}, 'value': {self.shown(value)}}}", item.span)
                 signs = {s for _p, s in rules} - {0}
                 sign = signs.pop() if len(signs) == 1 and all(s != 0 for _p, s in rules) else 0
                 parts.append((value, sign))
@@ -516,19 +528,24 @@ class ModelCompiler:
         final = self.mint("s", score.name)
         self.scores[score.name] = final
         if self.trace:
-            out.line(f"_t_score = {{'positive': _pos, 'negative': _neg, 'max': {score.max!r}, 'raw': {raw}}}",
-                     score.span)
+            out.line(f"_t_score = {{'positive': {self.shown('_pos')}, 'negative': {self.shown('_neg')}, "
+                     f"'max': {score.max!r}, 'raw': {self.shown(raw)}}}", score.span)
+        scale = self.scale
+        rounded = raw if scale == 1 else f"({raw} + {scale // 2!r}) // {scale!r}"
         if score.inactivity is not None:
-            self.inactivity(score, raw)
-        if score.half_life is not None or score.inactivity is not None:
-            out.line(f"{final} = _floor({raw} + 0.5)", score.span)
+            pct = self.inactivity(score, raw)
+            with out.block(f"if {raw} > 0 and {pct} != 100:", score.inactivity.span):
+                out.line(f"{final} = ({raw} * {pct} + {50 * scale!r}) // {100 * scale!r}", score.span)
+            with out.block("else:", score.inactivity.span):
+                out.line(f"{final} = {rounded}", score.span)
         else:
-            out.line(f"{final} = {raw}", score.span)
+            out.line(f"{final} = {rounded}", score.span)
         if self.trace:
             out.line(f"_t_score['final'] = {final}", score.span)
             out.line(f"trace['scores'][{score.name!r}] = _t_score", score.span)
 
-    def inactivity(self, score: ir.Score, raw: str) -> None:
+    def inactivity(self, score: ir.Score, raw: str) -> str:
+        """Emit the percentage kept (a local, returned) for the score's inactivity."""
         out = self.out
         decay = score.inactivity
         kinds = decay.activity or tuple(self.events_schema)
@@ -546,10 +563,10 @@ class ModelCompiler:
                 out.line(f"{pct} = {percent!r}", decay.span)
         with out.block("else:", decay.span):
             out.line(f"{pct} = 100", decay.span)
-        with out.block(f"if {raw} > 0 and {pct} != 100:", decay.span):
-            out.line(f"{raw} = {raw} * {pct} / 100", decay.span)
         if self.trace:
-            out.line(f"_t_score.update(idle=_idle, keep={pct}, decayed={raw})", decay.span)
+            out.line(f"_t_score.update(idle=_idle, keep={pct}, decayed=_points({raw} * {pct}"
+                     f" if {raw} > 0 else {raw} * 100, {100 * self.scale!r}))", decay.span)
+        return pct
 
     def tier(self, tier: ir.Tier) -> str:
         out = self.out
