@@ -44,7 +44,7 @@ __all__ = ["Spec", "SpecError", "PluginError", "PluginWarning", "Registry", "Fun
            "parse_spec", "open_source", "open_sink"]
 
 ENTRY_POINT_GROUP = "scoredsl"
-BUILTIN_PLUGINS = {"files": "scoredsl.builtin.files"}
+BUILTIN_PLUGINS = {"files": "scoredsl.builtin.files", "parquet": "scoredsl.builtin.parquet"}
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]+")
 _SPEC = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]+):(.*)", re.DOTALL)

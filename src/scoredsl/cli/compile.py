@@ -4,19 +4,40 @@ from __future__ import annotations
 
 import click
 
-from .options import compile_or_fail, handle_errors, root_option
+from ..engine import to_micros
+from ..explain import iso
+from ..sqlgen import DIALECTS, SqlError, model_sql
+from .options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option, parse_as_of,
+                      root_option, select_models)
 
 
 @click.command("compile")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["python", "ir"]), default="python", show_default=True,
-              help="python: the generated evaluator source; ir: the checked intermediate form.")
+@click.option("--emit", type=click.Choice(["python", "ir", "sql"]), default="python", show_default=True,
+              help="python: the generated evaluator source; ir: the checked intermediate form; sql: one "
+                   "query per model (see --dialect).")
+@click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb", show_default=True,
+              help="The SQL dialect of --emit sql (mysql also serves MariaDB).")
+@model_option
+@as_of_option
 @root_option
 @handle_errors
-def compile_(file, emit, root):
-    """Print the generated Python evaluators (or the intermediate form) of a rule file."""
+def compile_(file, emit, dialect, models, as_of, root):
+    """Print the generated Python evaluators (or the intermediate form, or SQL) of a rule file.
+
+    The SQL reads the canonical tables described in the language reference ("Running on SQL
+    engines") and has the as-of time written in, as every run does."""
     program = compile_or_fail(file, root)
-    if emit == "python":
+    if emit == "sql":
+        when = to_micros(parse_as_of(as_of))
+        for model in select_models(program, models):
+            try:
+                text = model_sql(model.ir, program.schema, when, dialect, pretty=True)
+            except SqlError as exc:
+                raise Failure(f"model '{model.name}' cannot run on SQL engines: {exc}") from None
+            click.echo(f"-- model {model.name} ({model.version}), as of {iso(parse_as_of(as_of))}, {dialect}")
+            click.echo(text + ";")
+    elif emit == "python":
         click.echo(program.python_source, nl=False)
     else:
         for model in program.ir.models:

@@ -11,6 +11,7 @@ from ..sinks import SinkError
 from ..sources import SourceError
 from ..engine import EvaluationError, to_micros
 from ..explain import iso
+from ..engines import ENGINES, EngineError, choose_engine, run_engine
 from ..runner import run as run_models
 from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
                       model_option, parse_as_of, root_option, select_models)
@@ -29,11 +30,18 @@ from .sources import choose, config_option, load_config, open_sink_for, open_sou
 @as_of_option
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="fail: stop at the first bad row (nothing is written); skip: skip it and count it.")
+@click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+              help="python: the reference evaluator, contact by contact; duckdb: the model compiled to SQL "
+                   "on embedded DuckDB (reads CSV and Parquet files itself); pushdown: the SQL runs inside "
+                   "the SQL source's own database; spark: on Spark SQL; auto: duckdb for large file "
+                   "sources, else python. Every engine gives the same results.")
+@click.option("--threads", type=click.IntRange(1), metavar="N",
+              help="Worker threads for the duckdb and spark engines (default: every core).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @root_option
 @config_option
 @handle_errors
-def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, config_path):
+def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -52,8 +60,15 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, conf
         raise
     progress = None if quiet else _progress()
     try:
+        engine = choose_engine(engine, selected, source)
+        if not quiet and engine != "python":
+            click.echo(f"  engine: {engine}", err=True)
         sink.open(run_info(selected, when))
-        summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress)
+        if engine == "python":
+            summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress)
+        else:
+            summary = run_engine(engine, selected, source, sink, to_micros(when), on_error=on_error,
+                                 threads=threads, config=config)
     except click.ClickException:   # a plugin's own user-facing error, with its exit code
         raise
     except DataError as exc:
@@ -66,6 +81,8 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, quiet, root, conf
                       "unchanged)") from None
     except SourceError as exc:
         raise Failure(f"reading '{source_spec}' failed: {exc}\n  (nothing was written)") from None
+    except EngineError as exc:
+        raise Failure(f"engine {engine}: {exc}\n  (nothing was written)") from None
     finally:
         source.close()
     if not quiet:
