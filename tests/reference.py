@@ -527,7 +527,7 @@ class Interpreter:
         if not (isinstance(left, str) and isinstance(right, str)):
             raise SpecError(f"{expr.op.value} needs texts")
         if not expr.case_sensitive:
-            left, right = left.lower(), right.lower()
+            left, right = simple_lower(left), simple_lower(right)
         if expr.op is nodes.TextOp.CONTAINS:
             return right in left
         if expr.op is nodes.TextOp.STARTS_WITH:
@@ -604,6 +604,11 @@ def capped(cap: int | None, results: Iterable[int | float]) -> int | float:
     return positive + negative
 
 
+def simple_lower(text: str) -> str:
+    """"Case": each character's simple lowercase mapping (no final sigma, U+0130 -> i)."""
+    return "".join("i" if ch == "\u0130" else ("\u03c3" if ch == "\u03a3" else ch.lower()) for ch in text)
+
+
 def compare(op: nodes.CmpOp, left: Any, right: Any, case_sensitive: bool) -> bool | None:
     """A comparison; unknown if an operand is missing.
 
@@ -619,7 +624,7 @@ def compare(op: nodes.CmpOp, left: Any, right: Any, case_sensitive: bool) -> boo
     if kind in ("bool", "list") and op not in (nodes.CmpOp.EQ, nodes.CmpOp.NE):
         raise SpecError(f"cannot order {kind} values")
     if kind == "text" and op in (nodes.CmpOp.EQ, nodes.CmpOp.NE) and not case_sensitive:
-        left, right = left.lower(), right.lower()
+        left, right = simple_lower(left), simple_lower(right)
     return _ORDER[op](left, right)
 
 

@@ -19,7 +19,7 @@ from .exprcheck import ExprChecker, Scope, duration_micros, literal
 from .formatter import band_test, bound_text
 from .loader import Unit
 from .parser import _RESERVED
-from .typesys import Type, from_schema
+from .typesys import Type, fold_case, from_schema
 
 OUTPUT_COLUMNS = ("contact_id", "model", "status", "reason", "model_version", "as_of", "id")
 
@@ -422,7 +422,7 @@ class Checker:
             self.err("SD316", f"band {label} is {element} but the value is {subject}", test.span)
             return None
         if subject == Type.TEXT:
-            values = tuple(v.lower() for v in values)
+            values = tuple(fold_case(v) for v in values)
         return ir.Band(points=points, values=tuple(values), label=label, span=band.span)
 
     # ------------------------------------------------------------ tiers

@@ -16,7 +16,7 @@ import re2
 from . import ir, nodes
 from .data import epoch_micros
 from .diagnostics import Diagnostic, Span, error, suggest, warning
-from .typesys import Type, arith_result, comparable, element_fits, list_of
+from .typesys import Type, arith_result, comparable, element_fits, fold_case, list_of
 
 MICROS = 1_000_000
 MAX_REGEX_MEMORY = 8 << 20
@@ -68,7 +68,7 @@ def literal(node) -> ir.Const | None:
 
 def fold_value(value):
     if isinstance(value, str):
-        return value.lower()
+        return fold_case(value)
     if isinstance(value, tuple):
         return tuple(fold_value(v) for v in value)
     return value
@@ -398,7 +398,7 @@ class ExprChecker:
 
 def _fold_const(expr: ir.Expr, fold: bool) -> ir.Expr:
     if fold and isinstance(expr, ir.Const) and expr.type == Type.TEXT:
-        return attrs.evolve(expr, value=expr.value.lower())
+        return attrs.evolve(expr, value=fold_case(expr.value))
     return expr
 
 

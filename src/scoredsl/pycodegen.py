@@ -246,7 +246,7 @@ class ModelCompiler:
         self.calls[(call, False)] = local
         if call.type == Type.TEXT:
             low = self.mint("f", call.function + "_l")
-            self.out.line(f"{low} = None if {local} is None else {local}.lower()", call.span)
+            self.out.line(f"{low} = None if {local} is None else _fold({local})", call.span)
             self.calls[(call, True)] = low
         else:
             self.calls[(call, True)] = local
@@ -267,9 +267,9 @@ class ModelCompiler:
             low = self.mint("p", name + "_l")
             self.props[(name, True)] = low
             if t == Type.TEXT_LIST:
-                self.out.line(f"{low} = None if {local} is None else tuple(_x.lower() for _x in {local})")
+                self.out.line(f"{low} = None if {local} is None else tuple(_fold(_x) for _x in {local})")
             else:
-                self.out.line(f"{low} = None if {local} is None else {local}.lower()")
+                self.out.line(f"{low} = None if {local} is None else _fold({local})")
         else:
             self.props[(name, True)] = local
 
@@ -330,7 +330,7 @@ class ModelCompiler:
                 if folded and t == Type.TEXT:
                     low = self.mint("a", f"{event}_{name}_l")
                     self.attrs[(event, name, True)] = low
-                    out.line(f"{low} = None if {local} is None else {local}.lower()")
+                    out.line(f"{low} = None if {local} is None else _fold({local})")
                 else:
                     self.attrs[(event, name, True)] = local
             for call in self.calls_by_event.get(event, ()):

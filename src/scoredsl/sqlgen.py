@@ -176,6 +176,18 @@ class Dialect:
         from .sqlregex import translate
         return translate(self.name, subject, pattern, fold)
 
+    def lower(self, e: exp.Expression) -> exp.Expression:
+        """The language's case folding: simple lowercase mapping, character by character."""
+        if self.name == "duckdb":       # utf8proc: simple mappings already
+            return exp.Lower(this=e)
+        simple = exp.Anonymous(this="REPLACE", expressions=[
+            exp.Anonymous(this="REPLACE", expressions=[e, _str("\u03a3"), _str("\u03c3")]), _str("\u0130"), _str("i")])
+        if self.name == "postgres":     # ICU's root locale, whatever the database's ctype
+            return exp.Lower(this=exp.Collate(this=simple, expression=exp.Identifier(this="und-x-icu", quoted=True)))
+        if self.name == "mysql":        # the default collations lack hundreds of mappings
+            return exp.Lower(this=exp.Collate(this=simple, expression=exp.Var(this="utf8mb4_uca1400_ai_ci")))
+        return exp.Lower(this=simple)
+
     def text_order(self, e: exp.Expression) -> exp.Expression:
         """Text compared by code point (the language's order), whatever the column collation."""
         if self.name == "postgres":
@@ -239,7 +251,7 @@ class ModelSql:
 
     def _fold(self, column: exp.Expression, t: Type, fold: bool) -> exp.Expression:
         if fold and t in (Type.TEXT, Type.TEXT_LIST):
-            return exp.Lower(this=column)
+            return self.dialect.lower(column)
         return column
 
     def cond(self, e: ir.Expr, attrs_of: dict | None = None) -> exp.Expression:
@@ -305,10 +317,11 @@ class ModelSql:
             test = exp.Or(this=exp.EQ(this=length, expression=_num(0)),
                           expression=exp.GT(this=self._position(left, right), expression=_num(0)))
         elif op is TextOp.STARTS_WITH:
-            test = exp.EQ(this=self._text_eq(exp.Substring(this=left, start=_num(1), length=length)),
+            test = exp.EQ(this=self._text_eq(exp.Substring(this=left, start=exp.Literal.number(1), length=length)),
                           expression=self._text_eq(right))
         else:
-            start = exp.Add(this=exp.Sub(this=exp.Length(this=left), expression=length), expression=_num(1))
+            start = exp.Add(this=exp.Sub(this=exp.Length(this=left), expression=length),
+                            expression=exp.Literal.number(1))
             test = exp.And(
                 this=exp.GTE(this=exp.Length(this=left), expression=length),
                 expression=exp.EQ(this=self._text_eq(self._tail(left, start, length)), expression=self._text_eq(right)))
@@ -524,9 +537,11 @@ class ModelSql:
         if score.half_life is not None and rule.points > 0:
             decayed = self.mint("d")
             age = exp.Sub(this=_num(self.as_of), expression=ts)
-            factor = exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"),
-                             expression=exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
-                                                expression=exp.cast(_num(score.half_life), "DOUBLE")))
+            exponent = exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
+                               expression=exp.cast(_num(score.half_life), "DOUBLE"))
+            # 0.5 ** x is 0.0 from x = 1075 on; PostgreSQL raises an underflow error instead
+            factor = _case([(exp.GTE(this=exponent, expression=_num(1075)), exp.cast(_str("0"), "DOUBLE"))],
+                           exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"), expression=exponent))
             micro = exp.Floor(this=exp.Add(
                 this=exp.Mul(this=exp.cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
                 expression=exp.cast(_str("0.5"), "DOUBLE")))

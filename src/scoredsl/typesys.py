@@ -5,6 +5,18 @@ from __future__ import annotations
 import enum
 
 
+def fold_case(text: str) -> str:
+    """Text as case-insensitive tests see it: each character's simple lowercase mapping.
+
+    That is ``str.lower()`` except for its two context rules, which SQL engines do not share:
+    ``İ`` (U+0130) becomes ``i`` (not ``i`` + combining dot) and ``Σ`` always ``σ`` (never the
+    final ``ς``). See "Case" in the language reference.
+    """
+    if text.isascii():
+        return text.lower()
+    return text.replace("\u0130", "i").replace("\u03a3", "\u03c3").lower()
+
+
 class Type(enum.Enum):
     TEXT = "text"
     INT = "int"

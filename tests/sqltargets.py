@@ -1,0 +1,112 @@
+"""SQL engines as test targets: load contacts and events (typed Python values, as sources give
+them) into an engine's canonical tables, run a model's compiled query, and return its rows as
+``(contact_id, status, reason, scores, tiers)`` tuples, like the Python engine's.
+
+DuckDB is always there; PostgreSQL is the local server (skipped without it, a failure under
+``SCOREDSL_REQUIRE_SERVICES=1``); Spark runs in local mode when PySpark and Java are installed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import hypothesis
+import pytest
+
+from scoredsl.engine import to_micros
+from scoredsl.sqlengine import encode, table_columns
+from scoredsl.sqlgen import CONTACTS, compile_model, contacts_columns, event_columns, event_table
+
+REQUIRE_SERVICES = os.environ.get("SCOREDSL_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get("SCOREDSL_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+
+
+def unavailable(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (SCOREDSL_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def canonical_rows(schema, contacts, events):
+    """``{table: [row, ...]}`` in canonical encoding; ``events`` are :class:`Event` objects."""
+    props = [(name, spec) for _c, name, spec in contacts_columns(schema)]
+    tables = {CONTACTS: [[i, c["id"]] + [encode(c.get(n), s) for n, s in props] for i, c in enumerate(contacts)]}
+    for index, kind in enumerate(schema.events):
+        attrs = [(name, spec) for _c, name, spec in event_columns(schema, kind)]
+        tables[event_table(index)] = [[e.contact_id, to_micros(e.timestamp)] + [encode(e.attrs.get(n), s) for n, s in attrs]
+                                      for e in events if e.type == kind]
+    return tables
+
+
+def as_results(model, rows):
+    n = len(model.score_names)
+    out = []
+    for row in rows:
+        scores = dict(zip(model.score_names, row[4:4 + n])) if row[2] == "scored" else None
+        tiers = dict(zip(model.tier_names, row[4 + n:])) if row[2] == "scored" else None
+        out.append((row[1], row[2], row[3], scores, tiers))
+    return out
+
+
+class DuckTarget:
+    dialect = "duckdb"
+
+    def __init__(self):
+        import duckdb
+        self.con = duckdb.connect()
+
+    def run(self, models, schema, contacts, events, as_of):
+        con = self.con
+        for table, columns in table_columns(schema).items():
+            con.execute(f'CREATE OR REPLACE TABLE "{table}" ({", ".join(f"{c!r} {t}".replace(chr(39), chr(34)) for c, t in columns)})')
+        for table, rows in canonical_rows(schema, contacts, events).items():
+            if rows:
+                con.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(rows[0]))})', rows)
+        return {m.name: as_results(m, con.execute(compile_model(m.ir, schema, to_micros(as_of), "duckdb")
+                                                  .sql(dialect="duckdb")).fetchall()) for m in models}
+
+    def close(self):
+        self.con.close()
+
+
+_PG_TYPES = {"VARCHAR": "TEXT", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN"}
+
+
+class PostgresTarget:
+    dialect = "postgres"
+
+    def __init__(self):
+        try:
+            import psycopg
+        except ImportError:
+            unavailable("psycopg is not installed")
+        try:
+            self.con = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            unavailable(f"no PostgreSQL server: {exc}")
+        self.schema = "sd_" + uuid.uuid4().hex[:10]
+        self.con.execute(f'CREATE SCHEMA "{self.schema}"')
+        self.con.execute(f'SET search_path TO "{self.schema}"')
+
+    def run(self, models, schema, contacts, events, as_of):
+        con = self.con
+        for table, columns in table_columns(schema).items():
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            con.execute(f'CREATE TABLE "{table}" ({", ".join(chr(34) + c + chr(34) + " " + _PG_TYPES[t] for c, t in columns)})')
+        tables = canonical_rows(schema, contacts, events)
+        if any(isinstance(v, str) and "\x00" in v for rows in tables.values() for row in rows for v in row):
+            hypothesis.reject()     # PostgreSQL text cannot hold NUL (documented)
+        for table, rows in tables.items():
+            if rows:
+                with con.cursor() as cur:
+                    cur.executemany(f'INSERT INTO "{table}" VALUES ({", ".join(["%s"] * len(rows[0]))})', rows)
+        results = {}
+        for m in models:
+            query = compile_model(m.ir, schema, to_micros(as_of), "postgres").sql(dialect="postgres")
+            results[m.name] = as_results(m, con.execute(query).fetchall())
+        return results
+
+    def close(self):
+        self.con.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
+        self.con.close()
