@@ -110,3 +110,33 @@ class PostgresTarget:
     def close(self):
         self.con.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
         self.con.close()
+
+
+class SparkTarget:
+    """Spark SQL in local mode, as ``--engine spark`` runs it (the exact decay function too)."""
+    dialect = "spark"
+
+    def __init__(self):
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            unavailable("PySpark is not installed")
+        from scoredsl.sparkengine import HALF_POW, _half_pow, spark_session
+        from pyspark.sql.types import DoubleType
+        self.spark = spark_session(threads=2)
+        self.spark.udf.register(HALF_POW, _half_pow(), DoubleType())
+
+    def run(self, models, schema, contacts, events, as_of):
+        from pyspark.sql.types import (BooleanType, DoubleType, LongType, StringType, StructField,
+                                       StructType)
+        from scoredsl.sparkengine import spark_query
+        types = {"VARCHAR": StringType(), "BIGINT": LongType(), "DOUBLE": DoubleType(), "BOOLEAN": BooleanType()}
+        rows = canonical_rows(schema, contacts, events)
+        for table, columns in table_columns(schema).items():
+            struct = StructType([StructField(c, types[t]) for c, t in columns])
+            self.spark.createDataFrame(rows[table], struct).createOrReplaceTempView(table)
+        return {m.name: as_results(m, [tuple(r) for r in self.spark.sql(spark_query(m, to_micros(as_of))).collect()])
+                for m in models}
+
+    def close(self):
+        pass

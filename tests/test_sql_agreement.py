@@ -2,7 +2,8 @@
 on random valid models and random contacts and events (the same strategies as the reference
 agreement tests), and on the bundled example models.
 
-DuckDB runs every example; PostgreSQL a smaller sample (``SCOREDSL_SQL_EXAMPLES``).
+DuckDB runs every example (``SCOREDSL_SQL_EXAMPLES``); PostgreSQL and Spark (local mode) smaller
+samples.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 import strategies
 from scoredsl.engine import compile_file, compile_text
 from scoredsl.sqlgen import unsupported
-from sqltargets import DuckTarget, PostgresTarget
+from sqltargets import DuckTarget, PostgresTarget, SparkTarget
 
 EXAMPLES = int(os.environ.get("SCOREDSL_SQL_EXAMPLES", "60"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,13 @@ def settings_for(n, shrink=True):
 @pytest.fixture(scope="module")
 def duck():
     target = DuckTarget()
+    yield target
+    target.close()
+
+
+@pytest.fixture(scope="module")
+def spark():
+    target = SparkTarget()
     yield target
     target.close()
 
@@ -134,3 +142,19 @@ def test_fixed_models_agree_on_postgres(postgres, data):
     program = _COMPILED[data.draw(st.sampled_from(FIXED_MODELS))]
     contacts, events, as_of = data.draw(batches_for(program))
     check_agreement(postgres, program, contacts, events, as_of)
+
+
+@settings_for(max(EXAMPLES // 12, 4), shrink=False)
+@given(source=strategies.rule_files(), data=st.data())
+def test_random_models_agree_on_spark(spark, source, data):
+    program = compile_text(source, "random.score")
+    contacts, events, as_of = data.draw(fixed_batches())
+    check_agreement(spark, program, contacts, events, as_of)
+
+
+@settings_for(max(EXAMPLES // 12, 4), shrink=False)
+@given(data=st.data())
+def test_fixed_models_agree_on_spark(spark, data):
+    program = _COMPILED[data.draw(st.sampled_from(FIXED_MODELS))]
+    contacts, events, as_of = data.draw(batches_for(program))
+    check_agreement(spark, program, contacts, events, as_of)

@@ -51,6 +51,13 @@ class Config:
     sources: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     sinks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     defaults: Mapping[str, str] = attrs.field(factory=dict)
+    spark: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def spark_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """``[spark]``: ``master`` (``local[4]``, ``spark://host:7077``, ``yarn``) or ``remote``
+        (a Spark Connect URL, ``sc://host:15002``), and ``conf`` (Spark settings)."""
+        env = os.environ if environ is None else environ
+        return _interpolate_all(dict(self.spark), env, f"{self.path}: [spark]")
 
     def spec(self, text: str, kind: str, environ: Mapping[str, str] | None = None) -> Spec:
         """The spec for ``--source``/``--sink`` TEXT: a name from this file, or a spec itself."""
@@ -121,9 +128,13 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{shown} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"sources", "sinks", "defaults"})
+    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark"})
     if unknown:
-        raise ConfigError(f"{shown}: unknown section(s) {', '.join(unknown)}; expected sources, sinks, defaults")
+        raise ConfigError(f"{shown}: unknown section(s) {', '.join(unknown)}; expected sources, sinks, defaults, "
+                          "spark")
+    spark = data.get("spark", {})
+    if set(spark) - {"master", "remote", "conf"} or ("master" in spark and "remote" in spark):
+        raise ConfigError(f"{shown}: [spark] takes master or remote, and conf")
     for section in ("sources", "sinks"):
         for name, entry in data.get(section, {}).items():
             if not isinstance(entry, dict):
@@ -131,7 +142,8 @@ def load(path: str | os.PathLike | None = None) -> Config:
     defaults = data.get("defaults", {})
     if set(defaults) - {"source", "sink"}:
         raise ConfigError(f"{shown}: [defaults] takes source and sink")
-    return Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults)
+    return Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
+                  spark=spark)
 
 
 __all__ = ["Config", "ConfigError", "load", "find", "interpolate", "SpecError"]

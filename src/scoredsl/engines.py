@@ -76,7 +76,7 @@ def run_engine(engine: str, models: Sequence[CompiledModel], source, sink, as_of
         return run_pushdown(models, source, sink, as_of, on_error=on_error)
     if engine == "spark":
         from .sparkengine import run_spark
-        url = None if config is None else getattr(config, "spark", None)
+        settings = {} if config is None else config.spark_settings()
         return run_spark(models, source, sink, as_of, on_error=on_error, files=file_inputs(source),
-                         threads=threads, url=url)
+                         threads=threads, settings=settings)
     raise EngineError(f"unknown engine {engine!r}")
