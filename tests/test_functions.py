@@ -184,3 +184,23 @@ def test_a_plugin_cannot_take_a_builtin_command_name():
     with pytest.warns(plugins.PluginWarning, match="'thief'.*belongs to scoredsl itself"):
         plugins.register(Thief(), "thief")
         plugins.command_registry()
+
+
+def test_a_model_calling_a_function_runs_only_on_the_python_engine(tmp_path):
+    from click.testing import CliRunner
+    from scoredsl.cli.main import cli
+
+    rules = tmp_path / "fn.score"
+    rules.write_text(SCHEMA + 'model m {\n  score s {\n    rule free: is_free_email(email) => -5\n  }\n}\n', "utf-8")
+    (tmp_path / "contacts.csv").write_text("id,email\nc1,a@gmail.com\nc2,b@acme.com\n", "utf-8")
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["check", str(rules), "--engine", "duckdb"])
+    assert checked.exit_code == 1 and "fn.score:7:" in checked.output and "error[SD501]" in checked.output
+    source = f"csv:{tmp_path / 'contacts.csv'}"
+    refused = runner.invoke(cli, ["run", str(rules), "--source", source, "--engine", "duckdb", "--as-of", "2026-11-01"])
+    assert refused.exit_code == 2
+    assert "this model needs the python engine" in refused.output and "SD501" in refused.output
+    auto = runner.invoke(cli, ["run", str(rules), "--source", source, "--engine", "auto", "--as-of", "2026-11-01",
+                               "--sink", "csv:-", "-q"])
+    assert auto.exit_code == 0
+    assert auto.output.splitlines()[1].startswith("c1,m,scored,,-5,")

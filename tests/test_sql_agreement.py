@@ -84,12 +84,12 @@ def fixed_batches():
     return batches(strategies.SCHEMA_PROPERTIES, strategies.SCHEMA_EVENTS)
 
 
-def runnable(program):
-    return [m for m in program.models.values() if not unsupported(m.ir)]
+def runnable(program, dialect):
+    return [m for m in program.models.values() if not unsupported(m.ir, dialect)]
 
 
 def check_agreement(target, program, contacts, events, as_of):
-    models = runnable(program)
+    models = runnable(program, target.dialect)
     if not models:
         return
     expected = python_results(models, contacts, events, as_of)

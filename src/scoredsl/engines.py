@@ -40,18 +40,19 @@ def file_inputs(source):
     return Files(fmt, source.contacts_path, source.events_path, getattr(source, "delimiter", ","))
 
 
-def _sql_problems(models: Sequence[CompiledModel]) -> list[str]:
+def _sql_problems(models: Sequence[CompiledModel], dialect: str = "duckdb") -> list[str]:
     problems = []
     for model in models:
-        for message, span in unsupported(model.ir):
-            problems.append(f"{span.file}:{span.line}:{span.column}: model '{model.name}': {message}")
+        for code, message, span in unsupported(model.ir, dialect):
+            problems.append(f"{span.file}:{span.line}:{span.column}: {code} model '{model.name}': {message}")
     return problems
 
 
 def choose_engine(engine: str, models: Sequence[CompiledModel], source) -> str:
     if engine == "python":
         return engine
-    problems = _sql_problems(models)
+    dialect = {"spark": "spark", "pushdown": getattr(getattr(source, "pushdown", None), "dialect", "duckdb")}
+    problems = _sql_problems(models, dialect.get(engine, "duckdb"))
     if engine == "auto":
         files = file_inputs(source)
         if problems or files is None or files.events is None:

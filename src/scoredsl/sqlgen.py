@@ -35,7 +35,7 @@ from .nodes import AggFunc, ArithOp, CmpOp, TextOp
 from .pycodegen import DECAY_SCALE
 from .typesys import Type
 
-__all__ = ["DIALECTS", "SqlError", "compile_model", "model_sql", "unsupported", "LIST_SEP",
+__all__ = ["DIALECTS", "SqlError", "compile_model", "model_sql", "unsupported", "engine_diagnostics", "LIST_SEP",
            "contacts_columns", "event_columns", "CONTACTS", "event_table", "encode_list"]
 
 DIALECTS = ("duckdb", "postgres", "mysql", "spark", "snowflake", "bigquery")
@@ -83,14 +83,34 @@ def event_columns(schema: DataSchema, event: str) -> list[tuple[str, str, "objec
     return [(f"_sd_a{i}", name, spec) for i, (name, spec) in enumerate(schema.events[event].items())]
 
 
-def unsupported(model: ir.Model) -> list[tuple[str, "object"]]:
-    """What SQL engines cannot run in ``model``: ``(message, span)`` pairs (empty: all of it)."""
+def unsupported(model: ir.Model, dialect: str = "duckdb") -> list[tuple[str, str, "object"]]:
+    """What ``dialect`` cannot run in ``model``: ``(code, message, span)`` (empty: all of it).
+
+    SD501: a plugin function (Python code). SD502: a regex the engine cannot run exactly as RE2
+    does (see :mod:`scoredsl.sqlregex`)."""
     found = []
     for root in _roots(model):
         for e in ir.walk(root):
             if isinstance(e, ir.Call):
-                found.append((f"plugin function '{e.function}' runs only on the Python engine", e.span))
+                found.append(("SD501", f"plugin function '{e.function}' runs only on the python engine", e.span))
+            elif isinstance(e, ir.RegexMatch) and dialect != "duckdb":
+                from .sqlregex import NotPortable, portable
+                flavor = dialect if dialect in ("postgres", "mysql") else "spark"
+                try:
+                    portable(e.pattern, e.fold, flavor)
+                except NotPortable as exc:
+                    found.append(("SD502", f"the regex /{e.pattern}/ cannot run the same on {dialect}: {exc}",
+                                  e.span))
     return found
+
+
+def engine_diagnostics(model: ir.Model, dialect: str) -> list:
+    """:func:`unsupported` as diagnostics, for ``scoredsl check --engine``."""
+    from .diagnostics import error
+    hints = {"SD501": "run this model with --engine python, or compute the value in the source",
+             "SD502": "use ASCII classes such as [0-9] and [A-Za-z]; DuckDB and Python run any RE2 pattern"}
+    return [error(code, f"model '{model.name}': {message}", span, hints[code])
+            for code, message, span in unsupported(model, dialect)]
 
 
 # ------------------------------------------------------------------ helpers
@@ -205,9 +225,9 @@ class ModelSql:
     def __init__(self, model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb"):
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
-        problems = unsupported(model)
+        problems = unsupported(model, dialect)
         if problems:
-            message, span = problems[0]
+            _code, message, span = problems[0]
             raise SqlError(f"{span.file}:{span.line}:{span.column}: {message}")
         self.model = model
         self.schema = schema

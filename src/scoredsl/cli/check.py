@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..diagnostics import sort
-from ..engine import check_file
+from ..engine import check_file, compile_file
+from ..sqlgen import DIALECTS, engine_diagnostics
 from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
 
 
@@ -15,12 +16,17 @@ from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
               show_default=True, help="text for people, json for tools, github for workflow annotations, "
                                       "sarif for code-scanning tools.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--engine", "engines", multiple=True, type=click.Choice(DIALECTS), metavar="DIALECT",
+              help="Also report what this SQL engine cannot run exactly (repeatable): "
+                   + ", ".join(DIALECTS) + " (mysql also means MariaDB).")
 @root_option
-def check(files, fmt, strict, root):
+def check(files, fmt, strict, engines, root):
     """Check rule files. Exit 0 when clean, 1 when there are errors (or warnings with --strict)."""
     diagnostics, failed = [], False
     for path in files:
         found, sources = check_file(path, root=root)
+        if engines and not any(d.is_error for d in found):
+            found = found + _engine_diagnostics(path, root, engines)
         diagnostics.extend(found)
         failed |= any(d.is_error for d in found) or (strict and bool(found))
         if fmt == "text" and found:
@@ -35,3 +41,16 @@ def check(files, fmt, strict, root):
                    f"{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
                    f"({verdict})", err=True)
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _engine_diagnostics(path, root, engines) -> list:
+    program = compile_file(path, root=root)
+    found, seen = [], set()
+    for dialect in engines:
+        for model in program.ir.models:
+            for diagnostic in engine_diagnostics(model, dialect):
+                key = (diagnostic.code, diagnostic.message)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(diagnostic)
+    return found

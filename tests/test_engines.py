@@ -1,0 +1,144 @@
+"""``scoredsl run --engine``, ``compile --emit sql`` and ``check --engine`` through the CLI: every
+engine writes byte-identical results, fails on bad data with the Python engine's own message,
+and skips exactly the same rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlglot
+from click.testing import CliRunner
+
+from scoredsl.cli.main import cli
+from scoredsl.sqlgen import DIALECTS
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = [("b2b_saas", "2026-11-01"), ("product_lines", "2026-11-01")]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def run_to(tmp_path, name, model, source, *extra):
+    out = tmp_path / f"{name}.csv"
+    result = invoke("run", model, "--source", source, "--as-of", "2026-11-01", "--sink", f"csv:{out}", *extra)
+    return result, out
+
+
+@pytest.mark.parametrize("example,as_of", EXAMPLES)
+def test_duckdb_engine_writes_the_python_engines_bytes(tmp_path, example, as_of):
+    model = ROOT / "examples" / example / "model.score"
+    data = f"csv:{ROOT / 'examples' / example / 'data'}"
+    python, expected = run_to(tmp_path, "python", model, data)
+    duck, actual = run_to(tmp_path, "duckdb", model, data, "--engine", "duckdb")
+    assert python.exit_code == 0 and duck.exit_code == 0, duck.output
+    assert actual.read_bytes() == expected.read_bytes()
+    assert "engine: duckdb" in duck.output
+    # the same summary: contacts, events, statuses and tiers
+    assert python.output.splitlines()[-6:] == duck.output.splitlines()[-6:]
+
+
+def to_parquet(folder: Path, target: Path) -> None:
+    target.mkdir()
+    con = duckdb.connect()
+    for kind in ("contacts", "events"):
+        con.execute(f"COPY (SELECT * FROM read_csv('{folder / kind}.csv', all_varchar = true)) "
+                    f"TO '{target / kind}.parquet' (FORMAT PARQUET)")
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_parquet_files_score_like_their_csv(tmp_path, engine):
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    data = ROOT / "examples" / "b2b_saas" / "data"
+    to_parquet(data, tmp_path / "pq")
+    _, expected = run_to(tmp_path, "csv", model, f"csv:{data}")
+    result, actual = run_to(tmp_path, "pq", model, f"parquet:{tmp_path / 'pq'}", "--engine", engine)
+    assert result.exit_code == 0, result.output
+    assert actual.read_bytes() == expected.read_bytes()
+
+
+def broken_copy(tmp_path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "examples" / "b2b_saas" / "data", data)
+    lines = (data / "contacts.csv").read_text("utf-8").splitlines(keepends=True)
+    cells = lines[5].split(",")
+    cells[5] = "two hundred"          # employees: not an int
+    lines[5] = ",".join(cells)
+    (data / "contacts.csv").write_text("".join(lines), "utf-8")
+    return data
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_bad_data_fails_with_the_python_engines_message_and_writes_nothing(tmp_path, engine):
+    if engine == "spark":
+        pytest.importorskip("pyspark")
+    data = broken_copy(tmp_path)
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    python, out_python = run_to(tmp_path, "python", model, f"csv:{data}")
+    other, out_other = run_to(tmp_path, engine, model, f"csv:{data}", "--engine", engine)
+    assert python.exit_code == other.exit_code == 1
+    message = [line for line in python.output.splitlines() if "bad data" in line]
+    assert message and message == [line for line in other.output.splitlines() if "bad data" in line]
+    assert "row 6, column 'employees': 'two hundred' is not an int" in message[0]
+    assert not out_python.exists() and not out_other.exists()
+
+
+def test_skipped_rows_are_the_same_on_duckdb(tmp_path):
+    data = broken_copy(tmp_path)
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    python, expected = run_to(tmp_path, "python", model, f"csv:{data}", "--on-error", "skip")
+    duck, actual = run_to(tmp_path, "duckdb", model, f"csv:{data}", "--on-error", "skip", "--engine", "duckdb")
+    assert python.exit_code == duck.exit_code == 0
+    assert actual.read_bytes() == expected.read_bytes()
+    assert "1 rows skipped because of bad data" in duck.output
+
+
+def test_spark_engine_writes_the_python_engines_bytes(tmp_path):
+    pytest.importorskip("pyspark")
+    model = ROOT / "examples" / "product_lines" / "model.score"
+    data = f"csv:{ROOT / 'examples' / 'product_lines' / 'data'}"
+    _, expected = run_to(tmp_path, "python", model, data)
+    spark, actual = run_to(tmp_path, "spark", model, data, "--engine", "spark", "--threads", "2")
+    assert spark.exit_code == 0, spark.output
+    assert actual.read_bytes() == expected.read_bytes()
+
+
+def test_auto_picks_python_for_small_files_and_pushdown_needs_a_sql_source(tmp_path):
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    data = f"csv:{ROOT / 'examples' / 'b2b_saas' / 'data'}"
+    auto, _ = run_to(tmp_path, "auto", model, data, "--engine", "auto")
+    assert auto.exit_code == 0 and "engine:" not in auto.output
+    pushdown, out = run_to(tmp_path, "pushdown", model, data, "--engine", "pushdown")
+    assert pushdown.exit_code == 2
+    assert "pushdown needs a SQL source" in pushdown.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_compile_emits_sql_every_dialect_reads_back(dialect):
+    result = invoke("compile", ROOT / "examples" / "b2b_saas" / "model.score", "--emit", "sql",
+                    "--dialect", dialect, "--as-of", "2026-11-01")
+    assert result.exit_code == 0, result.output
+    header, _, body = result.output.partition("\n")
+    assert header.startswith("-- model b2b (") and dialect in header
+    parsed = sqlglot.parse_one(body.rstrip().rstrip(";"), read=dialect)
+    assert parsed.find(sqlglot.exp.With) is not None
+    assert "_sd_contacts" in body
+
+
+def test_check_engine_reports_what_an_engine_cannot_run(tmp_path):
+    rules = tmp_path / "rx.score"
+    rules.write_text("schema {\n  contact { title: text }\n}\nmodel m {\n  score s {\n"
+                     "    rule a: title matches /\\p{Lu}x/ => +5\n    rule b: title matches /\\bvp\\b/ => +5\n"
+                     "  }\n}\n", "utf-8")
+    assert invoke("check", rules).exit_code == 0
+    assert invoke("check", rules, "--engine", "duckdb").exit_code == 0
+    result = invoke("check", rules, "--engine", "postgres")
+    assert result.exit_code == 1
+    assert "rx.score:6:13: error[SD502]" in result.output
+    assert "cannot run the same on postgres: Unicode classes" in result.output
+    assert "/\\bvp\\b/" not in result.output          # \b translates exactly
