@@ -32,6 +32,8 @@ WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace
 _DATETIME = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
              r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?$")
 _PARTS = ["y", "mo", "d", "h", "mi", "s", "f", "z", "sg", "oh", "om"]
+_COMMON_DATETIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
+                    r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?")
 
 
 @attrs.frozen
@@ -53,27 +55,32 @@ def _ident(name: str) -> str:
 _WS = _q(WHITESPACE)
 
 
+_WS_CHARS = ", ".join(_q(ch) for ch in WHITESPACE)
+
+
 def _stripped(raw: str) -> str:
-    return f"trim({raw}, {_WS})"
+    # trim() with a set of characters is slow; most values need no trimming at all
+    return (f"CASE WHEN left({raw}, 1) IN ({_WS_CHARS}) OR right({raw}, 1) IN ({_WS_CHARS}) "
+            f"THEN trim({raw}, {_WS}) ELSE {raw} END")
 
 
-def _blank(raw: str) -> str:
-    return f"({raw} IS NULL OR {_stripped(raw)} = '')"
+def _blank(raw: str, stripped: str | None = None) -> str:
+    return f"({raw} IS NULL OR {stripped or _stripped(raw)} = '')"
 
 
-def convert(raw: str, spec: TypeSpec) -> str:
-    """SQL for the canonical value of text ``raw``; NULL for a missing value *and* for a value
-    that does not parse (:func:`valid` tells the two apart)."""
-    s = _stripped(raw)
+def convert(raw: str, spec: TypeSpec, stripped: str | None = None) -> str:
+    """SQL for the canonical value of text ``raw`` (``stripped``: the same, already stripped);
+    NULL for a missing value *and* for a value that does not parse."""
+    s = stripped or _stripped(raw)
     if spec.is_list:
-        items = (f"list_filter(list_transform(string_split({raw}, ';'), x -> trim(x, {_WS})), x -> x <> '')")
-        escaped = (f"list_transform({items}, x -> replace(replace(x, {_q(LIST_ESC)}, {_q(LIST_ESC * 2)}), "
+        items = (f"list_filter(list_transform(string_split({raw}, ';'), lambda x: trim(x, {_WS})), lambda x: x <> '')")
+        escaped = (f"list_transform({items}, lambda x: replace(replace(x, {_q(LIST_ESC)}, {_q(LIST_ESC * 2)}), "
                    f"{_q(LIST_SEP)}, {_q(LIST_ESC + '1')}))")
-        return (f"CASE WHEN {_blank(raw)} OR len({items}) = 0 THEN NULL ELSE "
+        return (f"CASE WHEN {_blank(raw, s)} OR len({items}) = 0 THEN NULL ELSE "
                 f"{_q(LIST_SEP)} || array_to_string({escaped}, {_q(LIST_SEP)}) || {_q(LIST_SEP)} END")
     base = spec.base
     if base == "text":
-        return f"CASE WHEN {_blank(raw)} THEN NULL ELSE {raw} END"
+        return f"CASE WHEN {_blank(raw, s)} THEN NULL ELSE {raw} END"
     if base == "int":
         return f"CASE WHEN regexp_full_match({s}, '[+-]?[0-9]+') THEN TRY_CAST({s} AS BIGINT) END"
     if base == "number":
@@ -87,7 +94,10 @@ def convert(raw: str, spec: TypeSpec) -> str:
         return (f"CASE WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {s} >= '0001' "
                 f"THEN epoch_us(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP)) END")
     if base == "datetime":
-        return _datetime(s)
+        # the common forms, which DuckDB's own parser reads exactly as Python does; the rest
+        # (t, z, a comma, more than 6 decimals) by parts
+        return (f"CASE WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
+                f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {_datetime(s)} END")
     raise ValueError(f"unknown type {base!r}")
 
 
@@ -106,11 +116,6 @@ def _datetime(s: str) -> str:
           f"AND {part('h')} <= 23 AND {part('mi')} <= 59 AND {part('s')} <= 59 "
           f"AND {part('oh')} <= 23 AND {part('om')} <= 59")
     return f"CASE WHEN {ok} THEN {value} END"
-
-
-def _bad(raw: str, spec: TypeSpec) -> str:
-    """True where a present value does not parse."""
-    return f"(NOT {_blank(raw)} AND ({convert(raw, spec)}) IS NULL)"
 
 
 def _header(path: str, delimiter: str) -> list[str] | None:
@@ -158,6 +163,8 @@ def _text_columns(con, relation: str, names: dict[str, str] | None, wanted: list
 
 
 def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
+    """Each value is converted once, into staging tables that also flag each row holding a
+    problem; only when no row is flagged are the canonical tables filled from them."""
     found = _relation(files, files.contacts)
     if found is None:
         return False
@@ -166,16 +173,23 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
     text = _text_columns(con, relation, names, ["id"] + [n for _c, n, _s in props])
     if text["id"].startswith("CAST(NULL"):
         return False
+    # contacts: the file order is the row order (a table keeps insertion order in rowid)
     con.execute(f"CREATE TEMPORARY TABLE _sd_raw_contacts AS SELECT * FROM {relation}")
-    source = "_sd_raw_contacts"
-    problems = [_blank(text["id"])] + [_bad(text[n], s) for _c, n, s in props]
-    bad = con.execute(f"SELECT count(*) FROM {source} WHERE {' OR '.join(problems)}").fetchone()[0]
-    duplicates = con.execute(f"SELECT count(*) - count(DISTINCT {_stripped(text['id'])}) FROM {source}").fetchone()[0]
-    if bad or duplicates:
-        con.execute(f"DROP TABLE {source}")
+    stripped = [f"{_stripped(text['id'])} AS _sd_id"] + [
+        f"{text[n]} AS _sd_r_{c}, {_stripped(text[n])} AS _sd_s_{c}" for c, n, _s in props]
+    values = [f"{convert(f'_sd_r_{c}', s, f'_sd_s_{c}')} AS {c}" for c, _n, s in props]
+    present = [f"NOT {_blank(f'_sd_r_{c}', f'_sd_s_{c}')} AS _sd_has_{c}" for c, _n, _s in props]
+    bad = " OR ".join(["_sd_id = ''", "_sd_id IS NULL"] + [f"(_sd_has_{c} AND {c} IS NULL)" for c, _n, _s in props])
+    con.execute(f"CREATE TEMPORARY TABLE _sd_stage_contacts AS SELECT _sd_row, {', '.join(['_sd_id'] + [c for c, _n, _s in props])}, "
+                f"{bad} AS _sd_bad FROM (SELECT _sd_row, _sd_id, {', '.join(values + present)} FROM "
+                f"(SELECT rowid AS _sd_row, {', '.join(stripped)} FROM _sd_raw_contacts))")
+    con.execute("DROP TABLE _sd_raw_contacts")
+    problems, duplicates = con.execute(
+        "SELECT count(*) FILTER (WHERE _sd_bad), count(*) - count(DISTINCT _sd_id) FROM _sd_stage_contacts").fetchone()
+    if problems or duplicates:
         return False
 
-    event_sources = []
+    staged_events = None
     if files.events is not None:
         found = _relation(files, files.events)
         if found is None:
@@ -185,39 +199,46 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
         etext = _text_columns(con, erelation, enames, ["contact_id", "type", "timestamp"] + attrs)
         if any(etext[k].startswith("CAST(NULL") for k in ("contact_id", "type", "timestamp")):
             return False
-        con.execute(f"CREATE TEMPORARY TABLE _sd_raw_events AS SELECT * FROM {erelation}")
-        kind = _stripped(etext["type"])
+        raw_attrs = [f"{etext[n]} AS _sd_raw_{i}" for i, n in enumerate(attrs)]
+        con.execute(
+            "CREATE TEMPORARY TABLE _sd_stage_events AS SELECT _sd_kind, _sd_cid, "
+            f"{convert('_sd_ts_raw', TypeSpec('datetime'), '_sd_ts_text')} AS _sd_ts"
+            + "".join(f", _sd_raw_{i}" for i in range(len(attrs)))
+            + f" FROM (SELECT {_stripped(etext['type'])} AS _sd_kind, {_stripped(etext['contact_id'])} AS _sd_cid, "
+            f"{etext['timestamp']} AS _sd_ts_raw, {_stripped(etext['timestamp'])} AS _sd_ts_text"
+            + "".join(f", {a}" for a in raw_attrs) + f" FROM {erelation})")
         declared = ", ".join(_q(e) for e in schema.events) or "NULL"
-        checks = []
-        for event in schema.events:
-            tests = [_bad(etext[n], s) for _c, n, s in event_columns(schema, event)]
-            if tests:
-                checks.append(f"({kind} = {_q(event)} AND ({' OR '.join(tests)}))")
-        timestamp = TypeSpec("datetime")
-        problems = [_blank(etext["type"]),
-                    f"({kind} IN ({declared}) AND ({_blank(etext['contact_id'])} OR {_blank(etext['timestamp'])} "
-                    f"OR {_bad(etext['timestamp'], timestamp)}))"] + checks
-        bad, ignored = con.execute(
-            f"SELECT count(*) FILTER (WHERE {' OR '.join(problems)}), "
-            f"count(*) FILTER (WHERE NOT {_blank(etext['type'])} AND {kind} NOT IN ({declared})) "
-            f"FROM _sd_raw_events").fetchone()
-        if bad:
+        problems, ignored = con.execute(
+            "SELECT count(*) FILTER (WHERE _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
+            f"({declared}) AND (_sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
+            f"count(*) FILTER (WHERE _sd_kind <> '' AND _sd_kind NOT IN ({declared})) FROM _sd_stage_events").fetchone()
+        if problems:
             return False
-        event_sources.append((etext, kind, ignored))
+        staged_events = (attrs, ignored)
 
     create_tables(con.execute, schema, temporary=False)
-    columns = ", ".join(["row_number() OVER (ORDER BY rowid) - 1", _stripped(text["id"])]
-                        + [convert(text[n], s) for _c, n, s in props])
-    con.execute(f'INSERT INTO "{CONTACTS}" SELECT {columns} FROM {source}')
-    con.execute(f"DROP TABLE {source}")
-    for etext, kind, ignored in event_sources:
+    if staged_events is not None:
+        attrs, ignored = staged_events
         for index, event in enumerate(schema.events):
-            values = ", ".join([_stripped(etext["contact_id"]), convert(etext["timestamp"], TypeSpec("datetime"))]
-                               + [convert(etext[n], s) for _c, n, s in event_columns(schema, event)])
-            con.execute(f'INSERT INTO "{event_table(index)}" SELECT {values} FROM _sd_raw_events '
-                        f"WHERE {kind} = {_q(event)}")
+            columns = event_columns(schema, event)
+            raw = {n: f"_sd_raw_{attrs.index(n)}" for _c, n, _s in columns}
+            table = event_table(index)
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN _sd_bad BOOLEAN')
+            inner = "".join(f", {raw[n]} AS _sd_r{i}, {_stripped(raw[n])} AS _sd_s{i}" for i, (_c, n, _s) in enumerate(columns))
+            middle = "".join(f", {convert(f'_sd_r{i}', s, f'_sd_s{i}')} AS _sd_v{i}, "
+                             f"NOT {_blank(f'_sd_r{i}', f'_sd_s{i}')} AS _sd_p{i}" for i, (_c, _n, s) in enumerate(columns))
+            values = "".join(f", _sd_v{i}" for i in range(len(columns)))
+            flags = " OR ".join(f"(_sd_p{i} AND _sd_v{i} IS NULL)" for i in range(len(columns))) or "FALSE"
+            con.execute(f'INSERT INTO "{table}" SELECT _sd_cid, _sd_ts{values}, {flags} FROM '
+                        f"(SELECT _sd_cid, _sd_ts{middle} FROM (SELECT _sd_cid, _sd_ts{inner} FROM _sd_stage_events "
+                        f"WHERE _sd_kind = {_q(event)}))")
+            if con.execute(f'SELECT count(*) FROM "{table}" WHERE _sd_bad').fetchone()[0]:
+                return False
+        con.execute("DROP TABLE _sd_stage_events")
         summary.ignored_events += ignored
-        con.execute("DROP TABLE _sd_raw_events")
+    con.execute(f'INSERT INTO "{CONTACTS}" SELECT row_number() OVER (ORDER BY _sd_row) - 1, '
+                f"{', '.join(['_sd_id'] + [c for c, _n, _s in props])} FROM _sd_stage_contacts")
+    con.execute("DROP TABLE _sd_stage_contacts")
     summary.events = sum(con.execute(f'SELECT count(*) FROM "{event_table(i)}"').fetchone()[0]
                          for i in range(len(schema.events)))
     return True
