@@ -232,8 +232,34 @@ class ModelCompiler:
                 self.load_prop(name, t, folded)
             for call in self.calls_by_event.get(None, ()):
                 self.emit_call(call)
+            self.early = self.early_exits() if not self.trace else (False, 0)
             self.event_loops(aggs, used_attrs)
             self.body()
+
+    def early_exits(self) -> tuple[bool, int]:
+        """Emit the scope test and the leading disqualifiers that read no events before the
+        event loops, so that a contact they exclude costs no event work. Returns whether the
+        scope and how many disqualifiers were emitted."""
+        m, out = self.model, self.out
+
+        def reads_events(e) -> bool:
+            return any(isinstance(x, (ir.Agg, ir.Attr)) for x in ir.walk(e))
+
+        scope_done = False
+        if m.scope is not None:
+            if reads_events(m.scope):
+                return False, 0
+            with out.block(f"if not {self.truth(m.scope)}:", m.scope.span):
+                out.line("return ('out_of_scope', None, None, None)")
+            scope_done = True
+        count = 0
+        for d in m.disqualifiers:
+            if reads_events(d.condition):
+                break
+            with out.block(f"if {self.truth(d.condition)}:", d.span):
+                out.line(f"return ('disqualified', {d.name!r}, None, None)")
+            count += 1
+        return scope_done, count
 
     def emit_call(self, call: ir.Call) -> None:
         """Compute a plugin function call once, into a local (and its lower-cased text)."""
@@ -246,7 +272,7 @@ class ModelCompiler:
         self.calls[(call, False)] = local
         if call.type == Type.TEXT:
             low = self.mint("f", call.function + "_l")
-            self.out.line(f"{low} = None if {local} is None else _fold({local})", call.span)
+            self.out.line(f"{low} = None if {local} is None else {_folded(local)}", call.span)
             self.calls[(call, True)] = low
         else:
             self.calls[(call, True)] = local
@@ -269,7 +295,7 @@ class ModelCompiler:
             if t == Type.TEXT_LIST:
                 self.out.line(f"{low} = None if {local} is None else tuple(_fold(_x) for _x in {local})")
             else:
-                self.out.line(f"{low} = None if {local} is None else _fold({local})")
+                self.out.line(f"{low} = None if {local} is None else {_folded(local)}")
         else:
             self.props[(name, True)] = local
 
@@ -330,7 +356,7 @@ class ModelCompiler:
                 if folded and t == Type.TEXT:
                     low = self.mint("a", f"{event}_{name}_l")
                     self.attrs[(event, name, True)] = low
-                    out.line(f"{low} = None if {local} is None else _fold({local})")
+                    out.line(f"{low} = None if {local} is None else {_folded(local)}")
                 else:
                     self.attrs[(event, name, True)] = local
             for call in self.calls_by_event.get(event, ()):
@@ -383,7 +409,8 @@ class ModelCompiler:
         m = self.model
         early = not self.trace
         status = "'scored'"
-        if m.scope is not None:
+        scope_done, disqualifiers_done = self.early
+        if m.scope is not None and not scope_done:
             if early:
                 with out.block(f"if not {self.truth(m.scope)}:", m.scope.span):
                     out.line("return ('out_of_scope', None, None, None)")
@@ -394,7 +421,7 @@ class ModelCompiler:
             if m.scope is not None:
                 with out.block("if trace['scope'] is not True:"):
                     out.line("status = 'out_of_scope'")
-        for d in m.disqualifiers:
+        for d in m.disqualifiers[disqualifiers_done:]:
             if early:
                 with out.block(f"if {self.truth(d.condition)}:", d.span):
                     out.line(f"return ('disqualified', {d.name!r}, None, None)")
@@ -588,6 +615,11 @@ class ModelCompiler:
 
 def _sign(points: int) -> int:
     return 1 if points > 0 else (-1 if points < 0 else 1)
+
+
+def _folded(local: str) -> str:
+    """``fold_case(local)``, with the common all-ASCII case inline."""
+    return f"({local}.lower() if {local}.isascii() else _fold({local}))"
 
 
 def _folds(e: ir.Expr) -> tuple:
