@@ -18,11 +18,13 @@ import os
 from typing import Sequence
 
 from .engine import CompiledModel
-from .sqlgen import unsupported
 
-__all__ = ["ENGINES", "EngineError", "choose_engine", "run_engine", "AUTO_BYTES"]
+__all__ = ["ENGINES", "DIALECTS", "EngineError", "choose_engine", "run_engine", "AUTO_BYTES"]
 
 ENGINES = ("python", "duckdb", "pushdown", "spark", "auto")
+# The SQL dialects scoredsl compiles to (mysql also serves MariaDB); SQLGlot is imported only
+# when a command needs it, so that starting the CLI stays fast.
+DIALECTS = ("duckdb", "postgres", "mysql", "spark", "snowflake", "bigquery")
 AUTO_BYTES = 32 << 20
 
 
@@ -41,6 +43,8 @@ def file_inputs(source):
 
 
 def _sql_problems(models: Sequence[CompiledModel], dialect: str = "duckdb") -> list[str]:
+    from .sqlgen import unsupported
+
     problems = []
     for model in models:
         for code, message, span in unsupported(model.ir, dialect):

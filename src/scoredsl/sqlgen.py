@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from . import ir
 from .data import DataSchema
+from .engines import DIALECTS
 from .nodes import AggFunc, ArithOp, CmpOp, TextOp
 from .pycodegen import DECAY_SCALE
 from .typesys import Type
@@ -38,7 +39,6 @@ from .typesys import Type
 __all__ = ["DIALECTS", "SqlError", "compile_model", "model_sql", "unsupported", "engine_diagnostics", "LIST_SEP",
            "contacts_columns", "event_columns", "CONTACTS", "event_table", "encode_list"]
 
-DIALECTS = ("duckdb", "postgres", "mysql", "spark", "snowflake", "bigquery")
 LIST_SEP = "\x1f"
 LIST_ESC = "\x1e"
 CONTACTS = "_sd_contacts"

@@ -6,7 +6,7 @@ import click
 
 from ..diagnostics import sort
 from ..engine import check_file, compile_file
-from ..sqlgen import DIALECTS, engine_diagnostics
+from ..engines import DIALECTS
 from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
 
 
@@ -44,6 +44,8 @@ def check(files, fmt, strict, engines, root):
 
 
 def _engine_diagnostics(path, root, engines) -> list:
+    from ..sqlgen import engine_diagnostics
+
     program = compile_file(path, root=root)
     found, seen = [], set()
     for dialect in engines:

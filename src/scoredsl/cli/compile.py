@@ -6,7 +6,7 @@ import click
 
 from ..engine import to_micros
 from ..explain import iso
-from ..sqlgen import DIALECTS, SqlError, model_sql
+from ..engines import DIALECTS
 from .options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option, parse_as_of,
                       root_option, select_models)
 
@@ -29,6 +29,7 @@ def compile_(file, emit, dialect, models, as_of, root):
     engines") and has the as-of time written in, as every run does."""
     program = compile_or_fail(file, root)
     if emit == "sql":
+        from ..sqlgen import SqlError, model_sql
         when = to_micros(parse_as_of(as_of))
         for model in select_models(program, models):
             try:
