@@ -41,6 +41,7 @@ __all__ = ["DIALECTS", "SqlError", "compile_model", "model_sql", "unsupported", 
 
 LIST_SEP = "\x1f"
 LIST_ESC = "\x1e"
+MARIADB_BINARY = "utf8mb4_nopad_bin"
 CONTACTS = "_sd_contacts"
 # An instant earlier than any real one, standing for "no event" inside GREATEST.
 _NEVER = -(1 << 62)
@@ -145,9 +146,9 @@ def _const(value, t: Type) -> exp.Expression:
 def _case(branches: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None):
     case = exp.Case()
     for cond, value in branches:
-        case = case.when(cond, value)
+        case = case.when(cond, value, copy=False)
     if default is not None:
-        case = case.else_(default)
+        case = case.else_(default, copy=False)
     return case
 
 
@@ -212,8 +213,8 @@ class Dialect:
         """Text compared by code point (the language's order), whatever the column collation."""
         if self.name == "postgres":
             return exp.Collate(this=e, expression=exp.Identifier(this="C", quoted=True))
-        if self.name == "mysql":
-            return exp.Collate(this=e, expression=exp.Var(this="utf8mb4_bin"))
+        if self.name == "mysql":    # MariaDB: binary, and without padding ('a' = 'a ' is false)
+            return exp.Collate(this=e, expression=exp.Var(this=MARIADB_BINARY))
         return e
 
 
@@ -328,6 +329,8 @@ class ModelSql:
         return self.dialect.text_order(e) if self.dialect.name == "mysql" else e
 
     def _position(self, haystack: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        if self.dialect.name == "mysql":   # not in the folding collation, which ignores accents
+            haystack, needle = self.dialect.text_order(haystack), self.dialect.text_order(needle)
         return exp.StrPosition(this=haystack, substr=needle)
 
     def _text_test(self, op: TextOp, left: exp.Expression, right: exp.Expression) -> exp.Expression:
@@ -408,9 +411,9 @@ class ModelSql:
                 if needs_context:
                     source = source.join(exp.alias_(exp.to_table(context, quoted=True), "c", quoted=True),
                                          on=exp.EQ(this=_col("_sd_id", "c"), expression=_col("_sd_cid", "e")),
-                                         join_type="inner")
-                source = source.where(exp.LTE(this=_col("_sd_ts", "e"), expression=_num(self.as_of)))
-                source = source.group_by(_col("_sd_cid", "e"))
+                                         join_type="inner", copy=False)
+                source = source.where(exp.LTE(this=_col("_sd_ts", "e"), expression=_num(self.as_of)), copy=False)
+                source = source.group_by(_col("_sd_cid", "e"), copy=False)
                 name = name_of(level, event)
                 ctes.append((name, source))
                 joins.append(name)
@@ -424,7 +427,7 @@ class ModelSql:
             for name in joins:
                 query = query.join(exp.to_table(name, quoted=True),
                                    on=exp.EQ(this=_col("_sd_cid", name), expression=_col("_sd_id", "x")),
-                                   join_type="left")
+                                   join_type="left", copy=False)
             ctes.append((nxt, query))
             context = nxt
             context_cols += [c for c, _d, _o in new_cols]
@@ -461,7 +464,7 @@ class ModelSql:
         def layer(name, prev, columns):
             query = exp.select(exp.Star()).from_(exp.to_table(prev, quoted=True))
             for column, value in columns:
-                query = query.select(exp.alias_(value, column, quoted=True), append=True)
+                query = query.select(exp.alias_(value, column, quoted=True), append=True, copy=False)
             ctes.append((name, query))
             return name
 
@@ -488,8 +491,11 @@ class ModelSql:
             value = _case(branches, default) if branches else (default if default is not None else exp.Null())
             outputs.append(exp.alias_(_case([(scored, value)], None), f"_sd_t{i}", quoted=True))
         query = exp.select(*outputs).from_(exp.to_table(prev, quoted=True)).order_by(_col("_sd_row"))
+        layers = ("_sd_rules", "_sd_groups", "_sd_raw", "_sd_scores")
         for name, cte in ctes:
-            query = query.with_(exp.to_identifier(name, quoted=True), as_=cte)
+            # PostgreSQL would inline each layer into the next, copying its expressions
+            materialized = True if self.dialect.name == "postgres" and name in layers else None
+            query = query.with_(exp.to_identifier(name, quoted=True), as_=cte, materialized=materialized, copy=False)
         return query
 
     def _levels(self) -> list[dict[str, list]]:

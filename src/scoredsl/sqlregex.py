@@ -229,9 +229,11 @@ def translate(dialect: str, subject: exp.Expression, pattern: str, fold: bool) -
         raise SqlError(f"the regex /{pattern}/ cannot run the same on {dialect}: {exc}") from None
     if dialect == "postgres":
         return exp.RegexpLike(this=subject, expression=exp.Literal.string(text))
-    if dialect == "mysql":   # binary, so that the column's collation does not fold case
-        return exp.RegexpLike(this=exp.Collate(this=subject, expression=exp.Var(this="utf8mb4_bin")),
-                              expression=exp.Literal.string(text))
+    if dialect == "mysql":   # MariaDB: no REGEXP_LIKE; binary, so its collation does not fold case
+        from .sqlgen import MARIADB_BINARY
+        subject = exp.Collate(this=subject, expression=exp.Var(this=MARIADB_BINARY))
+        found = exp.Anonymous(this="REGEXP_INSTR", expressions=[subject, exp.Literal.string(text)])
+        return exp.Paren(this=exp.GT(this=found, expression=exp.Literal.number(0)))
     if dialect == "snowflake":   # REGEXP_LIKE matches the whole text there
         return exp.RegexpLike(this=subject, expression=exp.Literal.string(f"[\\s\\S]*(?:{text})[\\s\\S]*"))
     return exp.RegexpLike(this=subject, expression=exp.Literal.string(text))
