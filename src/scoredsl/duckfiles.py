@@ -21,7 +21,7 @@ import attrs
 
 from .data import DataSchema, TypeSpec
 from .runner import RunSummary
-from .sqlengine import create_tables
+from .sqlengine import canonical_type
 from .sqlgen import CONTACTS, LIST_ESC, LIST_SEP, contacts_columns, event_columns, event_table
 
 __all__ = ["Files", "load_files", "WHITESPACE"]
@@ -32,6 +32,7 @@ WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace
 _DATETIME = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
              r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?$")
 _PARTS = ["y", "mo", "d", "h", "mi", "s", "f", "z", "sg", "oh", "om"]
+_USUAL_DATETIMES = ("____-__-__T__:__:__Z", "____-__-__ __:__:__", "____-__-__T__:__:__", "____-__-__")
 _COMMON_DATETIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
                     r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?")
 
@@ -59,9 +60,10 @@ _WS_CHARS = ", ".join(_q(ch) for ch in WHITESPACE)
 
 
 def _stripped(raw: str) -> str:
-    # trim() with a set of characters is slow; most values need no trimming at all
-    return (f"CASE WHEN left({raw}, 1) IN ({_WS_CHARS}) OR right({raw}, 1) IN ({_WS_CHARS}) "
-            f"THEN trim({raw}, {_WS}) ELSE {raw} END")
+    # trim() with a set of characters is slow; a value that starts and ends with a printable
+    # ASCII character (no white space is one) needs no trimming
+    return (f"CASE WHEN ord({raw}) BETWEEN 33 AND 126 AND ord(right({raw}, 1)) BETWEEN 33 AND 126 "
+            f"THEN {raw} ELSE trim({raw}, {_WS}) END")
 
 
 def _blank(raw: str, stripped: str | None = None) -> str:
@@ -87,16 +89,22 @@ def convert(raw: str, spec: TypeSpec, stripped: str | None = None) -> str:
         pattern = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
         value = f"TRY_CAST({s} AS DOUBLE)"
         return f"CASE WHEN regexp_full_match({s}, {_q(pattern)}) AND isfinite({value}) THEN {value} END"
-    if base == "bool":
-        return (f"CASE WHEN lower({s}) IN ('true', 'yes', '1') THEN TRUE "
-                f"WHEN lower({s}) IN ('false', 'no', '0') THEN FALSE END")
+    if base == "bool":   # the usual spellings first, without lower()
+        return (f"CASE {s} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE "
+                f"ELSE CASE WHEN lower({s}) IN ('true', 'yes', '1') THEN TRUE "
+                f"WHEN lower({s}) IN ('false', 'no', '0') THEN FALSE END END")
     if base == "date":
         return (f"CASE WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {s} >= '0001' "
                 f"THEN epoch_us(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP)) END")
     if base == "datetime":
         # the common forms, which DuckDB's own parser reads exactly as Python does; the rest
         # (t, z, a comma, more than 6 decimals) by parts
-        return (f"CASE WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
+        # the export formats seen most (2026-06-01T09:30:00Z, with a space, a date alone) by
+        # LIKE and the hour, not by a regex
+        usual = " OR ".join(f"{s} LIKE '{shape}'" for shape in _USUAL_DATETIMES)
+        return (f"CASE WHEN ({usual}) AND substr({s}, 12, 2) <= '23' AND {s} >= '0001' "
+                f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) "
+                f"WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
                 f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {_datetime(s)} END")
     raise ValueError(f"unknown type {base!r}")
 
@@ -162,9 +170,32 @@ def _text_columns(con, relation: str, names: dict[str, str] | None, wanted: list
     return {w: (_ident(names[w]) if w in names else "CAST(NULL AS VARCHAR)") for w in wanted}
 
 
+def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str, str], source: str) -> str:
+    """A SELECT over ``source`` giving the ``keep`` columns (name: SQL), each column's value
+    (converted once), and ``_sd_bad``: a present value that does not parse. ``columns`` are
+    ``(name, raw text SQL, type, condition)``: a value that does not parse is a problem only
+    where its condition (SQL over the ``keep`` names) holds."""
+    inner = [f"{sql} AS {name}" for name, sql in keep.items()] + [
+        f"{raw} AS _sd_r{i}, {_stripped(raw)} AS _sd_s{i}" for i, (_n, raw, _s, _w) in enumerate(columns)]
+    keep = list(keep)
+    middle = list(keep)
+    flags = []
+    for i, (name, _raw, spec, where) in enumerate(columns):
+        value = convert(f"_sd_r{i}", spec, f"_sd_s{i}")
+        present = f"NOT {_blank(f'_sd_r{i}', f'_sd_s{i}')}"
+        if where:
+            present = f"({where} AND {present})"
+        middle += [f"{value} AS {name}", f"{present} AS _sd_has{i}"]
+        flags.append(f"(_sd_has{i} AND {name} IS NULL)")
+    outer = keep + [name for name, _r, _s, _w in columns] + [f"({' OR '.join(flags) or 'FALSE'}) AS _sd_bad"]
+    return (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(middle)} FROM "
+            f"(SELECT {', '.join(inner)} FROM {source}))")
+
+
 def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
-    """Each value is converted once, into staging tables that also flag each row holding a
-    problem; only when no row is flagged are the canonical tables filled from them."""
+    """Each file is read once and each value converted once, into a staging table that flags
+    every row holding a problem; only when no row is flagged do the canonical relations appear,
+    as views over the staging tables."""
     found = _relation(files, files.contacts)
     if found is None:
         return False
@@ -173,72 +204,59 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
     text = _text_columns(con, relation, names, ["id"] + [n for _c, n, _s in props])
     if text["id"].startswith("CAST(NULL"):
         return False
-    # contacts: the file order is the row order (a table keeps insertion order in rowid)
-    con.execute(f"CREATE TEMPORARY TABLE _sd_raw_contacts AS SELECT * FROM {relation}")
-    stripped = [f"{_stripped(text['id'])} AS _sd_id"] + [
-        f"{text[n]} AS _sd_r_{c}, {_stripped(text[n])} AS _sd_s_{c}" for c, n, _s in props]
-    values = [f"{convert(f'_sd_r_{c}', s, f'_sd_s_{c}')} AS {c}" for c, _n, s in props]
-    present = [f"NOT {_blank(f'_sd_r_{c}', f'_sd_s_{c}')} AS _sd_has_{c}" for c, _n, _s in props]
-    bad = " OR ".join(["_sd_id = ''", "_sd_id IS NULL"] + [f"(_sd_has_{c} AND {c} IS NULL)" for c, _n, _s in props])
-    con.execute(f"CREATE TEMPORARY TABLE _sd_stage_contacts AS SELECT _sd_row, {', '.join(['_sd_id'] + [c for c, _n, _s in props])}, "
-                f"{bad} AS _sd_bad FROM (SELECT _sd_row, _sd_id, {', '.join(values + present)} FROM "
-                f"(SELECT rowid AS _sd_row, {', '.join(stripped)} FROM _sd_raw_contacts))")
-    con.execute("DROP TABLE _sd_raw_contacts")
+    # contacts: a table keeps the file's order in its rowid
+    staged = _staged([(c, text[n], s, None) for c, n, s in props], {"_sd_id": _stripped(text["id"])}, relation)
+    con.execute(f"CREATE TEMPORARY TABLE _sd_stage_contacts AS {staged}")
     problems, duplicates = con.execute(
-        "SELECT count(*) FILTER (WHERE _sd_bad), count(*) - count(DISTINCT _sd_id) FROM _sd_stage_contacts").fetchone()
+        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), count(*) - count(DISTINCT _sd_id) "
+        "FROM _sd_stage_contacts").fetchone()
     if problems or duplicates:
         return False
 
-    staged_events = None
+    events = list(schema.events)
     if files.events is not None:
         found = _relation(files, files.events)
         if found is None:
             return False
         erelation, enames = found
-        attrs = sorted({n for event in schema.events for _c, n, _s in event_columns(schema, event)})
+        attrs = sorted({n for event in events for _c, n, _s in event_columns(schema, event)})
         etext = _text_columns(con, erelation, enames, ["contact_id", "type", "timestamp"] + attrs)
         if any(etext[k].startswith("CAST(NULL") for k in ("contact_id", "type", "timestamp")):
             return False
-        raw_attrs = [f"{etext[n]} AS _sd_raw_{i}" for i, n in enumerate(attrs)]
-        con.execute(
-            "CREATE TEMPORARY TABLE _sd_stage_events AS SELECT _sd_kind, _sd_cid, "
-            f"{convert('_sd_ts_raw', TypeSpec('datetime'), '_sd_ts_text')} AS _sd_ts"
-            + "".join(f", _sd_raw_{i}" for i in range(len(attrs)))
-            + f" FROM (SELECT {_stripped(etext['type'])} AS _sd_kind, {_stripped(etext['contact_id'])} AS _sd_cid, "
-            f"{etext['timestamp']} AS _sd_ts_raw, {_stripped(etext['timestamp'])} AS _sd_ts_text"
-            + "".join(f", {a}" for a in raw_attrs) + f" FROM {erelation})")
-        declared = ", ".join(_q(e) for e in schema.events) or "NULL"
+        kind = _stripped(etext["type"])
+        columns = [("_sd_ts", etext["timestamp"], TypeSpec("datetime"), None)]
+        # one column per attribute and type, shared by the event types that declare it so
+        shared: dict[tuple[str, str], list[str]] = {}
+        for event in events:
+            for _column, name, spec in event_columns(schema, event):
+                shared.setdefault((name, str(spec)), []).append(event)
+        staged_as = {}
+        for i, ((name, spec_text), kinds) in enumerate(shared.items()):
+            spec = next(s for e in kinds for _c, n, s in event_columns(schema, e) if n == name)
+            staged_as[(name, spec_text)] = f"_sd_v{i}"
+            columns.append((f"_sd_v{i}", etext[name], spec, f"_sd_kind IN ({', '.join(_q(k) for k in kinds)})"))
+        keep = {"_sd_kind": kind, "_sd_cid": _stripped(etext["contact_id"])}
+        con.execute(f"CREATE TEMPORARY TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
+        declared = ", ".join(_q(e) for e in events) or "NULL"
         problems, ignored = con.execute(
             "SELECT count(*) FILTER (WHERE _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
-            f"({declared}) AND (_sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
+            f"({declared}) AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
             f"count(*) FILTER (WHERE _sd_kind <> '' AND _sd_kind NOT IN ({declared})) FROM _sd_stage_events").fetchone()
         if problems:
             return False
-        staged_events = (attrs, ignored)
-
-    create_tables(con.execute, schema, temporary=False)
-    if staged_events is not None:
-        attrs, ignored = staged_events
-        for index, event in enumerate(schema.events):
-            columns = event_columns(schema, event)
-            raw = {n: f"_sd_raw_{attrs.index(n)}" for _c, n, _s in columns}
-            table = event_table(index)
-            con.execute(f'ALTER TABLE "{table}" ADD COLUMN _sd_bad BOOLEAN')
-            inner = "".join(f", {raw[n]} AS _sd_r{i}, {_stripped(raw[n])} AS _sd_s{i}" for i, (_c, n, _s) in enumerate(columns))
-            middle = "".join(f", {convert(f'_sd_r{i}', s, f'_sd_s{i}')} AS _sd_v{i}, "
-                             f"NOT {_blank(f'_sd_r{i}', f'_sd_s{i}')} AS _sd_p{i}" for i, (_c, _n, s) in enumerate(columns))
-            values = "".join(f", _sd_v{i}" for i in range(len(columns)))
-            flags = " OR ".join(f"(_sd_p{i} AND _sd_v{i} IS NULL)" for i in range(len(columns))) or "FALSE"
-            con.execute(f'INSERT INTO "{table}" SELECT _sd_cid, _sd_ts{values}, {flags} FROM '
-                        f"(SELECT _sd_cid, _sd_ts{middle} FROM (SELECT _sd_cid, _sd_ts{inner} FROM _sd_stage_events "
-                        f"WHERE _sd_kind = {_q(event)}))")
-            if con.execute(f'SELECT count(*) FROM "{table}" WHERE _sd_bad').fetchone()[0]:
-                return False
-        con.execute("DROP TABLE _sd_stage_events")
         summary.ignored_events += ignored
-    con.execute(f'INSERT INTO "{CONTACTS}" SELECT row_number() OVER (ORDER BY _sd_row) - 1, '
-                f"{', '.join(['_sd_id'] + [c for c, _n, _s in props])} FROM _sd_stage_contacts")
-    con.execute("DROP TABLE _sd_stage_contacts")
+
+    columns = ", ".join(["rowid AS _sd_row", "_sd_id"] + [f"{c}" for c, _n, _s in props])
+    con.execute(f'CREATE VIEW "{CONTACTS}" AS SELECT {columns} FROM _sd_stage_contacts')
+    for index, event in enumerate(events):
+        attrs = "".join(f", {staged_as[(n, str(s))]} AS {c}" for c, n, s in event_columns(schema, event)) \
+            if files.events is not None else ""
+        if files.events is None:    # no events file: empty relations of the right types
+            empty = "".join(f", CAST(NULL AS {canonical_type(s)}) AS {c}" for c, _n, s in event_columns(schema, event))
+            body = f"SELECT CAST(NULL AS VARCHAR) AS _sd_cid, CAST(NULL AS BIGINT) AS _sd_ts{empty} WHERE FALSE"
+        else:
+            body = f"SELECT _sd_cid, _sd_ts{attrs} FROM _sd_stage_events WHERE _sd_kind = {_q(event)}"
+        con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
     summary.events = sum(con.execute(f'SELECT count(*) FROM "{event_table(i)}"').fetchone()[0]
-                         for i in range(len(schema.events)))
+                         for i in range(len(events)))
     return True

@@ -106,7 +106,8 @@ def run_spark(models: Sequence[CompiledModel], source, sink, as_of: int, *, on_e
                 _orphans(con, schema, summary)
                 tables = [CONTACTS] + [event_table(i) for i in range(len(schema.events))]
                 for index, table in enumerate(tables):   # Spark skips files named _*
-                    con.execute(f"COPY \"{table}\" TO '{os.path.join(folder, f't{index}.parquet')}' (FORMAT PARQUET)")
+                    con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{os.path.join(folder, f't{index}.parquet')}' "
+                                "(FORMAT PARQUET)")
             finally:
                 con.close()
             spark = session or spark_session(settings, threads)
