@@ -142,3 +142,20 @@ def test_check_engine_reports_what_an_engine_cannot_run(tmp_path):
     assert "rx.score:6:13: error[SD502]" in result.output
     assert "cannot run the same on postgres: Unicode classes" in result.output
     assert "/\\bvp\\b/" not in result.output          # \b translates exactly
+
+
+@pytest.mark.parametrize("example", ["b2b_saas", "product_lines"])
+def test_duckdb_reads_clean_files_itself_and_hands_bad_ones_to_python(tmp_path, example):
+    from scoredsl.duckfiles import Files, load_files
+    from scoredsl.engine import compile_file
+    from scoredsl.runner import RunSummary
+
+    schema = compile_file(ROOT / "examples" / example / "model.score").schema
+    data = ROOT / "examples" / example / "data"
+    con = duckdb.connect()
+    assert load_files(con, Files("csv", str(data / "contacts.csv"), str(data / "events.csv")), schema, RunSummary())
+    if example == "b2b_saas":
+        broken = broken_copy(tmp_path)
+        con = duckdb.connect()
+        assert not load_files(con, Files("csv", str(broken / "contacts.csv"), str(broken / "events.csv")), schema,
+                              RunSummary())

@@ -206,7 +206,7 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
         return False
     # contacts: a table keeps the file's order in its rowid
     staged = _staged([(c, text[n], s, None) for c, n, s in props], {"_sd_id": _stripped(text["id"])}, relation)
-    con.execute(f"CREATE TEMPORARY TABLE _sd_stage_contacts AS {staged}")
+    con.execute(f"CREATE TABLE _sd_stage_contacts AS {staged}")
     problems, duplicates = con.execute(
         "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), count(*) - count(DISTINCT _sd_id) "
         "FROM _sd_stage_contacts").fetchone()
@@ -236,7 +236,7 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
             staged_as[(name, spec_text)] = f"_sd_v{i}"
             columns.append((f"_sd_v{i}", etext[name], spec, f"_sd_kind IN ({', '.join(_q(k) for k in kinds)})"))
         keep = {"_sd_kind": kind, "_sd_cid": _stripped(etext["contact_id"])}
-        con.execute(f"CREATE TEMPORARY TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
+        con.execute(f"CREATE TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
         declared = ", ".join(_q(e) for e in events) or "NULL"
         problems, ignored = con.execute(
             "SELECT count(*) FILTER (WHERE _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
