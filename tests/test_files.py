@@ -124,7 +124,7 @@ def test_delimiter_option(tmp_path):
     ("csv:{d}/nothing", "no such file or folder"),
     ("csv:{d}/contacts.csv?events={d}/missing.csv", "no such file or folder"),
     ("csv:{d}?events=x.csv", "events= is for a single contacts file"),
-    ("csv:{d}/contacts.csv?format=x", "unknown option 'format' for csv (allowed: events, delimiter)"),
+    ("csv:{d}/contacts.csv?format=x", "unknown option 'format' for csv (allowed: events, delimiter, sorted)"),
     ("csv:{d}/contacts.csv?delimiter=ab", "delimiter must be one character"),
     ("jsonl:{d}", "the folder has no contacts.jsonl and no events.jsonl"),
     ("csv:-", "not standard input"),

@@ -10,6 +10,14 @@ Sources
     source has no events). Relative paths are relative to the working directory, as on any
     command line.
 Option ``delimiter`` (CSV only): one character, or ``tab``; default ``,``.
+Option ``sorted=contact_id``: both files are sorted by contact id, in plain code-point order
+(``sort`` with ``LC_ALL=C``, Python's ``sorted``; ``c10`` before ``c9``, ``Z`` before ``a``),
+each contact's events together (in any order among themselves). A run then holds one
+contact's events at a time instead of every event (see :mod:`scoredsl.runner`). The order is
+checked as the files are read: an id smaller than the one before it stops the run, naming
+the file, the row and both ids, whatever ``--on-error`` says (ids are compared after white
+space is stripped; events of undeclared types are not checked). Duplicate contact ids are
+found among neighbours, without remembering every id.
 
 Contacts need an ``id`` column (JSON: key); events need ``contact_id``, ``type`` and
 ``timestamp``, and their other columns are attributes. Columns or keys the schema does not
@@ -22,6 +30,12 @@ Files are UTF-8 (a leading byte-order mark is ignored). CSV follows RFC 4180 as 
 ``csv`` module reads it with ``strict=True``: quoted cells may hold delimiters and line breaks;
 a stray quote is an error. Completely empty lines are skipped; a row with more cells than the
 header is an error unless the extra cells are empty (trailing delimiters).
+
+Values are converted by one converter per column (:func:`scoredsl.values.csv_converter`,
+:func:`~scoredsl.values.json_converter`): the rules and messages of
+:func:`~scoredsl.values.parse_csv_value`, with fast paths for common forms. Events can be read
+as :class:`~scoredsl.data.Event` objects or already packed for the evaluators
+(:meth:`FileSource.packed_events`); both check the same things.
 
 Row numbers in data errors are what a person sees: in CSV the header is row 1, so the first
 contact is row 2, and a record spanning several lines (a quoted line break) is one row, as in
@@ -51,19 +65,22 @@ result files in a spreadsheet with "import as text" if ids may come from untrust
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import os
+import re
 import sys
 import unicodedata
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Callable, Iterator
 
 from scoredsl import hookimpl
 from scoredsl.data import DataError, DataSchema, Event, ResultRow, TypeSpec
 from scoredsl.plugins import Spec, SpecError
 from scoredsl.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
-from scoredsl.sources import OnError, Source, fail
-from scoredsl.values import parse_csv_value, parse_json_value
+from scoredsl.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.values import BadValue, csv_converter, json_converter
 
 FORMATS = ("csv", "jsonl")
 _TIMESTAMP = TypeSpec("datetime")
@@ -94,7 +111,7 @@ def scoredsl_register_sinks(registry) -> None:
 def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSource":
     """The source for a ``csv:`` or ``jsonl:`` spec; :class:`SpecError` if its files are missing."""
     fmt = spec.scheme
-    spec.check_options(("events", "delimiter") if fmt == "csv" else ("events",))
+    spec.check_options(("events", "delimiter", "sorted") if fmt == "csv" else ("events", "sorted"))
     location = spec.location
     if not location or location == "-":
         raise SpecError(f"{spec.text}: a source needs a folder or a contacts file, not standard "
@@ -114,7 +131,7 @@ def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSourc
         for path in (contacts, events):
             if path is not None and not os.path.isfile(path):
                 raise SpecError(f"{spec.text}: no such file or folder: {path}")
-    return FileSource(fmt, contacts, events, delimiter=_delimiter(spec))
+    return FileSource(fmt, contacts, events, delimiter=_delimiter(spec), sorted_by_contact=_sorted(spec))
 
 
 def _delimiter(spec: Spec) -> str:
@@ -125,79 +142,210 @@ def _delimiter(spec: Spec) -> str:
     return value
 
 
-_Records = Iterator[tuple[int, Mapping[str, Any] | DataError]]
+def _sorted(spec: Spec) -> bool:
+    value = spec.options.get("sorted")
+    if value is None:
+        return False
+    if value != "contact_id":
+        raise SpecError(f"{spec.text}: sorted= takes contact_id (both files are sorted by contact "
+                        f"id), not {value!r}")
+    return True
+
+
+_SORTED_HINT = "sorted=contact_id says the file is; sort it, or leave the option out"
+_EVENT_FIELDS = ("contact_id", "type", "timestamp")
+# Records: first the position of each column name in the lists that follow, then
+# (row, list of raw values) per record, or (row, DataError) for a record that cannot be read.
+_Records = Iterator[Any]
 
 
 class FileSource(Source):
-    """Contacts and events read from two CSV or JSONL files, streaming."""
+    """Contacts and events read from two CSV or JSONL files, streaming.
 
-    def __init__(self, fmt: str, contacts: str, events: str | None, *, delimiter: str = ","):
+    Each column gets one converter (:func:`scoredsl.values.csv_converter`), made before the
+    first row; events can be read as :class:`Event` objects (:meth:`events`) or as the packed
+    tuples of the generated evaluators (:meth:`packed_events`), with the same checks and
+    messages. With ``sorted_by_contact`` (the spec option ``sorted=contact_id``) the source
+    says that both files are sorted by contact id (:meth:`order_by_contact`), checks it as it
+    reads, and finds duplicate contact ids by comparing neighbours instead of remembering every
+    id.
+    """
+
+    def __init__(self, fmt: str, contacts: str, events: str | None, *, delimiter: str = ",",
+                 sorted_by_contact: bool = False):
         if fmt not in FORMATS:
             raise ValueError(f"unknown file format {fmt!r}")
         self.format, self.contacts_path, self.events_path = fmt, contacts, events
         self.delimiter = delimiter
+        self.sorted_by_contact = sorted_by_contact
         self.skipped_rows = 0
         self.ignored_events = 0
         self._open: list[Iterator] = []
-        self._parse = parse_csv_value if fmt == "csv" else parse_json_value
+        self._converter = csv_converter if fmt == "csv" else json_converter
+
+    def order_by_contact(self) -> bool:
+        return self.sorted_by_contact
 
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
-        path, parse = self.contacts_path, self._parse
-        seen: dict[str, int] = {}
+        path = self.contacts_path
         properties = [(name, spec) for name, spec in schema.contact.items() if name != "id"]
-        for row, item in self._records(path, ("id",)):
+        records = self._records(path, ("id",), ("id", *(name for name, _ in properties)))
+        at = next(records)
+        id_at = at["id"]
+        fields = tuple((name, at.get(name), self._converter(spec)) for name, spec in properties)
+        build = _compiled(fields, inline_text=self.format == "csv", contact=True)
+        ordered = self.sorted_by_contact
+        seen: dict[str, int] = {}            # unsorted: every id; sorted: only the one before
+        previous = ""
+        for row, cells in records:
             try:
-                if isinstance(item, DataError):
-                    raise item
-                contact_id = _identity(item.get("id"), "contact id", path, row, "id")
+                if cells.__class__ is DataError:
+                    raise cells
+                contact_id = _identity(cells[id_at], "contact id", path, row, "id")
+                if ordered and contact_id != previous:
+                    if contact_id < previous:
+                        raise order_error("contacts", contact_id, previous, _SORTED_HINT, file=path,
+                                          row=row, column="id")
+                    seen.clear()
+                    previous = contact_id
                 first = seen.setdefault(contact_id, row)
                 if first != row:
                     raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
                                     file=path, row=row, column="id")
-                contact = {"id": contact_id}
-                for name, spec in properties:
-                    contact[name] = parse(item.get(name), spec, file=path, row=row, column=name)
+                contact = build(cells, contact_id)
+            except BadValue:
+                self._skip(_field_error(fields, cells, path, row), on_error)
+                continue
+            except OrderError:
+                raise
             except DataError as problem:
                 self._skip(problem, on_error)
                 continue
             yield contact
 
     def events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[Event]:
-        path, parse = self.events_path, self._parse
-        if path is None:
-            return
-        types = {kind: tuple(declared.items()) for kind, declared in schema.events.items()}
-        for row, item in self._records(path, ("contact_id", "type", "timestamp")):
-            try:
-                if isinstance(item, DataError):
-                    raise item
-                kind = _identity(item.get("type"), "event type", path, row, "type")
-                declared = types.get(kind)
-                if declared is None:
-                    self.ignored_events += 1
-                    continue
-                contact_id = _identity(item.get("contact_id"), "contact id", path, row, "contact_id")
-                timestamp = parse(item.get("timestamp"), _TIMESTAMP, file=path, row=row,
-                                  column="timestamp")
-                if timestamp is None:
-                    raise DataError("missing timestamp", file=path, row=row, column="timestamp")
-                values = {name: parse(item.get(name), spec, file=path, row=row, column=name)
-                          for name, spec in declared}
-                event = Event(contact_id=contact_id, type=kind, timestamp=timestamp, attrs=values)
-            except DataError as problem:
-                self._skip(problem, on_error)
-                continue
-            yield event
+        names = {kind: tuple(declared) for kind, declared in schema.events.items()}
+        for contact_id, kind, item in self._events(schema, on_error, packed=False):
+            yield Event(contact_id=contact_id, type=kind, timestamp=item[0],
+                        attrs=dict(zip(names[kind], item[1:])))
+
+    def packed_events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[PackedEvent]:
+        return self._events(schema, on_error, packed=True)
 
     def close(self) -> None:
         while self._open:
             self._open.pop().close()
 
-    def _records(self, path: str, required: tuple[str, ...]) -> _Records:
+    def _events(self, schema: DataSchema, on_error: OnError, packed: bool) -> Iterator[PackedEvent]:
+        """``(contact_id, type, (timestamp, value, ...))`` per event: typed values, or packed."""
+        path = self.events_path
+        if path is None:
+            return
+        attributes = list(dict.fromkeys(name for declared in schema.events.values() for name in declared))
+        records = self._records(path, _EVENT_FIELDS, _EVENT_FIELDS + tuple(attributes))
+        at = next(records)
+        id_at, type_at = at["contact_id"], at["type"]
+        timestamp = ("timestamp", at["timestamp"], self._converter(_TIMESTAMP, packed=packed))
+        fields = {kind: (timestamp, *((name, at.get(name), self._converter(spec, packed=packed))
+                                      for name, spec in declared.items()))
+                  for kind, declared in schema.events.items()}
+        packers = {kind: _compiled(kind_fields, inline_text=self.format == "csv")
+                   for kind, kind_fields in fields.items()}
+        ordered, previous = self.sorted_by_contact, ""
+        for row, cells in records:
+            if cells.__class__ is DataError:
+                self._skip(cells, on_error)
+                continue
+            kind = cells[type_at]
+            try:
+                pack = packers.get(kind)
+            except TypeError:                # not hashable (JSON)
+                pack = None
+            if pack is None:                 # white space around the type, or not declared
+                try:
+                    kind = _identity(kind, "event type", path, row, "type")
+                except DataError as problem:
+                    self._skip(problem, on_error)
+                    continue
+                pack = packers.get(kind)
+                if pack is None:
+                    self.ignored_events += 1
+                    continue
+            try:
+                contact_id = cells[id_at].strip()
+            except AttributeError:           # not a string (JSON)
+                contact_id = None
+            if not contact_id:
+                try:
+                    contact_id = _identity(cells[id_at], "contact id", path, row, "contact_id")
+                except DataError as problem:
+                    self._skip(problem, on_error)
+                    continue
+            if ordered and contact_id != previous:
+                if contact_id < previous:
+                    raise order_error("events", contact_id, previous, _SORTED_HINT, file=path, row=row,
+                                      column="contact_id")
+                previous = contact_id
+            try:
+                item = pack(cells)
+            except BadValue:
+                item = None
+            if item is None or item[0] is None:
+                self._skip(_field_error(fields[kind], cells, path, row, _TIMESTAMP_FIELD), on_error)
+                continue
+            yield contact_id, kind, item
+
+    def _records(self, path: str, required: tuple[str, ...], wanted: tuple[str, ...]) -> _Records:
         reader = (_csv_records(path, required, self.delimiter) if self.format == "csv"
-                  else _jsonl_records(path))
+                  else _jsonl_records(path, wanted))
         self._open.append(reader)
         return reader
+
+
+def _compiled(fields: tuple, inline_text: bool, contact: bool = False) -> Callable[..., Any]:
+    """A small generated function that converts one record's cells: ``cells -> (value, ...)``,
+    or with ``contact``, ``(cells, contact_id) -> {"id": contact_id, name: value, ...}``.
+
+    ``fields`` are ``(name, position, convert)``; position ``None``: no such column, always
+    missing. ``inline_text``: cells are always strings (CSV), so the test for a blank text is
+    written out instead of calling its converter. Names and positions reach the code only
+    through ``repr()``.
+    """
+    namespace: dict[str, Any] = {}
+    values = []
+    for number, (_, index, convert) in enumerate(fields):
+        if index is None:
+            values.append("None")
+        elif inline_text and convert is _TEXT_CELL:
+            values.append(f"(_v if (_v := cells[{index!r}]) and not _v.isspace() else None)")
+        else:
+            namespace[f"_c{number}"] = convert
+            values.append(f"_c{number}(cells[{index!r}])")
+    if contact:
+        items = "".join(f", {name!r}: {value}" for (name, _, _), value in zip(fields, values))
+        source = f"def build(cells, contact_id):\n    return {{'id': contact_id{items}}}\n"
+    else:
+        source = f"def build(cells):\n    return ({''.join(value + ', ' for value in values)})\n"
+    exec(source, namespace)
+    return namespace["build"]
+
+
+_TEXT_CELL = csv_converter(TypeSpec("text"))
+_TIMESTAMP_FIELD = "timestamp"
+
+
+def _field_error(fields: tuple, cells: list, path: str, row: int, required: str | None = None) -> DataError:
+    """The error of the first field of ``cells`` that does not convert, or that is missing
+    while ``required``; one of them is wrong."""
+    for name, index, convert in fields:
+        if index is not None:
+            try:
+                value = convert(cells[index])
+            except BadValue as exc:
+                return DataError(str(exc), file=path, row=row, column=name)
+            if name == required and value is None:
+                return DataError(f"missing {name}", file=path, row=row, column=name)
+    raise AssertionError("every field converts")  # pragma: no cover
 
 
 def _identity(value: Any, what: str, path: str, row: int, column: str) -> str:
@@ -217,32 +365,27 @@ def _identity(value: Any, what: str, path: str, row: int, column: str) -> str:
 
 # ------------------------------------------------------------------ CSV records
 
-class _Lines:
-    """A binary file's lines as text; remembers that a line was not valid UTF-8.
+def _count_bad_utf8(error: UnicodeDecodeError) -> tuple[str, int]:
+    """``surrogateescape`` that counts: bad bytes become surrogates, so the CSV reader goes on
+    and the bad cell can be found and named."""
+    _BAD_UTF8[0] += 1
+    return _SURROGATEESCAPE(error)
 
-    Bad bytes are kept as surrogates (``surrogateescape``) so that the CSV reader goes on and
-    the bad cell can be found and named.
-    """
 
-    def __init__(self, file: IO[bytes]):
-        self.file = file
-        self.bad = False
-
-    def __iter__(self) -> Iterator[str]:
-        first = True
-        for raw in self.file:
-            if first:
-                raw, first = raw.removeprefix(_BOM), False
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                self.bad = True
-                yield raw.decode("utf-8", "surrogateescape")
+_BAD_UTF8 = [0]                      # byte sequences replaced so far, by every reader
+_SURROGATEESCAPE = codecs.lookup_error("surrogateescape")
+_DECODING_ERRORS = "scoredsl.count-surrogateescape"
+codecs.register_error(_DECODING_ERRORS, _count_bad_utf8)
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 def _csv_records(path: str, required: tuple[str, ...], delimiter: str) -> _Records:
+    """Rows as lists of cells. The file is decoded as it is read; a row holds surrogates (and
+    is an error) exactly when its bytes were not valid UTF-8, which is looked for only once
+    any reader has met such bytes."""
     with open(path, "rb") as file:
-        lines = _Lines(file)
+        bad_before = _BAD_UTF8[0]
+        lines = io.TextIOWrapper(file, encoding="utf-8-sig", errors=_DECODING_ERRORS, newline="\n")
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
         try:
             header = [cell.strip() for cell in next(reader)]
@@ -250,28 +393,37 @@ def _csv_records(path: str, required: tuple[str, ...], delimiter: str) -> _Recor
             raise DataError("the file is empty; expected a header row", file=path, row=1) from None
         except csv.Error as exc:
             raise DataError(f"not valid CSV: {exc}", file=path, row=1) from None
-        _check_header(header, lines.bad, path, required)
+        _check_header(header, _BAD_UTF8[0] != bad_before and _has_surrogates(header), path, required)
+        yield {name: index for index, name in enumerate(header) if name}
         width, row = len(header), 1
-        while True:
-            lines.bad = False
+        while True:                          # once more after each row that is not valid CSV
             try:
-                cells = next(reader)
-            except StopIteration:
+                for cells in reader:
+                    row += 1
+                    if len(cells) == width and _BAD_UTF8[0] == bad_before:
+                        yield row, cells
+                    elif cells:              # (completely empty lines are skipped)
+                        maybe_bad = _BAD_UTF8[0] != bad_before
+                        yield row, _row_problem(cells, header, maybe_bad, path, row) or cells
                 return
             except csv.Error as exc:
                 row += 1
                 yield row, DataError(f"not valid CSV: {exc}", file=path, row=row)
-                continue
-            row += 1
-            if not cells:
-                continue
-            if lines.bad:
-                yield row, _bad_utf8(cells, header, path, row)
-            elif len(cells) != width and not (len(cells) > width and not any(cells[width:])):
-                yield row, DataError(f"the row has {len(cells)} cells, the header {width}",
-                                     file=path, row=row)
-            else:
-                yield row, dict(zip(header, cells))
+
+
+def _row_problem(cells: list[str], header: list[str], maybe_bad: bool, path: str,
+                 row: int) -> DataError | None:
+    """Why a row that does not look like the header cannot be read, if it cannot."""
+    if maybe_bad and _has_surrogates(cells):
+        return _bad_utf8(cells, header, path, row)
+    width = len(header)
+    if len(cells) != width and not (len(cells) > width and not any(cells[width:])):
+        return DataError(f"the row has {len(cells)} cells, the header {width}", file=path, row=row)
+    return None
+
+
+def _has_surrogates(cells: list[str]) -> bool:
+    return any(_SURROGATE.search(cell) for cell in cells)
 
 
 def _check_header(header: list[str], bad: bool, path: str, required: tuple[str, ...]) -> None:
@@ -291,7 +443,7 @@ def _check_header(header: list[str], bad: bool, path: str, required: tuple[str, 
 
 def _bad_utf8(cells: list[str], header: list[str], path: str, row: int) -> DataError:
     for index, cell in enumerate(cells):
-        if any("\udc80" <= char <= "\udcff" for char in cell):
+        if _SURROGATE.search(cell):
             column = header[index] if index < len(header) and header[index] else f"#{index + 1}"
             return DataError("the value is not valid UTF-8", file=path, row=row, column=column)
     return DataError("the row is not valid UTF-8", file=path, row=row)  # pragma: no cover
@@ -318,7 +470,9 @@ def _constant(name: str) -> Any:
     raise _JsonProblem(f"{name} is not valid JSON (use null or a finite number)")
 
 
-def _jsonl_records(path: str) -> _Records:
+def _jsonl_records(path: str, wanted: tuple[str, ...]) -> _Records:
+    """Objects as lists of the values of the ``wanted`` keys (``None`` where absent)."""
+    yield {name: index for index, name in enumerate(wanted)}
     with open(path, "rb") as file:
         for row, raw in enumerate(file, 1):
             if row == 1:
@@ -344,7 +498,7 @@ def _jsonl_records(path: str) -> _Records:
                 yield row, DataError(f"expected a JSON object, found {type(value).__name__}",
                                      file=path, row=row)
                 continue
-            yield row, value
+            yield row, [value.get(name) for name in wanted]
 
 
 # ================================================================== sinks
