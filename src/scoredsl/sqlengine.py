@@ -85,16 +85,11 @@ def _csv_cell(value: Any) -> Any:
 def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary,
               folder: str) -> None:
     """Fill the canonical tables of DuckDB connection ``con`` from ``source`` (Python-read rows),
-    through CSV files in ``folder``: a bulk load, far faster than row inserts."""
+    through CSV files in ``folder``: a bulk load, far faster than row inserts. Events are read
+    first, as the Python engine reads an unsorted source, so that the first bad row reported is
+    the same."""
     create_tables(con.execute, schema, temporary=False)
     tables = table_columns(schema)
-    props = [(name, spec) for _c, name, spec in contacts_columns(schema)]
-    path = os.path.join(folder, "contacts.csv")
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file, lineterminator="\n")
-        for row, contact in enumerate(source.contacts(schema, policy)):
-            writer.writerow([row, contact["id"]] + [_csv_cell(encode(contact.get(n), s)) for n, s in props])
-    _copy(con, CONTACTS, tables[CONTACTS], path)
     layouts = {event: (index, [(n, s) for _c, n, s in event_columns(schema, event)])
                for index, event in enumerate(schema.events)}
     files, writers = {}, {}
@@ -119,6 +114,13 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
     for index in files:
         table = event_table(index)
         _copy(con, table, tables[table], os.path.join(folder, f"events_{index}.csv"))
+    props = [(name, spec) for _c, name, spec in contacts_columns(schema)]
+    path = os.path.join(folder, "contacts.csv")
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        for row, contact in enumerate(source.contacts(schema, policy)):
+            writer.writerow([row, contact["id"]] + [_csv_cell(encode(contact.get(n), s)) for n, s in props])
+    _copy(con, CONTACTS, tables[CONTACTS], path)
     summary.ignored_events += getattr(source, "ignored_events", 0)
 
 

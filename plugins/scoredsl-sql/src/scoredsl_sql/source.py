@@ -14,6 +14,21 @@ Contacts of a table are read in id order, so row numbers in messages and the ord
 results are the same from run to run; a query is read in its own order. Row numbers count the
 rows as read, from 1; each data error also names the record (``id 'c0042'``), which is what
 finds a row in a database.
+
+``sorted=contact_id``: the database sorts both the contacts and the events by contact id in
+plain code-point order (the order of Python's ``str``, whatever the database's collation:
+PostgreSQL ``COLLATE "C"``, MySQL/MariaDB the ``BINARY`` bytes of the UTF-8 text, SQLite
+``BINARY``, DuckDB ``C``; ids are compared as text with surrounding spaces trimmed, so integer
+ids sort as text too). Queries are sorted around them. The source then says it is sorted
+(:meth:`SqlSource.order_by_contact`) and a run joins the two streams contact by contact,
+holding one contact's events at a time instead of them all; results come out in that order.
+An id surrounded by other white space (a tab, a line break) may sort apart from where its
+trimmed form belongs: that stops the run with an error naming both ids, and such data must be
+read without ``sorted``.
+
+``--engine pushdown`` does not read rows here at all: :meth:`SqlSource.pushdown` describes the
+same tables, queries, columns and order as SQL (:mod:`scoredsl_sql.canonical`), so that the
+model's query runs in the database (PostgreSQL, MariaDB) and only results come back.
 """
 
 from __future__ import annotations
@@ -24,9 +39,9 @@ from typing import Any, Callable, Iterator, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.data import DataError, DataSchema, Event, TypeSpec
+from scoredsl.data import DataError, DataSchema, Event, TypeSpec, epoch_micros
 from scoredsl.plugins import Spec, SpecError
-from scoredsl.sources import OnError, Source, fail
+from scoredsl.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
 
 from . import typemap
 from .database import DEFAULT_BATCH_SIZE, Database, DatabaseError, TableName
@@ -35,10 +50,12 @@ from .typemap import Bad, DbColumn
 
 __all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
 
-SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env")
+SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env", "sorted")
 EVENT_FIELDS = ("contact_id", "type", "timestamp")
 _QUERY = re.compile(r"\s*\(*\s*(select|with)\b", re.IGNORECASE)
 _TIMESTAMP = TypeSpec("datetime")
+_SORTED_HINT = ("sorted=contact_id has the database sort them, and an id with white space other "
+                "than spaces around it sorts apart: read such data without sorted=")
 
 
 @attrs.frozen
@@ -75,6 +92,8 @@ class Plan:
     columns: tuple[str, ...]          # database column names to read, in order
     sql: str                          # the statement that reads them
     by_position: bool                 # True: the statement returns exactly ``columns``
+    #: schema name -> the column it reads, with its type (for pushdown, which converts in SQL)
+    resolved: dict[str, DbColumn] = attrs.field(factory=dict)
 
 
 def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
@@ -82,6 +101,7 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
     db = Database.from_spec(spec, SOURCE_OPTIONS, "source")
     opts = db.options
     batch_size = opts.integer("batch_size", DEFAULT_BATCH_SIZE)
+    ordered = _sorted(db, opts.text("sorted"))
     contacts = _relation(db, "contacts", opts.text("contacts", "contacts"))
     events_text = opts.text("events")
     if events_text is None:
@@ -104,9 +124,11 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
         with conn:
             problems: list[str] = []
             contact_fields = _contact_fields(schema, contact_map)
-            contacts_plan = _plan(db, conn, contacts, contact_fields, problems, order_by="id")
+            contacts_plan = _plan(db, conn, contacts, contact_fields, problems, order_by="id",
+                                  sort_by="id" if ordered else None)
             event_fields = _event_fields(schema, event_map)
-            events_plan = (_plan(db, conn, events, event_fields, problems)
+            events_plan = (_plan(db, conn, events, event_fields, problems,
+                                 sort_by="contact_id" if ordered else None)
                            if events is not None else None)
         if problems:
             raise SpecError(f"{db.display}: the data does not fit the schema:\n  "
@@ -114,7 +136,7 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
     except BaseException:
         engine.dispose()
         raise
-    return SqlSource(db, engine, contacts_plan, events_plan, batch_size)
+    return SqlSource(db, engine, contacts_plan, events_plan, batch_size, ordered=ordered)
 
 
 def _relation(db: Database, kind: str, value: str) -> Relation:
@@ -157,9 +179,21 @@ def _event_fields(schema: DataSchema, mapping: dict) -> list[Field]:
     return fields
 
 
+def _sorted(db: Database, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value != "contact_id":
+        raise SpecError(f"{db.display}: sorted= takes contact_id (the database sorts contacts and "
+                        f"events by contact id), not {value!r}")
+    return True
+
+
 def _plan(db: Database, conn, relation: Relation, fields: list[Field], problems: list[str],
-          order_by: str | None = None) -> "Plan | None":
-    """Reflect ``relation``, check ``fields`` against its columns, return how to read it."""
+          order_by: str | None = None, sort_by: str | None = None) -> "Plan | None":
+    """Reflect ``relation``, check ``fields`` against its columns, return how to read it.
+
+    ``order_by``: a field a table is read in order of; ``sort_by``: a field the table or
+    query is sorted by in code-point order (see the module docs)."""
     backend, dialect = db.backend, conn.dialect
     try:
         with conn.begin():
@@ -204,25 +238,45 @@ def _plan(db: Database, conn, relation: Relation, fields: list[Field], problems:
         return None
     names = tuple(resolved[f.name].name for f in fields if f.name in resolved)
     names = tuple(dict.fromkeys(names))             # two fields may share a column
-    if relation.query is not None:
-        return Plan(relation, names, relation.query, by_position=False)
     quote = dialect.identifier_preparer.quote
+    if sort_by is not None:
+        order_by = None
+        sort_key = _code_point_order(db.backend.name, quote(resolved[sort_by].name))
+    if relation.query is not None:
+        if sort_by is not None:
+            sql = f"SELECT * FROM ({relation.query}) AS scoredsl_sorted ORDER BY {sort_key}"
+            return Plan(relation, names, sql, by_position=False, resolved=resolved)
+        return Plan(relation, names, relation.query, by_position=False, resolved=resolved)
     sql = f"SELECT {', '.join(map(quote, names))} FROM {relation.table.quoted(dialect)}"
     if order_by is not None and order_by in resolved:
         sql += f" ORDER BY {quote(resolved[order_by].name)}"
-    return Plan(relation, names, sql, by_position=True)
+    if sort_by is not None:
+        sql += f" ORDER BY {sort_key}"
+    return Plan(relation, names, sql, by_position=True, resolved=resolved)
+
+
+def _code_point_order(backend: str, column: str) -> str:
+    """An ORDER BY key: the id ``column`` as text, spaces trimmed, in code-point order."""
+    if backend == "postgresql":
+        return f'TRIM(CAST({column} AS TEXT)) COLLATE "C"'
+    if backend == "mysql":                   # the bytes of the UTF-8 text, compared as bytes
+        return f"CAST(CONVERT(TRIM(CAST({column} AS CHAR)) USING utf8mb4) AS BINARY)"
+    if backend == "duckdb":
+        return f'TRIM(CAST({column} AS VARCHAR)) COLLATE "C"'
+    return f"TRIM(CAST({column} AS TEXT)) COLLATE BINARY"        # SQLite
 
 
 class SqlSource(Source):
     """Contacts and events read from a database; see the module docs."""
 
     def __init__(self, db: Database, engine: sa.engine.Engine, contacts: Plan, events: Plan | None,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
+                 batch_size: int = DEFAULT_BATCH_SIZE, *, ordered: bool = False):
         self.db = db
         self.engine = engine
         self.contacts_plan = contacts
         self.events_plan = events
         self.batch_size = batch_size
+        self.ordered = ordered              # both streams sorted by contact id (sorted=contact_id)
         self.skipped_rows = 0
         self.ignored_events = 0
         self._mapping = {"columns": db.options.mapping("columns"),
@@ -239,7 +293,8 @@ class SqlSource(Source):
             id_at = index(id_column)
             readers = [(f.name, index(f.column) if f.column is not None else None,
                         typemap.converter(f.spec), f.column) for f in fields[1:]]
-            seen: dict[str, int] = {}
+            seen: dict[str, int] = {}            # sorted: only the id before, else every id
+            ordered, previous = self.ordered, ""
             for number, row in rows:
                 try:
                     try:
@@ -247,6 +302,12 @@ class SqlSource(Source):
                     except Bad as exc:
                         raise DataError(str(exc), file=label, row=number, column=id_column) from None
                     record = f"id {contact_id!r}"
+                    if ordered and contact_id != previous:
+                        if contact_id < previous:
+                            raise order_error("contacts", contact_id, previous, _SORTED_HINT, file=label,
+                                              row=number, column=id_column, record=record)
+                        seen.clear()
+                        previous = contact_id
                     first = seen.setdefault(contact_id, number)
                     if first != number:
                         raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
@@ -258,6 +319,8 @@ class SqlSource(Source):
                         except Bad as exc:
                             raise DataError(_message(exc, name, column), file=label, row=number,
                                             column=column, record=record) from None
+                except OrderError:
+                    raise
                 except DataError as problem:
                     self._skip(problem, on_error)
                     continue
@@ -266,20 +329,33 @@ class SqlSource(Source):
             rows.close()
 
     def events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[Event]:
+        names = {kind: tuple(declared) for kind, declared in schema.events.items()}
+        for contact_id, kind, item in self._events(schema, on_error, packed=False):
+            yield Event(contact_id=contact_id, type=kind, timestamp=item[0],
+                        attrs=dict(zip(names[kind], item[1:])))
+
+    def packed_events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[PackedEvent]:
+        return self._events(schema, on_error, packed=True)
+
+    def _events(self, schema: DataSchema, on_error: OnError, packed: bool) -> Iterator[PackedEvent]:
+        """``(contact_id, type, (timestamp, value, ...))`` per event: typed values, or packed
+        (dates and datetimes as epoch microseconds)."""
         plan = self.events_plan
         if plan is None:
             return
         label = plan.relation.label
         fields = {f.name: f for f in _event_fields(schema, self._mapping["event_columns"])}
+        convert = _packed_converter if packed else typemap.converter
         rows, index = self._rows(plan)
         try:
             cid, kind_f, time_f = (fields[name].column for name in EVENT_FIELDS)
             cid_at, kind_at, time_at = index(cid), index(kind_f), index(time_f)
-            to_datetime = typemap.converter(_TIMESTAMP)
+            to_datetime = convert(_TIMESTAMP)
             types = {kind: [(name, index(fields[name].column) if fields[name].column else None,
-                             typemap.converter(spec), fields[name].column)
+                             convert(spec), fields[name].column)
                             for name, spec in declared.items()]
                      for kind, declared in schema.events.items()}
+            ordered, previous = self.ordered, ""
             for number, row in rows:
                 column, record = kind_f, None
                 try:
@@ -292,6 +368,11 @@ class SqlSource(Source):
                         column = cid
                         contact_id = typemap.identity(row[cid_at], "contact id")
                         record = f"contact_id {contact_id!r}, type {kind!r}"
+                        if ordered and contact_id != previous:
+                            if contact_id < previous:
+                                raise order_error("events", contact_id, previous, _SORTED_HINT,
+                                                  file=label, row=number, column=cid, record=record)
+                            previous = contact_id
                         column = time_f
                         timestamp = to_datetime(row[time_at])
                         if timestamp is None:
@@ -299,20 +380,36 @@ class SqlSource(Source):
                     except Bad as exc:
                         raise DataError(str(exc), file=label, row=number, column=column,
                                         record=record) from None
-                    values = {}
-                    for name, at, convert, column in readers:
+                    item = [timestamp]
+                    for name, at, read, column in readers:
                         try:
-                            values[name] = convert(row[at]) if at is not None else None
+                            item.append(read(row[at]) if at is not None else None)
                         except Bad as exc:
                             raise DataError(_message(exc, name, column), file=label, row=number,
                                             column=column, record=record) from None
-                    event = Event(contact_id=contact_id, type=kind, timestamp=timestamp, attrs=values)
+                except OrderError:
+                    raise
                 except DataError as problem:
                     self._skip(problem, on_error)
                     continue
-                yield event
+                yield contact_id, kind, tuple(item)
         finally:
             rows.close()
+
+    def order_by_contact(self) -> bool:
+        return self.ordered
+
+    @property
+    def pushdown(self):
+        """``--engine pushdown``: ``pushdown.dialect`` is the SQL dialect of this database, and
+        ``pushdown(schema)`` what the engine needs to run a model's SQL inside it: the canonical
+        relations of :mod:`scoredsl.sqlgen` as SELECTs over this source's tables or queries,
+        the check for values the Python reader would reject, connections (see
+        :mod:`scoredsl_sql.canonical`). :class:`~scoredsl.engines.EngineError` when this
+        database cannot run it."""
+        from .canonical import Hook
+
+        return Hook(self)
 
     def close(self) -> None:
         """Close every stream still open (its connection with it), then the engine."""
@@ -388,6 +485,18 @@ def _drop(conn) -> None:
         conn.close()
     except Exception:  # noqa: BLE001
         pass
+
+
+def _packed_converter(spec: TypeSpec):
+    """:func:`typemap.converter`, with dates and datetimes as epoch microseconds (packed)."""
+    convert = typemap.converter(spec)
+    if spec.is_list or spec.base not in ("date", "datetime"):
+        return convert
+
+    def packed(value: Any) -> Any:
+        result = convert(value)
+        return None if result is None else epoch_micros(result)
+    return packed
 
 
 def _message(exc: Bad, name: str, column: str) -> str:
