@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Benchmark scoredsl against hand-written baselines on generated data.
+
+    python benchmarks/run.py --sizes 10000,100000,1000000 --events-per-contact 20 --reps 3 \\
+                             --data-dir /tmp/scoredsl-bench [--only python|duckdb] [--json OUT]
+    python benchmarks/run.py --check-rules 1000 [--reps 3] [--data-dir ...]
+
+For each size, generates the data once (cached in ``DATA_DIR/c<size>-e<epc>-s<seed>/``), then
+runs every contender ``--reps`` times as a subprocess, in turn within each repetition:
+
+    python-baseline   benchmarks/baseline_python.py (hand-written plain Python)
+    scoredsl-python   scoredsl run ... [--engine python]
+    duckdb-baseline   benchmarks/baseline_duckdb.sql via baseline_duckdb.py (hand-written SQL)
+    scoredsl-duckdb   scoredsl run ... --engine duckdb (skipped while the engine does not exist)
+
+and measures wall time (interpreter start included), the child's CPU time and peak RSS
+(``os.wait4``).
+After each repetition the outputs of all contenders must be byte-identical; a difference is
+reported with the first differing line, and the run exits 1 at the end.
+
+``--check-rules N`` writes a model of N rules into the data dir and times ``scoredsl check``
+and ``scoredsl compile --emit python`` on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import NamedTuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MODEL = os.path.join(ROOT, "examples", "b2b_saas", "model.score")
+EXAMPLE_DATA = os.path.join(ROOT, "examples", "b2b_saas", "data")
+AS_OF = "2026-11-01T00:00:00Z"
+PYTHON = sys.executable
+SCOREDSL = [PYTHON, "-m", "scoredsl"]
+CONTENDERS = ("python-baseline", "scoredsl-python", "duckdb-baseline", "scoredsl-duckdb")
+RATIOS = (("scoredsl-python", "python-baseline"), ("scoredsl-duckdb", "duckdb-baseline"),
+          ("scoredsl-python", "scoredsl-duckdb"))
+
+
+# ------------------------------------------------------------------ subprocesses
+
+class Measured(NamedTuple):
+    seconds: float      # wall clock
+    cpu: float          # the child's user + system CPU seconds
+    rss_mb: float       # the child's peak resident set
+    status: int
+    stderr: str
+
+
+def measure(command: list[str], stdout=subprocess.DEVNULL) -> Measured:
+    """Run ``command``: wall and CPU seconds, peak RSS (MB), exit status and stderr of the child."""
+    with tempfile.TemporaryFile() as err:        # not a pipe: a full pipe would block the child
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)     # reaped: Popen must not wait again
+        err.seek(0)
+        return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode,
+                        err.read().decode("utf-8", "replace"))
+
+
+def check(result: Measured, what: str) -> Measured:
+    if result.status != 0:
+        sys.exit(f"{what} failed with exit status {result.status}:\n{result.stderr}")
+    return result
+
+
+# ------------------------------------------------------------------ data and contenders
+
+def dataset(data_dir: str, contacts: int, events_per_contact: float, seed: int) -> dict:
+    """The generated data of one size (generated when missing, or by another generate.py);
+    its folder and counts."""
+    folder = os.path.join(data_dir, f"c{contacts}-e{events_per_contact:g}-s{seed}")
+    meta_path = os.path.join(folder, "meta.json")
+    with open(os.path.join(HERE, "generate.py"), "rb") as file:
+        generator = hashlib.sha256(file.read()).hexdigest()[:16]
+    if os.path.exists(meta_path):
+        with open(meta_path, encoding="utf-8") as file:
+            meta = json.load(file)
+        if meta.get("generator") == generator and all(os.path.exists(p) for p in meta["paths"]):
+            return meta
+    print(f"generating {contacts:,} contacts into {folder} ...", file=sys.stderr)
+    command = [PYTHON, os.path.join(HERE, "generate.py"), "--contacts", str(contacts),
+               "--events-per-contact", f"{events_per_contact:g}", "--seed", str(seed), "--out", folder]
+    check(measure(command), "the generator")
+    with open(os.path.join(folder, "events.csv"), "rb") as file:
+        events = sum(1 for _ in file) - 1
+    meta = {"folder": folder, "contacts": contacts, "events": events, "seed": seed, "generator": generator,
+            "paths": [os.path.join(folder, name) for name in ("contacts.csv", "events.csv")]}
+    with open(meta_path, "w", encoding="utf-8") as file:
+        json.dump(meta, file, indent=1)
+    return meta
+
+
+def engine_option() -> bool:
+    """Whether ``scoredsl run`` has an ``--engine`` option."""
+    result = subprocess.run(SCOREDSL + ["run", "--help"], capture_output=True, text=True, check=True)
+    return "--engine" in result.stdout
+
+
+def model_version() -> str:
+    """The B2B model's ``model_version``, as scoredsl writes it (scoring the example data)."""
+    result = subprocess.run(SCOREDSL + ["run", MODEL, "--source", f"csv:{EXAMPLE_DATA}", "--as-of", AS_OF,
+                                        "--sink", "csv:-", "-q"], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"scoredsl cannot run the model:\n{result.stderr}")
+    header, first = result.stdout.splitlines()[:2]
+    return first.split(",")[header.split(",").index("model_version")]
+
+
+def commands(folder: str, out: str, version: str, engine: bool, sorted_: bool) -> dict[str, list[str]]:
+    source = f"csv:{folder}" + ("?sorted=contact_id" if sorted_ else "")
+    scoredsl = SCOREDSL + ["run", MODEL, "--source", source, "--as-of", AS_OF, "--sink", f"csv:{out}", "-q"]
+    baseline = [folder, out, "--model-version", version, "--as-of", AS_OF]
+    return {
+        "python-baseline": [PYTHON, os.path.join(HERE, "baseline_python.py"), *baseline],
+        "scoredsl-python": scoredsl + (["--engine", "python"] if engine else []),
+        "duckdb-baseline": [PYTHON, os.path.join(HERE, "baseline_duckdb.py"), *baseline],
+        "scoredsl-duckdb": scoredsl + ["--engine", "duckdb"],
+    }
+
+
+def is_usage_error(result: Measured) -> bool:
+    return result.status == 2 and ("Invalid value" in result.stderr or "No such option" in result.stderr
+                                   or "Usage:" in result.stderr)
+
+
+# ------------------------------------------------------------------ comparing outputs
+
+def first_difference(path_a: str, path_b: str) -> str | None:
+    """``None`` when the files are byte-identical, else where and how they first differ."""
+    with open(path_a, "rb") as a, open(path_b, "rb") as b:
+        number = 0
+        while True:
+            number += 1
+            line_a, line_b = a.readline(), b.readline()
+            if line_a != line_b:
+                return f"line {number}:\n    {line_a!r}\n    {line_b!r}"
+            if not line_a:
+                return None
+
+
+# ------------------------------------------------------------------ the benchmark
+
+def bench_size(meta: dict, names: list[str], reps: int, version: str, engine: bool, sorted_: bool,
+               skipped: dict[str, str]) -> tuple[dict[str, list[Measured]], list[str]]:
+    folder = meta["folder"]
+    outputs = {name: os.path.join(folder, f"out-{name}.csv") for name in names}
+    runs: dict[str, list[Measured]] = {name: [] for name in names}
+    mismatches: list[str] = []
+    for rep in range(reps):
+        order = names[rep % len(names):] + names[:rep % len(names)]     # a different one goes first
+        for name in order:
+            if name in skipped:
+                continue
+            if os.path.exists(outputs[name]):
+                os.unlink(outputs[name])
+            result = measure(commands(folder, outputs[name], version, engine, sorted_)[name])
+            if name == "scoredsl-duckdb" and result.status != 0 and is_usage_error(result):
+                skipped[name] = "scoredsl has no duckdb engine yet (usage error)"
+                print(f"  {name}: skipped, {skipped[name]}", file=sys.stderr)
+                continue
+            check(result, f"{name} on {meta['contacts']:,} contacts")
+            runs[name].append(result)
+            print(f"  {meta['contacts']:>9,}  rep {rep + 1}  {name:<16} {result.seconds:8.2f}s "
+                  f"{result.cpu:8.2f}s CPU {result.rss_mb:8.0f} MB", file=sys.stderr)
+        done = [n for n in names if n not in skipped]
+        for name in done[1:]:
+            difference = first_difference(outputs[done[0]], outputs[name])
+            if difference is not None:
+                message = (f"MISMATCH at {meta['contacts']:,} contacts, rep {rep + 1}: {name} differs from "
+                           f"{done[0]} at {difference}")
+                print("!" * 80 + f"\n{message}\n" + "!" * 80, file=sys.stderr)
+                mismatches.append(message)
+    return runs, mismatches
+
+
+def summarize(meta: dict, runs: dict[str, list[Measured]]) -> list[dict]:
+    rows = []
+    for name, measured in runs.items():
+        if not measured:
+            continue
+        seconds = statistics.median(m.seconds for m in measured)
+        rows.append({"size": meta["contacts"], "events": meta["events"], "contender": name,
+                     "median_s": seconds, "median_cpu_s": statistics.median(m.cpu for m in measured),
+                     "contacts_per_s": meta["contacts"] / seconds,
+                     "events_per_s": meta["events"] / seconds, "peak_rss_mb": max(m.rss_mb for m in measured),
+                     "runs_s": [m.seconds for m in measured], "runs_cpu_s": [m.cpu for m in measured]})
+    return rows
+
+
+def ratios(rows: list[dict]) -> list[dict]:
+    out = []
+    for size in sorted({r["size"] for r in rows}):
+        medians = {r["contender"]: r for r in rows if r["size"] == size}
+        for a, b in RATIOS:
+            if a in medians and b in medians:
+                out.append({"size": size, "ratio": f"{a} / {b}",
+                            "wall": medians[a]["median_s"] / medians[b]["median_s"],
+                            "cpu": medians[a]["median_cpu_s"] / medians[b]["median_cpu_s"]})
+    return out
+
+
+def markdown(rows: list[dict], ratio_rows: list[dict]) -> str:
+    lines = ["| size | contender | median wall s | median CPU s | contacts/s | events/s | peak RSS MB |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['size']:,} | {r['contender']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | "
+                     f"{r['contacts_per_s']:,.0f} | {r['events_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |")
+    if ratio_rows:
+        lines += ["", "| size | ratio of medians | wall | CPU |", "|---:|---|---:|---:|"]
+        lines += [f"| {r['size']:,} | {r['ratio']} | {r['wall']:.2f} | {r['cpu']:.2f} |" for r in ratio_rows]
+    return "\n".join(lines)
+
+
+def bench_rules(data_dir: str, count: int, reps: int, seed: int) -> list[dict]:
+    """Times ``scoredsl check`` and ``scoredsl compile --emit python`` on a model of ``count`` rules."""
+    os.makedirs(data_dir, exist_ok=True)
+    path = os.path.join(data_dir, f"rules{count}.score")
+    check(measure([PYTHON, os.path.join(HERE, "generate.py"), "--rules", str(count), "--seed", str(seed),
+                   "--out", data_dir]), "the rule generator")
+    results = []
+    for label, command in ((f"scoredsl check (rules{count}.score)", SCOREDSL + ["check", path]),
+                           (f"scoredsl compile --emit python (rules{count}.score)",
+                            SCOREDSL + ["compile", path, "--emit", "python"])):
+        measured = [check(measure(command), label) for _ in range(reps)]
+        results.append({"command": label, "rules": count,
+                        "median_s": statistics.median(m.seconds for m in measured),
+                        "median_cpu_s": statistics.median(m.cpu for m in measured),
+                        "peak_rss_mb": max(m.rss_mb for m in measured), "runs_s": [m.seconds for m in measured]})
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", help="contacts per data set, comma-separated "
+                                        "(default 10000,100000,1000000; none with --check-rules alone)")
+    parser.add_argument("--events-per-contact", type=float, default=20.0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--data-dir", default="/tmp/scoredsl-bench")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", choices=("python", "duckdb"), help="only these two contenders")
+    parser.add_argument("--json", metavar="OUT", help="also save the results as JSON")
+    parser.add_argument("--sorted", action="store_true",
+                        help="tell scoredsl that the files are sorted by contact id (csv:DIR?sorted=contact_id), "
+                             "as the Python baseline assumes")
+    parser.add_argument("--check-rules", type=int, metavar="N", help="time check and compile of an N-rule model")
+    args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = "" if args.check_rules else "10000,100000,1000000"
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+
+    results: dict = {"as_of": AS_OF, "sorted": args.sorted, "model": os.path.relpath(MODEL, ROOT), "python": sys.version.split()[0],
+                     "cpus": os.cpu_count(), "sizes": [], "ratios": [], "skipped": {}, "mismatches": [],
+                     "rules": []}
+    if sizes:
+        engine = engine_option()
+        names = [n for n in CONTENDERS if args.only is None or args.only in n.split("-")]
+        skipped: dict[str, str] = {}
+        if not engine and "scoredsl-duckdb" in names:
+            skipped["scoredsl-duckdb"] = "scoredsl run has no --engine option yet"
+        for name, why in skipped.items():
+            print(f"note: {name} skipped: {why}", file=sys.stderr)
+        version = model_version()
+        for size in sizes:
+            meta = dataset(args.data_dir, size, args.events_per_contact, args.seed)
+            runs, mismatches = bench_size(meta, names, args.reps, version, engine, args.sorted, skipped)
+            results["sizes"] += summarize(meta, runs)
+            results["mismatches"] += mismatches
+        results["ratios"] = ratios(results["sizes"])
+        results["skipped"] = skipped
+        print()
+        print(f"B2B model, as of {AS_OF}, {args.events_per_contact:g} events per contact on average, "
+              f"median of {args.reps}, {os.cpu_count()} CPUs"
+              + (", scoredsl told the files are sorted" if args.sorted else ""))
+        print()
+        print(markdown(results["sizes"], results["ratios"]))
+        for name, why in skipped.items():
+            print(f"\n{name}: skipped ({why})")
+    if args.check_rules:
+        results["rules"] = bench_rules(args.data_dir, args.check_rules, args.reps, args.seed)
+        print()
+        print("| command | median wall s | median CPU s | peak RSS MB |")
+        print("|---|---:|---:|---:|")
+        for r in results["rules"]:
+            print(f"| {r['command']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(results, file, indent=1)
+    if results["mismatches"]:
+        print(f"\n{len(results['mismatches'])} output mismatch(es):", *results["mismatches"], sep="\n",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
