@@ -98,7 +98,7 @@ def test_builtins_are_registered_directly_without_distribution_metadata(monkeypa
     monkeypatch.setattr(plugins, "ENTRY_POINT_GROUP", "scoredsl-not-installed")
     pm = plugins.get_plugin_manager()
     assert pm.get_plugin("files") is files and pm.list_plugin_distinfo() == []
-    assert list(plugins.source_registry().entries) == ["csv", "jsonl"]
+    assert list(plugins.source_registry().entries) == ["csv", "jsonl", "parquet"]
 
 
 def test_a_working_third_party_plugin(install, tmp_path):

@@ -27,8 +27,8 @@ HOSTILE = [
     "' + open('/etc/passwd').read() + '", "\\N{LATIN SMALL LETTER A}", "#", "${HOME}", "\\u0041",
 ]
 
-ALLOWED_CALLS = {"min", "max", "sum", "tuple", "bool", "_floor", "_micros"}  # and plugin functions, _fn_*
-ALLOWED_METHODS = {"get", "lower", "isspace", "startswith", "endswith", "search"}
+ALLOWED_CALLS = {"min", "max", "sum", "tuple", "bool", "_floor", "_micros", "_fold", "_points"}  # and plugin functions, _fn_*
+ALLOWED_METHODS = {"get", "lower", "isascii", "isspace", "startswith", "endswith", "search"}
 
 
 def dsl_string(value: str) -> str:
