@@ -67,3 +67,8 @@ def _cli(*args: str, seed: str) -> bytes:
 ])
 def test_output_is_byte_identical_across_processes(command):
     assert _cli(*command, seed="1") == _cli(*command, seed="2")
+
+
+def test_a_list_attribute_is_packed_as_it_is():
+    from scoredsl.engine import pack_event
+    assert pack_event(5, {"tags": ("a", "b"), "note": "  "}, (("tags", "text"), ("note", "text"))) == (5, ("a", "b"), None)

@@ -159,3 +159,28 @@ def test_duckdb_reads_clean_files_itself_and_hands_bad_ones_to_python(tmp_path, 
         con = duckdb.connect()
         assert not load_files(con, Files("csv", str(broken / "contacts.csv"), str(broken / "events.csv")), schema,
                               RunSummary())
+
+
+def test_a_broken_sort_promise_fails_without_the_skip_hint(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "contacts.csv").write_text("id,email\nc2,a@x.com\nc1,b@y.com\n", "utf-8")
+    (data / "events.csv").write_text("contact_id,type,timestamp\n", "utf-8")
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    for on_error in ("fail", "skip"):
+        result, out = run_to(tmp_path, f"sorted-{on_error}", model, f"csv:{data}?sorted=contact_id",
+                             "--on-error", on_error)
+        assert result.exit_code == 1, result.output
+        assert "bad data:" in result.output and "row 3" in result.output
+        assert "--on-error skip" not in result.output and not out.exists()
+
+
+def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(tmp_path):
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    data = ROOT / "examples" / "b2b_saas" / "data"
+    spilled, a = run_to(tmp_path, "spilled", model, f"csv:{data}", "--max-events-in-memory", "500",
+                        "--spill-dir", tmp_path)
+    joined, b = run_to(tmp_path, "sorted", model, f"csv:{data}?sorted=contact_id")
+    assert "spilled to a temporary file" in spilled.output
+    assert "joined contact by contact" in joined.output
+    assert a.read_bytes() == b.read_bytes()

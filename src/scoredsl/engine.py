@@ -299,7 +299,7 @@ def pack_event(timestamp, values: Mapping, layout) -> tuple:
     for attr, base in layout:
         value = values.get(attr)
         if value is not None:
-            if base == "text" and (not value or value.isspace()):
+            if base == "text" and isinstance(value, str) and (not value or value.isspace()):
                 value = None
             elif base in ("date", "datetime"):
                 value = epoch_micros(value)

@@ -117,8 +117,9 @@ def run(models: Sequence[CompiledModel], source: Source, sink, as_of: int, *, on
             summary.tiers[(model.name, tier)] = collections.Counter()
     try:
         with _collector_paused(), EventStore(event_budget, spill_dir) as store:
+            ordered = source.order_by_contact()
             events = _packed_events(source, schema, event_policy, summary)
-            if source.order_by_contact():
+            if ordered:
                 summary.mode = "sorted"
                 pairs = _join(source.contacts(schema, contact_policy), events, summary)
             else:

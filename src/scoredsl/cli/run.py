@@ -8,10 +8,11 @@ import click
 
 from ..data import DataError
 from ..sinks import SinkError
-from ..sources import SourceError
+from ..sources import OrderError, SourceError
 from ..engine import EvaluationError, to_micros
 from ..explain import iso
 from ..engines import ENGINES, EngineError, choose_engine, run_engine
+from ..runner import DEFAULT_EVENT_BUDGET
 from ..runner import run as run_models
 from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
                       model_option, parse_as_of, root_option, select_models)
@@ -37,11 +38,18 @@ from .sources import choose, config_option, load_config, open_sink_for, open_sou
                    "sources, else python. Every engine gives the same results.")
 @click.option("--threads", type=click.IntRange(1), metavar="N",
               help="Worker threads for the duckdb and spark engines (default: every core).")
+@click.option("--max-events-in-memory", "event_budget", type=click.IntRange(1), default=DEFAULT_EVENT_BUDGET,
+              show_default=True, metavar="N",
+              help="python engine, unsorted source: events held in memory before the rest spill to a "
+                   "temporary file on disk.")
+@click.option("--spill-dir", type=click.Path(file_okay=False, exists=True),
+              help="Where spilled events go (default: the system's temporary folder).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @root_option
 @config_option
 @handle_errors
-def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, quiet, root, config_path):
+def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, event_budget, spill_dir, quiet, root,
+        config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -65,12 +73,15 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
             click.echo(f"  engine: {engine}", err=True)
         sink.open(run_info(selected, when))
         if engine == "python":
-            summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress)
+            summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress,
+                                 event_budget=event_budget, spill_dir=spill_dir)
         else:
             summary = run_engine(engine, selected, source, sink, to_micros(when), on_error=on_error,
                                  threads=threads, config=config)
     except click.ClickException:   # a plugin's own user-facing error, with its exit code
         raise
+    except OrderError as exc:     # skipping cannot mend an order: no hint to
+        raise Failure(f"bad data: {exc.describe()}\n  (nothing was written)", EXIT_FINDINGS) from None
     except DataError as exc:
         raise Failure(f"bad data: {exc.describe()}\n  (nothing was written; use --on-error skip to skip "
                       "bad rows)", EXIT_FINDINGS) from None
@@ -119,6 +130,12 @@ def _print_summary(summary, models) -> None:
     if summary.ignored_events:
         click.echo(f"{summary.ignored_events:,} events of types the schema does not declare were ignored",
                    err=True)
+    if summary.mode == "sorted":
+        click.echo(f"events: sorted by contact, joined contact by contact; at most {summary.peak_events:,} "
+                   "in memory", err=True)
+    elif summary.mode == "spilled":
+        click.echo(f"events: more than fit in memory, spilled to a temporary file; at most "
+                   f"{summary.peak_events:,} in memory", err=True)
     if summary.orphan_events:
         click.echo(f"{summary.orphan_events:,} events belong to no contact in the source", err=True)
     for model in models:
