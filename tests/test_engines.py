@@ -184,3 +184,17 @@ def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(tmp_path):
     assert "spilled to a temporary file" in spilled.output
     assert "joined contact by contact" in joined.output
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_an_int_beyond_64_bits_is_bad_data_on_sql_engines_only(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "examples" / "b2b_saas" / "data", data)
+    lines = (data / "contacts.csv").read_text("utf-8").splitlines(keepends=True)
+    cells = lines[1].split(",")
+    cells[5] = str(10 ** 20)          # employees
+    (data / "contacts.csv").write_text("".join([lines[0], ",".join(cells)] + lines[2:]), "utf-8")
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    python, _ = run_to(tmp_path, "python", model, f"csv:{data}")
+    duck, out = run_to(tmp_path, "duckdb", model, f"csv:{data}", "--engine", "duckdb")
+    assert python.exit_code == 0
+    assert duck.exit_code == 1 and "beyond the 64-bit integers" in duck.output and not out.exists()

@@ -21,7 +21,7 @@ import tempfile
 import time
 from typing import Any, Iterable, Sequence
 
-from .data import DataSchema, ResultRow, TypeSpec, epoch_micros
+from .data import DataError, DataSchema, ResultRow, TypeSpec, epoch_micros
 from .engine import CompiledModel
 from .runner import ErrorPolicy, RunSummary, _count
 from .sqlgen import CONTACTS, contacts_columns, encode_list, event_columns, event_table, model_sql
@@ -47,9 +47,16 @@ def encode(value: Any, spec: TypeSpec) -> Any:
     base = spec.base
     if base == "text":
         return None if not value or value.isspace() else value
+    if base == "int" and not -(1 << 63) <= value < (1 << 63):
+        raise OutOfRange(f"{value} is beyond the 64-bit integers SQL engines compute with "
+                         "(--engine python takes it)")
     if base in ("date", "datetime"):
         return value if isinstance(value, int) else epoch_micros(value)
     return value
+
+
+class OutOfRange(ValueError):
+    """A value the SQL engines cannot hold."""
 
 
 def table_columns(schema: DataSchema) -> dict[str, list[tuple[str, str]]]:
@@ -105,9 +112,13 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
                 files[index] = open(os.path.join(folder, f"events_{index}.csv"), "w", newline="",
                                     encoding="utf-8")
                 writer = writers[index] = csv.writer(files[index], lineterminator="\n")
+            try:
+                cells = [_csv_cell(encode(event.attrs.get(n), s)) for n, s in attrs]
+            except OutOfRange as exc:
+                policy(DataError(str(exc), record=f"event {event.type} of contact {event.contact_id!r}"))
+                continue
             summary.events += 1
-            writer.writerow([event.contact_id, epoch_micros(event.timestamp)]
-                            + [_csv_cell(encode(event.attrs.get(n), s)) for n, s in attrs])
+            writer.writerow([event.contact_id, epoch_micros(event.timestamp)] + cells)
     finally:
         for file in files.values():
             file.close()
@@ -119,7 +130,12 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
         for row, contact in enumerate(source.contacts(schema, policy)):
-            writer.writerow([row, contact["id"]] + [_csv_cell(encode(contact.get(n), s)) for n, s in props])
+            try:
+                cells = [_csv_cell(encode(contact.get(n), s)) for n, s in props]
+            except OutOfRange as exc:
+                policy(DataError(str(exc), record=f"contact {contact['id']!r}"))
+                continue
+            writer.writerow([row, contact["id"]] + cells)
     _copy(con, CONTACTS, tables[CONTACTS], path)
     summary.ignored_events += getattr(source, "ignored_events", 0)
 
