@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from scoredsl.data import DataError, TypeSpec, epoch_micros
 from scoredsl.duckfiles import convert
-from scoredsl.sqlengine import encode
+from scoredsl.sqlengine import OutOfRange, encode
 from scoredsl.values import parse_csv_value
 
 SPACES = st.sampled_from(["", " ", "\t", "\u00a0", "\u3000", "\x1f", "\n", " \u2028"])
@@ -48,9 +48,11 @@ CELLS = {
 
 
 def python_value(cell, spec):
+    """The Python reader's value in canonical form, or "bad" when it rejects the cell (or the
+    SQL engines do: an int beyond 64 bits)."""
     try:
         return ("ok", encode(parse_csv_value(cell, spec), spec))
-    except DataError:
+    except (DataError, OutOfRange):
         return ("bad", None)
 
 
