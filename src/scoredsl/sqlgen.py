@@ -31,6 +31,7 @@ from sqlglot import exp
 
 from . import ir
 from .data import DataSchema
+from .engine import model_exprs
 from .engines import DIALECTS
 from .nodes import AggFunc, ArithOp, CmpOp, TextOp
 from .pycodegen import DECAY_SCALE
@@ -90,18 +91,17 @@ def unsupported(model: ir.Model, dialect: str = "duckdb") -> list[tuple[str, str
     SD501: a plugin function (Python code). SD502: a regex the engine cannot run exactly as RE2
     does (see :mod:`scoredsl.sqlregex`)."""
     found = []
-    for root in _roots(model):
-        for e in ir.walk(root):
-            if isinstance(e, ir.Call):
-                found.append(("SD501", f"plugin function '{e.function}' runs only on the python engine", e.span))
-            elif isinstance(e, ir.RegexMatch) and dialect != "duckdb":
-                from .sqlregex import NotPortable, portable
-                flavor = dialect if dialect in ("postgres", "mysql") else "spark"
-                try:
-                    portable(e.pattern, e.fold, flavor)
-                except NotPortable as exc:
-                    found.append(("SD502", f"the regex /{e.pattern}/ cannot run the same on {dialect}: {exc}",
-                                  e.span))
+    for e in model_exprs(model):
+        if isinstance(e, ir.Call):
+            found.append(("SD501", f"plugin function '{e.function}' runs only on the python engine", e.span))
+        elif isinstance(e, ir.RegexMatch) and dialect != "duckdb":
+            from .sqlregex import NotPortable, portable
+            flavor = dialect if dialect in ("postgres", "mysql") else "spark"
+            try:
+                portable(e.pattern, e.fold, flavor)
+            except NotPortable as exc:
+                found.append(("SD502", f"the regex /{e.pattern}/ cannot run the same on {dialect}: {exc}",
+                              e.span))
     return found
 
 
@@ -164,25 +164,6 @@ def _floor_div(n: exp.Expression, d: int) -> exp.Expression:
     remainder = exp.Mod(this=_paren(exp.Add(this=exp.Mod(this=_paren(n), expression=dd), expression=dd)),
                         expression=dd)
     return exp.IntDiv(this=_paren(exp.Sub(this=_paren(n), expression=_paren(remainder))), expression=dd)
-
-
-def _roots(model: ir.Model):
-    if model.scope is not None:
-        yield model.scope
-    for d in model.disqualifiers:
-        yield d.condition
-    for score in model.scores:
-        for rule in score.rules():
-            if isinstance(rule, ir.WhenRule):
-                yield rule.condition
-            elif isinstance(rule, ir.BandRule):
-                yield rule.subject
-            elif rule.filter is not None:
-                yield rule.filter
-    for tier in model.tiers:
-        for entry in tier.entries:
-            if entry.condition is not None:
-                yield entry.condition
 
 
 @attrs.define
@@ -521,10 +502,9 @@ class ModelSql:
             if item not in bucket:
                 bucket.append(item)
 
-        for root in _roots(self.model):
-            for e in ir.walk(root):
-                if isinstance(e, ir.Agg):
-                    put(agg_level(e), e.event, ("agg", e))
+        for e in model_exprs(self.model):
+            if isinstance(e, ir.Agg):
+                put(agg_level(e), e.event, ("agg", e))
         for score in self.model.scores:
             for rule in score.rules():
                 if isinstance(rule, ir.EachRule):
