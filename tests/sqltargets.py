@@ -82,7 +82,11 @@ class PostgresTarget:
         except ImportError:
             unavailable("psycopg is not installed")
         try:
-            self.con = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+            # No automatic prepared statements: psycopg prepares a query after five runs and
+            # keys it by its text and the parameters' type oids, and both text and NULL travel
+            # as "unknown". The same INSERT into a table re-created for another schema (a text
+            # column where a boolean one was) would then reuse the old parameter types.
+            self.con = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5, prepare_threshold=None)
         except psycopg.OperationalError as exc:
             unavailable(f"no PostgreSQL server: {exc}")
         self.schema = "sd_" + uuid.uuid4().hex[:10]

@@ -158,3 +158,29 @@ def test_fixed_models_agree_on_spark(spark, data):
     program = _COMPILED[data.draw(st.sampled_from(FIXED_MODELS))]
     contacts, events, as_of = data.draw(batches_for(program))
     check_agreement(spark, program, contacts, events, as_of)
+
+
+_FLAG_FIRST = """
+schema {
+  contact { flag: bool }
+}
+model m {
+  score s {
+    rule flagged: flag => +1
+  }
+}
+"""
+_TEXT_FIRST = _FLAG_FIRST.replace("flag: bool", "flag: text").replace("flagged: flag", 'flagged: flag == "Software"')
+
+
+@pytest.mark.services
+def test_postgres_target_follows_a_table_recreated_with_other_types(postgres):
+    """The same INSERT text into ``_sd_contacts`` re-created with a text column where a boolean
+    one was (two models, the first run often enough to be prepared) reads the new types."""
+    import datetime as dt
+
+    as_of = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    flags, texts = compile_text(_FLAG_FIRST, "flag.score"), compile_text(_TEXT_FIRST, "text.score")
+    for _ in range(8):
+        check_agreement(postgres, flags, [{"id": "c1", "flag": None}], [], as_of)
+    check_agreement(postgres, texts, [{"id": "c1", "flag": "Software"}], [], as_of)
