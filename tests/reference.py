@@ -1,6 +1,6 @@
 """A plain tree-walking interpreter of docs/language.md: the oracle for the compiled engine.
 
-It reads the typed syntax tree of :mod:`scoredsl.nodes` directly and follows the language
+It reads the typed syntax tree of :mod:`scoredsl.syntax.nodes` directly and follows the language
 reference section by section, favouring clarity over speed. It deliberately shares no code with
 the checker, the intermediate form, the code generator or the engine, so that a bug there
 cannot hide here.
@@ -55,9 +55,9 @@ from typing import Any, Iterable, Mapping
 import attrs
 import re2
 
-from scoredsl import nodes
-from scoredsl.data import Event, epoch_micros
-from scoredsl.parser import parse
+from scoredsl.syntax import nodes
+from scoredsl.data.records import Event, epoch_micros
+from scoredsl.syntax.parser import parse
 
 MICROS_PER_SECOND = 1_000_000
 

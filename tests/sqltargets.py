@@ -14,9 +14,14 @@ import uuid
 import hypothesis
 import pytest
 
-from scoredsl.engine import to_micros
-from scoredsl.sqlengine import encode, table_columns
-from scoredsl.sqlgen import CONTACTS, compile_model, contacts_columns, event_columns, event_table
+from scoredsl.data.records import to_micros
+from scoredsl.data.canonical import table_columns
+from scoredsl.data.canonical import encode
+from scoredsl.compiler.sql.generator import compile_model
+from scoredsl.data.canonical import event_columns
+from scoredsl.data.canonical import contacts_columns
+from scoredsl.data.canonical import event_table
+from scoredsl.data.canonical import CONTACTS
 
 REQUIRE_SERVICES = os.environ.get("SCOREDSL_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("SCOREDSL_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=test")
@@ -125,7 +130,7 @@ class SparkTarget:
             import pyspark  # noqa: F401
         except ImportError:
             unavailable("PySpark is not installed")
-        from scoredsl.sparkengine import HALF_POW, _half_pow, spark_session
+        from scoredsl.engines.spark import HALF_POW, _half_pow, spark_session
         from pyspark.sql.types import DoubleType
         self.spark = spark_session(threads=2)
         self.spark.udf.register(HALF_POW, _half_pow(), DoubleType())
@@ -133,7 +138,7 @@ class SparkTarget:
     def run(self, models, schema, contacts, events, as_of):
         from pyspark.sql.types import (BooleanType, DoubleType, LongType, StringType, StructField,
                                        StructType)
-        from scoredsl.sparkengine import spark_query
+        from scoredsl.engines.spark import spark_query
         types = {"VARCHAR": StringType(), "BIGINT": LongType(), "DOUBLE": DoubleType(), "BOOLEAN": BooleanType()}
         rows = canonical_rows(schema, contacts, events)
         for table, columns in table_columns(schema).items():

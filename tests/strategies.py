@@ -24,7 +24,7 @@ from typing import Callable, Mapping
 import attrs
 from hypothesis import strategies as st
 
-from scoredsl.data import Event
+from scoredsl.data.records import Event
 
 UTC = dt.timezone.utc
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -104,7 +104,7 @@ def dates_near(as_of: dt.datetime, durations=DURATIONS) -> st.SearchStrategy[dt.
 
 
 def values_of(base: str, is_list: bool, as_of: dt.datetime) -> st.SearchStrategy:
-    """A typed value (see scoredsl.data) or None, for one declared type."""
+    """A typed value (see scoredsl.data.records) or None, for one declared type."""
     if is_list:
         return st.one_of(st.none(), st.lists(texts().filter(lambda t: t is not None), max_size=4).map(tuple))
     if base == "text":

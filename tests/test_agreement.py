@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import reference
 import strategies
-from scoredsl.engine import compile_file, compile_text
+from scoredsl.compiler.pipeline import compile_file, compile_text
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("SCOREDSL_AGREEMENT_EXAMPLES", "60")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from scoredsl.cli.diff import diff
 from diffdata import CONTACTS, MODEL_BODY, SCHEMA, changed, events
-from scoredsl.report import MARKER
+from scoredsl.diff.report import MARKER
 
 MODEL = 'include "schema.score"\n\n' + MODEL_BODY
 NEW_MODEL = changed(MODEL)

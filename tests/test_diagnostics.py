@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scoredsl.diagnostics import render_json, render_text, sort
-from scoredsl.engine import check_file
+from scoredsl.compiler.pipeline import check_file
 
 HERE = Path(__file__).parent / "diagnostics"
 CASES = sorted(p.name for p in HERE.glob("*.score"))

@@ -1,4 +1,4 @@
-"""DuckDB's reading of CSV cells (scoredsl.duckfiles) gives the Python reader's values exactly,
+"""DuckDB's reading of CSV cells (scoredsl.engines.duckdb_files) gives the Python reader's values exactly,
 and rejects exactly what it rejects, for every type (hypothesis over cell texts shaped like real
 exports: valid forms, odd white space, near misses and garbage)."""
 
@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoredsl.data import DataError, TypeSpec, epoch_micros
-from scoredsl.duckfiles import convert
-from scoredsl.sqlengine import OutOfRange, encode
-from scoredsl.values import parse_csv_value
+from scoredsl.data.records import DataError, TypeSpec, epoch_micros
+from scoredsl.engines.duckdb_files import convert
+from scoredsl.data.canonical import OutOfRange
+from scoredsl.data.canonical import encode
+from scoredsl.data.values import parse_csv_value
 
 SPACES = st.sampled_from(["", " ", "\t", "\u00a0", "\u3000", "\x1f", "\n", " \u2028"])
 DIGITS = st.text("0123456789", min_size=1, max_size=4)

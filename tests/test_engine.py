@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scoredsl.data import Event
-from scoredsl.engine import EvaluationError, compile_text
+from scoredsl.data.records import Event
+from scoredsl.compiler.pipeline import compile_text
+from scoredsl.compiler.model import EvaluationError
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,5 +71,5 @@ def test_output_is_byte_identical_across_processes(command):
 
 
 def test_a_list_attribute_is_packed_as_it_is():
-    from scoredsl.engine import pack_event
+    from scoredsl.compiler.python.packing import pack_event
     assert pack_event(5, {"tags": ("a", "b"), "note": "  "}, (("tags", "text"), ("note", "text"))) == (5, ("a", "b"), None)

@@ -13,7 +13,7 @@ import sqlglot
 from click.testing import CliRunner
 
 from scoredsl.cli.main import cli
-from scoredsl.sqlgen import DIALECTS
+from scoredsl.compiler.sql.generator import DIALECTS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [("b2b_saas", "2026-11-01"), ("product_lines", "2026-11-01")]
@@ -146,9 +146,9 @@ def test_check_engine_reports_what_an_engine_cannot_run(tmp_path):
 
 @pytest.mark.parametrize("example", ["b2b_saas", "product_lines"])
 def test_duckdb_reads_clean_files_itself_and_hands_bad_ones_to_python(tmp_path, example):
-    from scoredsl.duckfiles import Files, load_files
-    from scoredsl.engine import compile_file
-    from scoredsl.runner import RunSummary
+    from scoredsl.engines.duckdb_files import Files, load_files
+    from scoredsl.compiler.pipeline import compile_file
+    from scoredsl.engines.frame import RunSummary
 
     schema = compile_file(ROOT / "examples" / example / "model.score").schema
     data = ROOT / "examples" / example / "data"

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 import reference
 from scoredsl.cli.main import cli
-from scoredsl.engine import compile_file
-from scoredsl.plugins import open_source
+from scoredsl.compiler.pipeline import compile_file
+from scoredsl.plugins.manager import open_source
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -7,9 +7,10 @@ import stat
 
 import pytest
 
-from scoredsl.data import DataError, DataSchema, Event, ResultRow, TypeSpec
-from scoredsl.plugins import SpecError, open_sink, open_source
-from scoredsl.sinks import ModelInfo, RunInfo, SinkError
+from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
+from scoredsl.plugins.manager import open_sink, open_source
+from scoredsl.data.specs import SpecError
+from scoredsl.data.sinks import ModelInfo, RunInfo, SinkError
 
 UTC = dt.timezone.utc
 SCHEMA = DataSchema(

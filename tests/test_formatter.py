@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import strategies
 from scoredsl.cli.main import cli
-from scoredsl.formatter import format_text
-from scoredsl.parser import parse
+from scoredsl.syntax.formatter import format_text
+from scoredsl.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_FILES = sorted((ROOT / "examples").rglob("*.score")) + sorted((ROOT / "tests" / "models").glob("*.score"))

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoredsl import checker
-from scoredsl.loader import load_text
+from scoredsl.check import checker
+from scoredsl.syntax.loader import load_text
 
 HERE = Path(__file__).parent
 CORPUS = [p.read_text("utf-8") for p in sorted((HERE / "models").glob("*.score"))] + \

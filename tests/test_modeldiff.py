@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from diffdata import CONTACTS, MODEL_BODY, SCHEMA, changed, events
-from scoredsl.data import DataSchema, Event, TypeSpec
-from scoredsl.engine import compile_text, pack_events
-from scoredsl.impact import (DISQUALIFIED, GuardError, bucket_width, check_guards, compare, histogram,
-                             merge_schemas, parse_guard, unpack_events)
-from scoredsl.modeldiff import KINDS, RuleSet, diff
-from scoredsl.plugins import open_source
+from scoredsl.data.records import DataSchema, Event, TypeSpec
+from scoredsl.compiler.pipeline import compile_text
+from scoredsl.compiler.python.packing import pack_events
+from scoredsl.diff.impact import (DISQUALIFIED, GuardError, bucket_width, check_guards, compare, histogram,
+                                  merge_schemas, parse_guard, unpack_events)
+from scoredsl.diff.model import KINDS, RuleSet, diff
+from scoredsl.plugins.manager import open_source
 
 BASE = r"""
 schema {

@@ -12,11 +12,14 @@ import pytest
 from pathlib import Path
 
 import scoredsl
-from scoredsl import hookspecs, plugins
-from scoredsl.builtin import files
-from scoredsl.data import DataSchema, TypeSpec
-from scoredsl.plugins import PluginError, PluginWarning, Spec, SpecError
-from scoredsl.sources import Source
+from scoredsl.plugins import hookspecs
+from scoredsl.plugins import manager as plugins
+from scoredsl.plugins.builtin import files
+from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.plugins.manager import PluginWarning
+from scoredsl.plugins.registries import PluginError
+from scoredsl.data.specs import Spec, SpecError, parse_spec
+from scoredsl.data.sources import Source
 
 SCHEMA = DataSchema(contact={"email": TypeSpec("text")}, events={})
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -103,8 +106,7 @@ def test_builtins_are_registered_directly_without_distribution_metadata(monkeypa
 
 def test_a_working_third_party_plugin(install, tmp_path):
     install("memory", """
-        from scoredsl import hookimpl
-        from scoredsl.sources import Source
+        from scoredsl.api import Source, hookimpl
 
         class Memory(Source):
             def __init__(self, spec):
@@ -236,14 +238,14 @@ def test_a_healthy_setup_warns_nothing():
     ("out.JSONL", Spec(scheme="jsonl", location="out.JSONL", text="out.JSONL")),
 ])
 def test_parse_spec(text, expected):
-    assert plugins.parse_spec(text, "sink") == expected
+    assert parse_spec(text, "sink") == expected
 
 
 def test_a_folder_is_inferred_from_its_contacts_file(tmp_path):
     (tmp_path / "contacts.jsonl").write_text("")
-    assert plugins.parse_spec(str(tmp_path)).scheme == "jsonl"
+    assert parse_spec(str(tmp_path)).scheme == "jsonl"
     with pytest.raises(SpecError, match="cannot tell what kind of sink"):
-        plugins.parse_spec(str(tmp_path), "sink")
+        parse_spec(str(tmp_path), "sink")
 
 
 @pytest.mark.parametrize("text, message", [
@@ -253,7 +255,7 @@ def test_a_folder_is_inferred_from_its_contacts_file(tmp_path):
 ])
 def test_bad_specs(text, message):
     with pytest.raises(SpecError, match=re.escape(message)):
-        plugins.parse_spec(text, "sink")
+        parse_spec(text, "sink")
 
 
 def test_unknown_scheme_lists_the_known_ones():

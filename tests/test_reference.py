@@ -19,7 +19,7 @@ import attrs
 import pytest
 
 import reference
-from scoredsl.data import Event
+from scoredsl.data.records import Event
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2024, 7, 1, tzinfo=UTC)

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 import reference
 import strategies
-from scoredsl.data import STATUSES, epoch_micros
-from scoredsl.parser import parse
+from scoredsl.data.records import STATUSES, epoch_micros
+from scoredsl.syntax.parser import parse
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

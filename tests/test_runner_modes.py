@@ -17,13 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoredsl.data import DataError, Event, TypeSpec
-from scoredsl.engine import compile_text, to_micros
-from scoredsl.plugins import open_source
-from scoredsl.runner import ErrorPolicy, EventStore, RunSummary, run
-from scoredsl.sinks import Sink
-from scoredsl.sources import OrderError, Source
-from scoredsl.values import parse_csv_value
+from scoredsl.compiler.pipeline import compile_text
+from scoredsl.data.records import DataError, Event, TypeSpec
+from scoredsl.engines.base import RunOptions
+from scoredsl.engines.frame import ErrorPolicy, RunSummary, run
+from scoredsl.engines.python import EventStore, PythonEngine
+from scoredsl.plugins.manager import open_source
+from scoredsl.data.sinks import Sink
+from scoredsl.data.sources import OrderError, Source
+from scoredsl.data.values import parse_csv_value
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2024, 7, 1, tzinfo=UTC)
@@ -105,8 +107,8 @@ def score(source: Source, *, on_error="fail", budget=1_000_000, spill_dir=None):
     """``(rows, summary, sink)`` of a run of the test model over ``source``."""
     sink = Collect()
     try:
-        summary = run([MODEL], source, sink, to_micros(AS_OF), on_error=on_error, event_budget=budget,
-                      spill_dir=spill_dir)
+        summary = run(PythonEngine(), [MODEL], source, sink, AS_OF,
+                      RunOptions(on_error=on_error, event_budget=budget, spill_dir=spill_dir))
     finally:
         source.close()
     return sink.rows, summary, sink
@@ -301,7 +303,7 @@ def test_events_out_of_order_stop_a_sorted_run_before_it_commits(tmp_path):
     sink = Collect()
     source = open_source(f"csv:{path}?sorted=contact_id", SCHEMA)
     with pytest.raises(OrderError) as info:
-        run([MODEL], source, sink, to_micros(AS_OF))
+        run(PythonEngine(), [MODEL], source, sink, AS_OF)
     source.close()
     assert sink.state == "aborted"
     assert info.value.describe().startswith(f"{path / 'events.csv'}, row 5, column 'contact_id': "
@@ -356,7 +358,7 @@ def test_the_runner_checks_a_source_that_says_it_is_sorted(tmp_path):
 
 
 def test_the_sorted_option_takes_contact_id(tmp_path):
-    from scoredsl.plugins import SpecError
+    from scoredsl.data.specs import SpecError
 
     path = folder(tmp_path, "data", [], [])
     with pytest.raises(SpecError, match="sorted= takes contact_id"):
@@ -463,7 +465,7 @@ def test_error_policy_keeps_the_first_errors():
         policy(DataError("bad", row=row))
     assert summary.skipped_rows == 30 and len(errors) == ErrorPolicy.KEEP and summary.errors == []
     with pytest.raises(ValueError):
-        run([MODEL], Plain(None), Collect(), 0, event_budget=0)
+        RunOptions(event_budget=0)
 
 
 def test_text_streams_are_not_needed(tmp_path):

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoredsl.diagnostics import CompileError
-from scoredsl.engine import compile_text
+from scoredsl.compiler.pipeline import compile_text
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 SCHEMA = "schema { contact { email: text, job_title: text } event page_view { url: text } }\n"
@@ -90,7 +90,7 @@ model m {{
 
 @pytest.mark.parametrize("literal", HOSTILE)
 def test_hostile_literals_are_data(literal):
-    from scoredsl.data import Event
+    from scoredsl.data.records import Event
 
     program = compile_text(model_with_literal(literal), "hostile.score")
     assert_generated_code_is_inert(program.python_source)
@@ -106,7 +106,7 @@ def test_hostile_literals_are_data(literal):
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.text(min_size=1, max_size=30))
 def test_any_text_literal_compiles_to_inert_code_and_matches_itself(literal):
-    from scoredsl.data import Event
+    from scoredsl.data.records import Event
 
     program = compile_text(model_with_literal(literal), "hostile.score")
     assert_generated_code_is_inert(program.python_source)
@@ -135,7 +135,7 @@ def test_python_keywords_are_ordinary_names(name):
         rule r_{name}: {name} == "x" => +1
         rule e_{name}: each {name}_event where {name} > 2 => +10
     }} }}""", "kw.score")
-    from scoredsl.data import Event
+    from scoredsl.data.records import Event
 
     events = [Event(contact_id="c", type=f"{name}_event", timestamp=AS_OF, attrs={name: 3})]
     assert program.model().evaluate({"id": "c", name: "X"}, events, AS_OF).scores["s"] == 11
@@ -167,7 +167,7 @@ def test_includes_cannot_read_outside_the_project(tmp_path):
     (project / "link.score").symlink_to(secret)
     main = project / "model.score"
     main.write_text('include "link.score"\ninclude "../secret.score"\nmodel m { score s { } }\n')
-    from scoredsl.engine import compile_file
+    from scoredsl.compiler.pipeline import compile_file
 
     with pytest.raises(CompileError) as exc:
         compile_file(main)

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from scoredsl.engine import compile_text
+from scoredsl.compiler.pipeline import compile_text
 from test_reference import CASES
 
 

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import strategies
-from scoredsl.engine import compile_file, compile_text
-from scoredsl.sqlgen import unsupported
+from scoredsl.compiler.pipeline import compile_file, compile_text
+from scoredsl.compiler.sql.generator import unsupported
 from sqltargets import DuckTarget, PostgresTarget, SparkTarget
 
 EXAMPLES = int(os.environ.get("SCOREDSL_SQL_EXAMPLES", "60"))

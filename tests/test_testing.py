@@ -1,4 +1,4 @@
-"""scoredsl.testing: test files next to a model, their cases, mismatches, mistakes and coverage."""
+"""scoredsl.modeltests.suite: test files next to a model, their cases, mismatches, mistakes and coverage."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scoredsl import testing
-from scoredsl.engine import CompiledModel, EvaluationError
-from scoredsl.testing import load_suite, parse_offset, run_paths, run_suites
+from scoredsl.modeltests import suite as testing
+from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.model import EvaluationError
+from scoredsl.modeltests.suite import load_suite, parse_offset, run_paths, run_suites
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
@@ -466,7 +467,7 @@ def test_a_rule_file_is_compiled_once_for_several_test_files(tmp_path):
 
     def counting(path, root=None):
         calls.append(path)
-        from scoredsl.engine import compile_file
+        from scoredsl.compiler.pipeline import compile_file
         return compile_file(path, root=root)
 
     write(tmp_path, '[[case]]\nname = "x"\nexpect = { fit = 0 }\n', name="a.test.toml")

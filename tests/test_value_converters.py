@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoredsl.data import DataError, TypeSpec, epoch_micros
-from scoredsl.values import BadValue, csv_converter, json_converter, parse_csv_value, parse_json_value
+from scoredsl.data.records import DataError, TypeSpec, epoch_micros
+from scoredsl.data.values import BadValue, csv_converter, json_converter, parse_csv_value, parse_json_value
 
 SPECS = [TypeSpec(base) for base in ("text", "int", "number", "bool", "date", "datetime")] + \
     [TypeSpec("text", is_list=True)]

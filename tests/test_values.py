@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoredsl.data import DataError, TypeSpec
-from scoredsl.values import format_datetime, parse_csv_value, parse_datetime, parse_json_value
+from scoredsl.data.records import DataError, TypeSpec
+from scoredsl.data.values import format_datetime, parse_csv_value, parse_datetime, parse_json_value
 
 UTC = dt.timezone.utc
 TEXT, INT, NUMBER, BOOL = TypeSpec("text"), TypeSpec("int"), TypeSpec("number"), TypeSpec("bool")

@@ -1,5 +1,5 @@
 """``python -m scoredsl``."""
 
-from .cli.main import main
+from scoredsl.cli.main import main
 
 main()

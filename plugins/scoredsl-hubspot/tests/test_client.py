@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from scoredsl.plugins import parse_spec
+from scoredsl.data.specs import parse_spec
 from scoredsl_hubspot.client import HubSpotClient
 from scoredsl_hubspot.errors import AmbiguousWrite, DailyLimitReached, HubSpotError, RequestFailed
 from scoredsl_hubspot.options import client_settings

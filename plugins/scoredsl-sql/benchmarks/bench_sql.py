@@ -31,11 +31,12 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from scoredsl import plugins
-from scoredsl.engine import compile_file, to_micros
-from scoredsl.runner import run
-from scoredsl.data import ResultRow
-from scoredsl.sinks import ModelInfo, RunInfo, Sink
+from scoredsl.plugins import manager as plugins
+from scoredsl.compiler.pipeline import compile_file
+from scoredsl.data.records import to_micros
+from scoredsl.engines.python import run
+from scoredsl.data.records import ResultRow
+from scoredsl.data.sinks import ModelInfo, RunInfo, Sink
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "b2b_saas"
@@ -168,8 +169,7 @@ def bench(kind: str, program, data, results, folder: str) -> dict:
         sink = plugins.open_sink(f"{spec}?table=run_scores")
         source = plugins.open_source(spec, schema)
         started = time.perf_counter()
-        sink.open(info)
-        summary = run(list(program.models.values()), source, sink, to_micros(AS_OF))
+        summary = run(engine_named("python"), list(program.models.values()), source, sink, AS_OF)
         source.close()
         whole = time.perf_counter() - started
         return {"kind": kind, "contacts": contacts, "events": events, "load": loaded,
@@ -189,9 +189,8 @@ def main() -> None:
     copies = max(1, round(args.contacts / 300))
     data = example_data(program.schema, copies)
     keep = Keep()                   # the result rows to write: the example scored once, copied
-    keep.open(None)
     with plugins.open_source(f"csv:{EXAMPLE / 'data'}", program.schema) as base:
-        run(list(program.models.values()), base, keep, to_micros(AS_OF))
+        run(engine_named("python"), list(program.models.values()), base, keep, AS_OF)
     results = [ResultRow(contact_id=f"{r.contact_id}-{copy}", model=r.model, status=r.status,
                          reason=r.reason, scores=r.scores, tiers=r.tiers)
                for copy in range(copies) for r in keep.rows]

@@ -15,8 +15,9 @@ import os
 import sys
 import time
 
-from scoredsl import hookimpl, plugins
-from scoredsl.sources import Source
+from scoredsl import hookimpl
+from scoredsl.plugins import manager as plugins
+from scoredsl.data.sources import Source
 
 
 class BlockingSource(Source):

@@ -22,11 +22,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from scoredsl import plugins
-from scoredsl.data import DataSchema, TypeSpec
-from scoredsl.engine import compile_file, to_micros
-from scoredsl.runner import run
-from scoredsl.sinks import ModelInfo, RunInfo, Sink, record
+from scoredsl.plugins import manager as plugins
+from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.compiler.pipeline import compile_file
+from scoredsl.data.records import to_micros
+from scoredsl.engines.base import RunOptions
+from scoredsl.engines.frame import run
+from scoredsl.engines.python import PythonEngine
+from scoredsl.data.sinks import ModelInfo, RunInfo, Sink, record
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=UTC)
@@ -315,8 +318,8 @@ def score(program, source_spec: str, sink: Sink | None = None, *, on_error: str 
     sink = Tee(sink) if sink is not None else Collect()
     source = source if source is not None else plugins.open_source(source_spec, program.schema)
     try:
-        sink.open(run_info(program, as_of))
-        summary = run(list(program.models.values()), source, sink, to_micros(as_of), on_error=on_error)
+        summary = run(PythonEngine(), list(program.models.values()), source, sink, as_of,
+                      RunOptions(on_error=on_error))
     finally:
         source.close()
     rows = sorted(sink.rows, key=lambda r: (r["contact_id"], r["model"]))
@@ -366,7 +369,7 @@ TYPED_EVENT_COLUMNS = [
 
 @pytest.fixture(scope="session")
 def typed():
-    from scoredsl.engine import compile_text
+    from scoredsl.compiler.pipeline import compile_text
     return compile_text(TYPED_MODEL, "typed.score")
 
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.dialects import mysql, postgresql
 
-import scoredsl.pushdown as pushdown_engine
-from scoredsl import plugins
+import scoredsl.engines.pushdown as pushdown_engine
+from scoredsl.plugins import manager as plugins
 from scoredsl.cli.main import cli
-from scoredsl.engine import compile_file
+from scoredsl.compiler.pipeline import compile_file
 
 from sqltest import REPO, backend_params, load_example
 
@@ -30,13 +30,13 @@ UTC = dt.timezone.utc
 def fallbacks(monkeypatch):
     """Counts the runs that read through Python instead of pushing the query down."""
     calls = []
-    original = pushdown_engine.run_duckdb
+    original = pushdown_engine.fallback
 
     def counting(*args, **kwargs):
         calls.append(args)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(pushdown_engine, "run_duckdb", counting)
+    monkeypatch.setattr(pushdown_engine, "fallback", counting)
     return calls
 
 
@@ -400,8 +400,8 @@ FALLBACK_CASES = {
 
 @pytest.mark.parametrize("db", SERVERS, indirect=True)
 def test_the_check_finds_what_python_rejects_or_sql_cannot_convert(db, tmp_path, stress_model):
-    from scoredsl.data import DataError
-    from scoredsl.pushdown import at_risk
+    from scoredsl.data.records import DataError
+    from scoredsl.engines.pushdown import at_risk
     from scoredsl_sql.database import DatabaseError
 
     schema = compile_file(str(stress_model)).schema
@@ -438,7 +438,7 @@ def test_text_the_database_would_fold_otherwise_is_scored_by_python(db, tmp_path
                                                                     monkeypatch):
     """Both databases fold case as Python does; where one would not (an older Unicode table),
     text holding such a character sends the run through Python."""
-    from scoredsl.pushdown import at_risk
+    from scoredsl.engines.pushdown import at_risk
 
     stress_tables(db, CONTACTS + [contact("s1", name="ΟΔΟΣ", title="İSTANBUL")])
     with plugins.open_source(spec_of(db), compile_file(str(stress_model)).schema) as source:
@@ -456,8 +456,8 @@ def test_text_the_database_would_fold_otherwise_is_scored_by_python(db, tmp_path
 
 
 def test_case_mismatches_are_the_characters_folded_otherwise():
-    from scoredsl.pushdown import case_mismatches
-    from scoredsl.typesys import fold_case
+    from scoredsl.engines.pushdown import case_mismatches
+    from scoredsl.check.types import fold_case
 
     assert case_mismatches(lambda text: "\n".join(fold_case(c) for c in text.split("\n"))) == []
     ascii_only = case_mismatches(lambda text: text.encode().lower().decode())        # a C ctype

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from scoredsl import plugins
-from scoredsl.engine import compile_text
-from scoredsl.plugins import open_sink
-from scoredsl.sinks import SinkError
-from scoredsl.values import format_datetime
+from scoredsl.plugins import manager as plugins
+from scoredsl.compiler.pipeline import compile_text
+from scoredsl.plugins.manager import open_sink
+from scoredsl.data.sinks import SinkError
+from scoredsl.data.values import format_datetime
 
 from sqltest import (TYPED_MODEL, UTC, backend_params, load_example, load_typed, run_info,
                       score, typed_contact, typed_event)
@@ -217,7 +217,7 @@ def test_the_sink_protocol(db, typed):
     sink.open(run_info(typed))
     with pytest.raises(SinkError, match="already open"):
         sink.open(run_info(typed))
-    from scoredsl.data import ResultRow
+    from scoredsl.data.records import ResultRow
     with pytest.raises(SinkError, match="not part of this run"):
         sink.write(ResultRow(contact_id="x", model="other", status="scored", reason=None, scores={}, tiers={}))
     row = ResultRow(contact_id="x", model="typed", status="scored", reason=None,

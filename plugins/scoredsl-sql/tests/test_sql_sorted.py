@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from scoredsl import plugins
-from scoredsl.data import DataSchema, TypeSpec
-from scoredsl.plugins import SpecError
-from scoredsl.sources import OrderError
+from scoredsl.plugins import manager as plugins
+from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.data.specs import SpecError
+from scoredsl.data.sources import OrderError
 
 from sqltest import EXAMPLE, Collect, load_example, score
 
@@ -102,7 +102,7 @@ def test_packed_events_are_the_events_packed(db):
     events() has it (lists included), the same errors skipped."""
     import datetime as dt
 
-    from scoredsl.data import epoch_micros
+    from scoredsl.data.records import epoch_micros
 
     schema = DataSchema(contact={"name": TypeSpec("text")}, events={"visit": {
         "url": TypeSpec("text"), "day": TypeSpec("date"), "seen": TypeSpec("datetime"),

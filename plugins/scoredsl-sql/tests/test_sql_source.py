@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from scoredsl import plugins
-from scoredsl.data import DataError
-from scoredsl.plugins import Spec, SpecError
+from scoredsl.plugins import manager as plugins
+from scoredsl.data.records import DataError
+from scoredsl.data.specs import Spec, SpecError, parse_spec
 
 from sqltest import (EXAMPLE, UTC, Collect, backend_params, load_example, load_typed, score,
                       typed_contact, typed_event)
@@ -73,7 +73,7 @@ def test_options_may_be_toml_values(db, program, example_records, csv_rows):
     """A project configuration passes tables and integers, not only strings."""
     load_example(db, program.schema, example_records, contacts="crm_contacts", events="activity",
                  rename=RENAME)
-    parsed = plugins.parse_spec(db.spec)
+    parsed = parse_spec(db.spec)
     spec = Spec(scheme=parsed.scheme, location=parsed.location, text=parsed.text, options={
         "contacts": "crm_contacts", "events": "activity", "batch_size": 7,
         "columns": {"id": "contact_key", "job_title": "title", "employees": "num_employees"},
@@ -132,7 +132,7 @@ def test_values_are_typed(db, typed):
 
 
 def _event(cid, kind, when, values):
-    from scoredsl.data import Event
+    from scoredsl.data.records import Event
     return Event(contact_id=cid, type=kind, timestamp=when, attrs=values)
 
 

@@ -8,10 +8,12 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from scoredsl import plugins
+from scoredsl.plugins import manager as plugins
 from scoredsl.cli.main import cli
-from scoredsl.data import DataSchema, TypeSpec
-from scoredsl.plugins import Spec, SpecError, parse_spec
+from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.data.specs import parse_spec
+from scoredsl.data.specs import SpecError
+from scoredsl.data.specs import Spec
 
 from scoredsl_sql.database import Database, TableName
 from scoredsl_sql.sink import SINK_OPTIONS

@@ -1,5 +1,5 @@
 """``python -m scoredsl.cli``."""
 
-from .main import main
+from scoredsl.cli.main import main
 
 main()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..diagnostics import sort
-from ..engine import check_file, compile_file
-from ..engines import DIALECTS
-from .options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
+from scoredsl.diagnostics import sort
+from scoredsl.compiler.pipeline import check_file, compile_file
+from scoredsl.compiler.sql.dialects import DIALECTS
+from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
 
 
 @click.command()
@@ -44,7 +44,7 @@ def check(files, fmt, strict, engines, root):
 
 
 def _engine_diagnostics(path, root, engines) -> list:
-    from ..sqlgen import engine_diagnostics
+    from scoredsl.compiler.sql.generator import engine_diagnostics
 
     program = compile_file(path, root=root)
     found, seen = [], set()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..engine import to_micros
-from ..explain import iso
-from ..engines import DIALECTS
-from .options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option, parse_as_of,
-                      root_option, select_models)
+from scoredsl.data.records import to_micros
+from scoredsl.data.values import iso
+from scoredsl.compiler.sql.dialects import DIALECTS
+from scoredsl.cli.options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option,
+                                  parse_as_of, root_option, select_models)
 
 
 @click.command("compile")
@@ -29,7 +29,8 @@ def compile_(file, emit, dialect, models, as_of, root):
     engines") and has the as-of time written in, as every run does."""
     program = compile_or_fail(file, root)
     if emit == "sql":
-        from ..sqlgen import SqlError, model_sql
+        from scoredsl.compiler.sql.generator import model_sql
+        from scoredsl.compiler.sql.dialects import SqlError
         when = to_micros(parse_as_of(as_of))
         for model in select_models(program, models):
             try:

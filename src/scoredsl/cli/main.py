@@ -8,21 +8,22 @@ import warnings
 
 import click
 
-from .. import __version__
-from . import check, compile as compile_cmd, diff as diff_cmd, explain, fmt, plugins_cmd, run, test
+from scoredsl import __version__
+from scoredsl.cli import check, compile as compile_cmd, diff as diff_cmd, explain, fmt, plugins_cmd, run, test
 
 
 class Commands(click.Group):
     """Built-in commands, then the commands of plugins (loaded only when the CLI needs them)."""
 
     def _plugin_commands(self) -> dict:
-        from .. import plugins
+        from scoredsl.plugins.manager import PluginWarning, command_registry
+        from scoredsl.plugins.registries import PluginError
 
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", plugins.PluginWarning)
+            warnings.simplefilter("ignore", PluginWarning)
             try:
-                return {name: entry.command for name, entry in plugins.command_registry().entries.items()}
-            except plugins.PluginError:  # a broken built-in: the built-in commands still work
+                return {name: entry.command for name, entry in command_registry().entries.items()}
+            except PluginError:  # a broken built-in: the built-in commands still work
                 return {}
 
     def list_commands(self, ctx):

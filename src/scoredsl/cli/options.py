@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from ..diagnostics import CompileError, render_github, render_json, render_sarif, render_text
+from scoredsl.diagnostics import CompileError, render_github, render_json, render_sarif, render_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -70,14 +70,14 @@ def render_diagnostics(diagnostics, sources, fmt: str) -> str:
     if fmt == "github":
         return render_github(diagnostics)
     if fmt == "sarif":
-        from .. import __version__
+        from scoredsl import __version__
         return render_sarif(diagnostics, __version__)
     return render_text(diagnostics, sources)
 
 
 def compile_or_fail(path: str, root: str | None):
     """Compile a rule file for a command that needs it; on errors print them and exit 1."""
-    from ..engine import compile_file
+    from scoredsl.compiler.pipeline import compile_file
 
     try:
         program = compile_file(path, root=root)

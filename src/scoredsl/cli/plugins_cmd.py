@@ -7,7 +7,7 @@ import warnings
 
 import click
 
-from .. import plugins as registry
+from scoredsl.plugins import manager as registry
 
 
 @click.command("plugins")

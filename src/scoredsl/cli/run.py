@@ -6,17 +6,17 @@ import time
 
 import click
 
-from ..data import DataError
-from ..sinks import SinkError
-from ..sources import OrderError, SourceError
-from ..engine import EvaluationError, to_micros
-from ..explain import iso
-from ..engines import ENGINES, EngineError, choose_engine, run_engine
-from ..runner import DEFAULT_EVENT_BUDGET
-from ..runner import run as run_models
-from .options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
-                      model_option, parse_as_of, root_option, select_models)
-from .sources import choose, config_option, load_config, open_sink_for, open_source_for, run_info
+from scoredsl.compiler.model import EvaluationError
+from scoredsl.data.records import DataError
+from scoredsl.data.sinks import SinkError
+from scoredsl.data.sources import OrderError, SourceError
+from scoredsl.data.values import iso
+from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
+from scoredsl.engines.frame import run as run_batch
+from scoredsl.engines.registry import ENGINES, choose_engine
+from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
+                                  model_option, parse_as_of, root_option, select_models)
+from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for
 
 
 @click.command()
@@ -66,18 +66,15 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     except BaseException:
         source.close()
         raise
-    progress = None if quiet else _progress()
     try:
-        engine = choose_engine(engine, selected, source)
+        chosen = choose_engine(engine, selected, source)
+        engine = chosen.name
         if not quiet and engine != "python":
             click.echo(f"  engine: {engine}", err=True)
-        sink.open(run_info(selected, when))
-        if engine == "python":
-            summary = run_models(selected, source, sink, to_micros(when), on_error=on_error, progress=progress,
-                                 event_budget=event_budget, spill_dir=spill_dir)
-        else:
-            summary = run_engine(engine, selected, source, sink, to_micros(when), on_error=on_error,
-                                 threads=threads, config=config)
+        options = RunOptions(on_error=on_error, threads=threads, event_budget=event_budget, spill_dir=spill_dir,
+                             spark=config.spark_settings() if engine == "spark" else {},
+                             progress=None if quiet else _progress())
+        summary = run_batch(chosen, selected, source, sink, when, options)
     except click.ClickException:   # a plugin's own user-facing error, with its exit code
         raise
     except OrderError as exc:     # skipping cannot mend an order: no hint to

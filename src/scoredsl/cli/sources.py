@@ -7,10 +7,12 @@ import warnings
 
 import click
 
-from .. import config as project_config
-from ..plugins import PluginError, PluginWarning, SpecError, open_sink, open_source
-from ..sinks import ModelInfo, RunInfo, SinkError
-from .options import Failure
+from scoredsl.data import config as project_config
+from scoredsl.plugins.manager import PluginWarning, open_sink, open_source
+from scoredsl.plugins.registries import PluginError
+from scoredsl.data.specs import SpecError
+from scoredsl.data.sinks import SinkError
+from scoredsl.cli.options import Failure
 
 
 def config_option(f):
@@ -41,7 +43,7 @@ def _opening(kind: str, text: str, config: project_config.Config, opener):
 
 
 def spec_text(text: str, config, kind: str) -> str:
-    from ..plugins import redact
+    from scoredsl.data.specs import redact
 
     return text if text in (config.sources if kind == "source" else config.sinks) else redact(text)
 
@@ -65,7 +67,3 @@ def open_sink_for(spec: str, config: project_config.Config | None = None):
     config = config or project_config.Config(path=None)
     return _opening("sink", spec, config, open_sink)
 
-
-def run_info(models, as_of) -> RunInfo:
-    return RunInfo(as_of=as_of, models=[ModelInfo(name=m.name, scores=m.score_names, tiers=m.tier_names,
-                                                  version=m.version) for m in models])

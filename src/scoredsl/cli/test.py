@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import render_text
-from ..testing import SUFFIX, Programs, discover, load_suite, render_coverage, render_text as render_report, \
-    run_suites, to_json, to_junit
-from .options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors
+from scoredsl.diagnostics import render_text
+from scoredsl.modeltests.suite import (SUFFIX, Programs, discover, load_suite, render_coverage,
+                                       render_text as render_report, run_suites, to_json, to_junit)
+from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors
 
 
 @click.command("test")

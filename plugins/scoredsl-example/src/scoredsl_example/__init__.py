@@ -12,8 +12,8 @@ missing, so neither rule fires), must be deterministic and have no side effects.
 
 from __future__ import annotations
 
-from scoredsl import hookimpl
-from scoredsl.diagnostics import warning
+from scoredsl.api import hookimpl
+from scoredsl.api import warning
 
 __version__ = "0.1.0"
 

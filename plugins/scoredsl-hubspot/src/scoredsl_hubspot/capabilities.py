@@ -29,8 +29,8 @@ from typing import Iterable, Mapping
 
 import attrs
 
-from scoredsl import ir
-from scoredsl.diagnostics import Diagnostic, Span, warning
+from scoredsl.api import ir
+from scoredsl.api import Diagnostic, Span, warning
 
 __all__ = ["SUMMARIES", "NO_EVENTS_API", "Need", "needs", "diagnose", "describe_property"]
 

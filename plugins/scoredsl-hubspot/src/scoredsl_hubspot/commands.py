@@ -21,9 +21,10 @@ import json
 
 import click
 
-from scoredsl.diagnostics import CompileError, Diagnostic, render_json, render_text, sort
-from scoredsl.plugins import Spec, SpecError
-from scoredsl.sinks import SinkError
+from scoredsl.api import CompileError, Diagnostic, render_json, render_text, sort
+from scoredsl.api import SpecError
+from scoredsl.api import Spec
+from scoredsl.api import SinkError
 
 from . import hub
 from .capabilities import describe_property, diagnose, needs
@@ -45,16 +46,16 @@ class Failure(click.ClickException):
 
 
 def _config(path: str | None):
-    from scoredsl import config
+    from scoredsl.api import ConfigError, load_config
 
     try:
-        return config.load(path)
-    except config.ConfigError as exc:
+        return load_config(path)
+    except ConfigError as exc:
         raise Failure(str(exc)) from None
 
 
 def _spec(text: str | None, kind: str, cfg) -> Spec:
-    from scoredsl import config
+    from scoredsl.api import ConfigError
 
     if not text:
         text = cfg.default(kind)
@@ -62,7 +63,7 @@ def _spec(text: str | None, kind: str, cfg) -> Spec:
         text = "hubspot:"
     try:
         spec = cfg.spec(text, kind)
-    except (SpecError, config.ConfigError) as exc:
+    except (SpecError, ConfigError) as exc:
         raise Failure(f"cannot use {kind} '{text}': {exc}") from None
     if spec.scheme != "hubspot":
         raise Failure(f"{kind} '{text}' is a {spec.scheme}: {kind}, not hubspot:")
@@ -70,7 +71,7 @@ def _spec(text: str | None, kind: str, cfg) -> Spec:
 
 
 def _compile(path: str, root: str | None):
-    from scoredsl.engine import compile_file
+    from scoredsl.api import compile_file
 
     try:
         return compile_file(path, root=root)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from scoredsl.sinks import SinkError
+from scoredsl.api import SinkError
 
 __all__ = ["HubSpotError", "DailyLimitReached", "RequestFailed", "AmbiguousWrite", "RunStopped",
            "EXIT_FINDINGS", "EXIT_ERROR"]

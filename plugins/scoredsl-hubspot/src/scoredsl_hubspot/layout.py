@@ -24,8 +24,8 @@ from typing import Iterable, Mapping, Sequence
 
 import attrs
 
-from scoredsl.data import STATUSES
-from scoredsl.sinks import SinkError
+from scoredsl.api import STATUSES
+from scoredsl.api import SinkError
 
 from .options import SinkSettings
 
@@ -113,7 +113,7 @@ def columns_for(models: Sequence[ModelShape], settings: SinkSettings) -> list[Co
 
 
 def shapes_from_program(models: Iterable) -> list[ModelShape]:
-    """Model shapes, tier labels included, from compiled models (``scoredsl.engine.CompiledModel``)."""
+    """Model shapes, tier labels included, from compiled models (``scoredsl.compiler.pipeline.CompiledModel``)."""
     shapes = []
     for model in models:
         labels = {tier.name: tuple(entry.label for entry in tier.entries) for tier in model.ir.tiers}

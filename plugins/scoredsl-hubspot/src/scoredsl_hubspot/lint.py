@@ -13,8 +13,10 @@ from __future__ import annotations
 import tomllib
 from typing import Any, Iterator
 
-from scoredsl.diagnostics import Diagnostic
-from scoredsl.plugins import Spec, SpecError, parse_spec
+from scoredsl.api import Diagnostic
+from scoredsl.api import parse_spec
+from scoredsl.api import SpecError
+from scoredsl.api import Spec
 
 from .capabilities import diagnose, needs
 from .mapping import resolve
@@ -34,9 +36,9 @@ def diagnostics_for(program, spec: Spec, label: str = "the hubspot source") -> l
 def configured_sources(path: str | None = None) -> list[tuple[str, Spec]]:
     """``(name, spec)`` of the ``hubspot:`` sources in the project's scoredsl.toml (the default
     source first); ``${VAR}`` placeholders are left as written."""
-    from scoredsl import config
+    from scoredsl.api import find_config
 
-    found = path or config.find()
+    found = path or find_config()
     if found is None:
         return []
     try:

@@ -3,7 +3,7 @@ group. Everything else lives in the modules it names."""
 
 from __future__ import annotations
 
-from scoredsl import hookimpl
+from scoredsl.api import hookimpl
 
 from .commands import hubspot
 from .lint import hubspot_data

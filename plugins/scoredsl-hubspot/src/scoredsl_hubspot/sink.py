@@ -34,9 +34,9 @@ import sys
 import time
 from typing import Any, Mapping
 
-from scoredsl.data import ResultRow
-from scoredsl.plugins import Spec
-from scoredsl.sinks import RunInfo, Sink, SinkError
+from scoredsl.api import ResultRow
+from scoredsl.api import Spec
+from scoredsl.api import RunInfo, Sink, SinkError
 
 from . import hub
 from .checkpoint import Journal, Previous

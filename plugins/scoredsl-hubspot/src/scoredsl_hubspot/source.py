@@ -43,10 +43,11 @@ import sys
 import tempfile
 from typing import Any, Iterator, Mapping
 
-from scoredsl.data import DataError, DataSchema, Event, TypeSpec, epoch_micros
-from scoredsl.plugins import Spec, SpecError
-from scoredsl.sources import OnError, Source, fail
-from scoredsl.values import parse_datetime
+from scoredsl.api import DataError, DataSchema, Event, TypeSpec, epoch_micros
+from scoredsl.api import SpecError
+from scoredsl.api import Spec
+from scoredsl.api import OnError, Source, fail
+from scoredsl.api import parse_datetime
 
 from . import hub
 from .client import HubSpotClient

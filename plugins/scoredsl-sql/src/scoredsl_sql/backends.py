@@ -24,9 +24,9 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from scoredsl.plugins import SpecError
-from scoredsl.sinks import SinkError
-from scoredsl.values import format_datetime
+from scoredsl.api import SpecError
+from scoredsl.api import SinkError
+from scoredsl.api import format_datetime
 
 from .typemap import DbColumn, Kind
 
@@ -425,3 +425,14 @@ def for_scheme(scheme: str) -> Backend:
     except KeyError:
         raise SpecError(f"{scheme}: not a database scheme of scoredsl-sql "
                         f"({', '.join(SCHEMES)})") from None
+
+
+def code_point_order(backend: str, column: str) -> str:
+    """An ORDER BY key: the id ``column`` as text, spaces trimmed, in code-point order."""
+    if backend == "postgresql":
+        return f'TRIM(CAST({column} AS TEXT)) COLLATE "C"'
+    if backend == "mysql":                   # the bytes of the UTF-8 text, compared as bytes
+        return f"CAST(CONVERT(TRIM(CAST({column} AS CHAR)) USING utf8mb4) AS BINARY)"
+    if backend == "duckdb":
+        return f'TRIM(CAST({column} AS VARCHAR)) COLLATE "C"'
+    return f"TRIM(CAST({column} AS TEXT)) COLLATE BINARY"        # SQLite

@@ -1,9 +1,9 @@
-"""Pushdown support: the canonical relations of :mod:`scoredsl.sqlgen`, written as SELECTs over
+"""Pushdown support: the canonical relations of :mod:`scoredsl.compiler.sql.generator`, written as SELECTs over
 the source's own tables or queries, so that ``--engine pushdown`` runs a model's query inside
-PostgreSQL or MariaDB and only the result rows travel (see :mod:`scoredsl.pushdown`).
+PostgreSQL or MariaDB and only the result rows travel (see :mod:`scoredsl.engines.pushdown`).
 
 Each value is converted **in SQL** to exactly what the Python reader makes of it
-(:mod:`scoredsl_sql.typemap`) and then to its canonical encoding (:mod:`scoredsl.sqlgen`):
+(:mod:`scoredsl_sql.typemap`) and then to its canonical encoding (:mod:`scoredsl.compiler.sql.generator`):
 
 ============ ======================================== ========================================
 schema type  PostgreSQL                               MariaDB
@@ -54,12 +54,19 @@ from typing import Iterable, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.data import DataSchema, TypeSpec
-from scoredsl.duckfiles import WHITESPACE
-from scoredsl.engines import EngineError
-from scoredsl.sqlgen import CONTACTS, LIST_ESC, LIST_SEP, contacts_columns, event_columns, event_table
+from scoredsl.api import DataSchema, TypeSpec
+from scoredsl.api import WHITESPACE
+from scoredsl.api import EngineError
+from scoredsl.api import event_columns
+from scoredsl.api import contacts_columns
+from scoredsl.api import event_table
+from scoredsl.api import CONTACTS
+from scoredsl.api import LIST_ESC
+from scoredsl.api import LIST_SEP
 
-from . import source as _source
+from .backends import code_point_order
+from .database import drop_connection
+from .fields import contact_fields, event_fields
 from .typemap import IDENTITY, LABEL, DbColumn, Kind
 
 __all__ = ["Hook", "Pushdown", "Session", "build"]
@@ -385,9 +392,9 @@ class _Part:
 
 
 class Pushdown:
-    """What :func:`scoredsl.pushdown.run_pushdown` needs from a SQL source.
+    """What :func:`scoredsl.engines.pushdown.run_pushdown` needs from a SQL source.
 
-    * :attr:`dialect`: the :mod:`scoredsl.sqlgen` dialect of the model's query;
+    * :attr:`dialect`: the :mod:`scoredsl.compiler.sql.generator` dialect of the model's query;
     * :attr:`binary_collation`: the collation that compares text exactly (MariaDB);
     * :attr:`materialize`: whether ``WITH name AS MATERIALIZED (...)`` is understood;
     * :attr:`relations`: ``(name, SELECT)`` of the canonical relations (and their helpers), in
@@ -419,7 +426,7 @@ class Pushdown:
 
         ``problems`` counts rows that the Python reader would reject or skip, or whose text
         holds a character of ``risky`` (code point ranges the database folds otherwise than
-        Python: :func:`scoredsl.pushdown.at_risk`)."""
+        Python: :func:`scoredsl.engines.pushdown.at_risk`)."""
         return self._validation(risky)
 
     def session(self) -> "Session":
@@ -504,7 +511,7 @@ class Session:
 
     def close(self) -> None:
         while self._connections:
-            _source._drop(self._connections.pop())
+            drop_connection(self._connections.pop())
 
 
 class _Fetch:
@@ -561,8 +568,8 @@ class _Builder:
         self.sql = sql
         self.fallback: str | None = None
         mapping = source._mapping
-        self.contact_fields = _source._contact_fields(schema, mapping["columns"])
-        self.event_fields = {f.name: f for f in _source._event_fields(schema, mapping["event_columns"])}
+        self.contact_fields = contact_fields(schema, mapping["columns"])
+        self.event_fields = {f.name: f for f in event_fields(schema, mapping["event_columns"])}
 
     def _part(self, make, what: str) -> _Part:
         try:
@@ -604,10 +611,7 @@ class _Builder:
         # sorted=contact_id: the source reads both in the code-point order of the trimmed id
         sort_key = None
         if getattr(self.source, "ordered", False):
-            sort_key = getattr(_source, "_code_point_order", None)
-            if sort_key is None:
-                raise EngineError(f"{self.source.db.display}: pushdown does not know the order of sorted=")
-            sort_key = functools.partial(sort_key, self.source.db.backend.name)
+            sort_key = functools.partial(code_point_order, self.source.db.backend.name)
         if contacts_plan.relation.query is not None and isinstance(q, _MariaDB) and sort_key is None:
             raise EngineError(f"{self.source.db.display}: on MariaDB, pushdown cannot keep the row order "
                               "of a contacts query (MariaDB ignores ORDER BY in a subquery); give "

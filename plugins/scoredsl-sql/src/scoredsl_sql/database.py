@@ -1,6 +1,6 @@
 """A spec turned into a database connection, and the options of a spec.
 
-A spec is ``SCHEME:LOCATION?OPTIONS`` as :func:`scoredsl.plugins.parse_spec` splits it:
+A spec is ``SCHEME:LOCATION?OPTIONS`` as :func:`scoredsl.plugins.manager.parse_spec` splits it:
 
 * ``sqlite:PATH`` / ``duckdb:PATH``: a database file (also the SQLAlchemy spelling
   ``sqlite:///relative.db`` or ``sqlite:////absolute.db``);
@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from scoredsl.plugins import Spec, SpecError
+from scoredsl.api import SpecError
+from scoredsl.api import Spec
 
 from . import backends
 
@@ -42,7 +43,7 @@ _SECRET_WORDS = ("pass", "secret", "token", "key")
 class DatabaseError(Exception):
     """The database failed while a source was reading (connection lost, table dropped).
 
-    Not a :class:`~scoredsl.data.DataError`: no row is at fault, so there is nothing to skip.
+    Not a :class:`~scoredsl.data.records.DataError`: no row is at fault, so there is nothing to skip.
     The message names the database without its password.
     """
 
@@ -277,3 +278,18 @@ class Database:
 def _redact(url: URL, scheme: str) -> str:
     shown = url.set(drivername=scheme, query={})
     return shown.render_as_string(hide_password=True)
+
+
+def drop_connection(conn) -> None:
+    """Close a connection in the middle of a result without reading the rest of it.
+
+    (Closing a MySQL streaming cursor would first read every remaining row.)
+    """
+    try:
+        conn.invalidate()
+    except Exception:  # noqa: BLE001 - it is being thrown away
+        pass
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001
+        pass

@@ -7,7 +7,7 @@ Found through the entry point ``sql = "scoredsl_sql.plugin"`` in the ``scoredsl`
 
 from __future__ import annotations
 
-from scoredsl import hookimpl
+from scoredsl.api import hookimpl
 
 from .sink import open_sql_sink
 from .source import open_sql_source

@@ -3,7 +3,7 @@
 Opening the source (:func:`open_sql_source`) connects, reflects the column types of the
 contacts and events tables (or queries) and checks them against the schema: a missing table,
 a failing query, a missing column or a column whose type cannot hold the schema's type is a
-:class:`~scoredsl.plugins.SpecError` that lists every problem, raised before any row is read.
+:class:`~scoredsl.plugins.manager.SpecError` that lists every problem, raised before any row is read.
 
 Reading streams: each of :meth:`SqlSource.contacts` and :meth:`SqlSource.events` uses its own
 connection and a server-side cursor where the driver has one (PostgreSQL, MySQL/MariaDB),
@@ -39,13 +39,15 @@ from typing import Any, Callable, Iterator, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.data import DataError, DataSchema, Event, TypeSpec, epoch_micros
-from scoredsl.plugins import Spec, SpecError
-from scoredsl.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.api import DataError, DataSchema, Event, TypeSpec, epoch_micros
+from scoredsl.api import SpecError
+from scoredsl.api import Spec
+from scoredsl.api import OnError, OrderError, PackedEvent, Source, fail, order_error
 
 from . import typemap
-from .database import DEFAULT_BATCH_SIZE, Database, DatabaseError, TableName
-from .backends import strip_query
+from .backends import code_point_order, strip_query
+from .database import DEFAULT_BATCH_SIZE, Database, DatabaseError, TableName, drop_connection
+from .fields import TIMESTAMP, Field, contact_fields, event_fields
 from .typemap import Bad, DbColumn
 
 __all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
@@ -53,7 +55,6 @@ __all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
 SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env", "sorted")
 EVENT_FIELDS = ("contact_id", "type", "timestamp")
 _QUERY = re.compile(r"\s*\(*\s*(select|with)\b", re.IGNORECASE)
-_TIMESTAMP = TypeSpec("datetime")
 _SORTED_HINT = ("sorted=contact_id has the database sort them, and an id with white space other "
                 "than spaces around it sorts apart: read such data without sorted=")
 
@@ -75,14 +76,6 @@ class Relation:
         if self.query is not None:
             return self.query
         return f"SELECT * FROM {self.table.quoted(dialect)}"
-
-
-@attrs.frozen
-class Field:
-    """One value a record needs: schema name, type, the column (``None``: always missing)."""
-    name: str
-    spec: TypeSpec | str              # a TypeSpec, or typemap.IDENTITY / LABEL
-    column: str | None
 
 
 @attrs.frozen
@@ -123,11 +116,11 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
             raise db.fail(SpecError, "cannot connect", exc) from None
         with conn:
             problems: list[str] = []
-            contact_fields = _contact_fields(schema, contact_map)
-            contacts_plan = _plan(db, conn, contacts, contact_fields, problems, order_by="id",
+            contacts_wanted = contact_fields(schema, contact_map)
+            contacts_plan = _plan(db, conn, contacts, contacts_wanted, problems, order_by="id",
                                   sort_by="id" if ordered else None)
-            event_fields = _event_fields(schema, event_map)
-            events_plan = (_plan(db, conn, events, event_fields, problems,
+            events_wanted = event_fields(schema, event_map)
+            events_plan = (_plan(db, conn, events, events_wanted, problems,
                                  sort_by="contact_id" if ordered else None)
                            if events is not None else None)
         if problems:
@@ -156,27 +149,6 @@ def _check_mapping_names(db: Database, option: str, mapping: dict, known: Sequen
     required = [name for name in ("id",) + EVENT_FIELDS if name in mapping and mapping[name] is None]
     if required:
         raise SpecError(f"{db.display}: option {option}: {', '.join(required)} needs a column")
-
-
-def _contact_fields(schema: DataSchema, mapping: dict) -> list[Field]:
-    fields = [Field("id", typemap.IDENTITY, mapping.get("id", "id"))]
-    for name, spec in schema.contact.items():
-        if name != "id":
-            fields.append(Field(name, spec, mapping.get(name, name)))
-    return fields
-
-
-def _event_fields(schema: DataSchema, mapping: dict) -> list[Field]:
-    fields = [Field("contact_id", typemap.IDENTITY, mapping.get("contact_id", "contact_id")),
-              Field("type", typemap.LABEL, mapping.get("type", "type")),
-              Field("timestamp", _TIMESTAMP, mapping.get("timestamp", "timestamp"))]
-    seen: dict[str, TypeSpec] = {}
-    for declared in schema.events.values():
-        for name, spec in declared.items():
-            if name not in seen:
-                seen[name] = spec
-                fields.append(Field(name, spec, mapping.get(name, name)))
-    return fields
 
 
 def _sorted(db: Database, value: str | None) -> bool:
@@ -241,7 +213,7 @@ def _plan(db: Database, conn, relation: Relation, fields: list[Field], problems:
     quote = dialect.identifier_preparer.quote
     if sort_by is not None:
         order_by = None
-        sort_key = _code_point_order(db.backend.name, quote(resolved[sort_by].name))
+        sort_key = code_point_order(db.backend.name, quote(resolved[sort_by].name))
     if relation.query is not None:
         if sort_by is not None:
             sql = f"SELECT * FROM ({relation.query}) AS scoredsl_sorted ORDER BY {sort_key}"
@@ -253,17 +225,6 @@ def _plan(db: Database, conn, relation: Relation, fields: list[Field], problems:
     if sort_by is not None:
         sql += f" ORDER BY {sort_key}"
     return Plan(relation, names, sql, by_position=True, resolved=resolved)
-
-
-def _code_point_order(backend: str, column: str) -> str:
-    """An ORDER BY key: the id ``column`` as text, spaces trimmed, in code-point order."""
-    if backend == "postgresql":
-        return f'TRIM(CAST({column} AS TEXT)) COLLATE "C"'
-    if backend == "mysql":                   # the bytes of the UTF-8 text, compared as bytes
-        return f"CAST(CONVERT(TRIM(CAST({column} AS CHAR)) USING utf8mb4) AS BINARY)"
-    if backend == "duckdb":
-        return f'TRIM(CAST({column} AS VARCHAR)) COLLATE "C"'
-    return f"TRIM(CAST({column} AS TEXT)) COLLATE BINARY"        # SQLite
 
 
 class SqlSource(Source):
@@ -286,7 +247,7 @@ class SqlSource(Source):
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
         plan = self.contacts_plan
         label = plan.relation.label
-        fields = _contact_fields(schema, self._mapping["columns"])
+        fields = contact_fields(schema, self._mapping["columns"])
         rows, index = self._rows(plan)
         try:
             id_column = fields[0].column
@@ -344,13 +305,13 @@ class SqlSource(Source):
         if plan is None:
             return
         label = plan.relation.label
-        fields = {f.name: f for f in _event_fields(schema, self._mapping["event_columns"])}
+        fields = {f.name: f for f in event_fields(schema, self._mapping["event_columns"])}
         convert = _packed_converter if packed else typemap.converter
         rows, index = self._rows(plan)
         try:
             cid, kind_f, time_f = (fields[name].column for name in EVENT_FIELDS)
             cid_at, kind_at, time_at = index(cid), index(kind_f), index(time_f)
-            to_datetime = convert(_TIMESTAMP)
+            to_datetime = convert(TIMESTAMP)
             types = {kind: [(name, index(fields[name].column) if fields[name].column else None,
                              convert(spec), fields[name].column)
                             for name, spec in declared.items()]
@@ -403,9 +364,9 @@ class SqlSource(Source):
     def pushdown(self):
         """``--engine pushdown``: ``pushdown.dialect`` is the SQL dialect of this database, and
         ``pushdown(schema)`` what the engine needs to run a model's SQL inside it: the canonical
-        relations of :mod:`scoredsl.sqlgen` as SELECTs over this source's tables or queries,
+        relations of :mod:`scoredsl.compiler.sql.generator` as SELECTs over this source's tables or queries,
         the check for values the Python reader would reject, connections (see
-        :mod:`scoredsl_sql.canonical`). :class:`~scoredsl.engines.EngineError` when this
+        :mod:`scoredsl_sql.canonical`). :class:`~scoredsl.engines.registry.EngineError` when this
         database cannot run it."""
         from .canonical import Hook
 
@@ -469,22 +430,7 @@ class SqlSource(Source):
                 result.close()
                 conn.close()
             else:
-                _drop(conn)
-
-
-def _drop(conn) -> None:
-    """Close a connection in the middle of a result without reading the rest of it.
-
-    (Closing a MySQL streaming cursor would first read every remaining row.)
-    """
-    try:
-        conn.invalidate()
-    except Exception:  # noqa: BLE001 - it is being thrown away
-        pass
-    try:
-        conn.close()
-    except Exception:  # noqa: BLE001
-        pass
+                drop_connection(conn)
 
 
 def _packed_converter(spec: TypeSpec):

@@ -1,0 +1,383 @@
+"""The backend-neutral intermediate form of a checked model.
+
+The checker produces it; backends (the Python code generator here, SQL later) consume it and
+never look at the syntax tree. Everything is resolved and typed: names are properties,
+attributes or scores; constants are folded in; durations and instants are integer
+microseconds (an instant is microseconds since 1970-01-01T00:00Z); text constants that are
+compared case-insensitively are already lower-cased. Each expression carries its ``type`` and
+whether it can be missing (``nullable``); a backend can rely on a non-nullable expression never
+being missing.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Union
+
+import attrs
+
+from scoredsl.data.records import DataSchema
+from scoredsl.diagnostics import Span
+from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
+from scoredsl.check.types import Type
+
+_NO_SPAN = Span(file="<none>", line=0, column=0, end_line=0, end_column=0)
+
+
+def _span():
+    return attrs.field(default=_NO_SPAN, eq=False, repr=False)
+
+
+# ------------------------------------------------------------------ expressions
+
+@attrs.frozen(kw_only=True)
+class Const:
+    value: object          # str, int, float, bool, or a tuple of those for lists
+    type: Type
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Prop:
+    """A contact property (``id`` included)."""
+    name: str
+    type: Type
+    nullable: bool = True
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Attr:
+    """An attribute of the event being filtered (only inside an aggregate's filter)."""
+    event: str
+    name: str
+    type: Type
+    nullable: bool = True
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ScoreRef:
+    """The final value of a score of the same model (only in tiers)."""
+    name: str
+    type: Type = Type.INT
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Agg:
+    func: AggFunc
+    event: str
+    filter: "Expr | None"
+    window: int | None          # microseconds; events with as_of - window <= ts <= as_of
+    type: Type
+    nullable: bool
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Cmp:
+    op: CmpOp
+    left: "Expr"
+    right: "Expr"
+    fold: bool                  # lower-case both text operands first
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class InList:
+    operand: "Expr"
+    items: tuple                # constants, lower-cased when fold
+    fold: bool
+    negated: bool
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ListHas:
+    """A ``list[text]`` value contains an item."""
+    container: "Expr"
+    item: "Expr"
+    fold: bool
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class TextTest:
+    op: TextOp
+    left: "Expr"
+    right: "Expr"
+    fold: bool
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class RegexMatch:
+    operand: "Expr"
+    pattern: str                # RE2 syntax, validated by the checker
+    fold: bool
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class IsSet:
+    operand: "Expr"
+    negated: bool               # True: "is missing"
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class And:
+    items: tuple["Expr", ...]
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Or:
+    items: tuple["Expr", ...]
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Not:
+    item: "Expr"
+    type: Type = Type.BOOL
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Arith:
+    op: ArithOp
+    left: "Expr"
+    right: "Expr"
+    type: Type
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Neg:
+    operand: "Expr"
+    type: Type
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Age:
+    """``as_of - operand`` for an instant; a duration in microseconds."""
+    operand: "Expr"
+    type: Type = Type.DURATION
+    nullable: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """A plugin function (``plugin`` names the plugin that provides it); missing if any
+    argument is missing."""
+    function: str
+    plugin: str
+    args: tuple["Expr", ...]
+    type: Type
+    nullable: bool = True
+    span: Span = _span()
+
+
+Expr = Union[Const, Prop, Attr, ScoreRef, Agg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
+             And, Or, Not, Arith, Neg, Age, Call]
+
+
+# ------------------------------------------------------------------ rules and models
+
+@attrs.frozen(kw_only=True)
+class WhenRule:
+    name: str
+    condition: Expr
+    points: int
+    span: Span = _span()
+
+
+class Bound(enum.Enum):
+    INCLUSIVE = "inclusive"
+    EXCLUSIVE = "exclusive"
+
+
+@attrs.frozen(kw_only=True)
+class Band:
+    """One band. Numeric bands are intervals (``low``/``high`` None = unbounded); value bands
+    are a set of constants; ``otherwise`` matches any present value."""
+    points: int
+    low: int | float | None = None
+    low_inclusive: bool = True
+    high: int | float | None = None
+    high_inclusive: bool = True
+    values: tuple | None = None
+    otherwise: bool = False
+    label: str = ""             # as written, for explain and coverage
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class BandRule:
+    name: str
+    subject: Expr
+    fold: bool                  # text subject compared case-insensitively
+    bands: tuple[Band, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class EachRule:
+    name: str
+    event: str
+    filter: Expr | None
+    window: int | None
+    points: int                 # per event, signed
+    limit: int | None           # bound on the rule's absolute total
+    span: Span = _span()
+
+
+Rule = Union[WhenRule, BandRule, EachRule]
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    name: str
+    cap: int | None
+    rules: tuple[Rule, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Inactivity:
+    steps: tuple[tuple[int, int], ...]     # (microseconds, percent), increasing
+    activity: tuple[str, ...] | None       # None: every event type
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Score:
+    name: str
+    max: int | None
+    items: tuple[Union[Rule, Group], ...]
+    inactivity: Inactivity | None
+    half_life: int | None                  # microseconds
+    span: Span = _span()
+
+    def rules(self):
+        for item in self.items:
+            if isinstance(item, Group):
+                yield from item.rules
+            else:
+                yield item
+
+
+@attrs.frozen(kw_only=True)
+class TierEntry:
+    label: str
+    condition: Expr | None                 # None: otherwise
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Tier:
+    name: str
+    entries: tuple[TierEntry, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Disqualifier:
+    name: str
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Model:
+    name: str
+    scope: Expr | None
+    disqualifiers: tuple[Disqualifier, ...]
+    scores: tuple[Score, ...]
+    tiers: tuple[Tier, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Program:
+    schema: DataSchema = attrs.field(eq=False)
+    models: tuple[Model, ...]
+
+
+# ------------------------------------------------------------------ traversal
+
+def children(expr: Expr) -> tuple:
+    """The direct sub-expressions of an expression (filters included)."""
+    if isinstance(expr, (And, Or)):
+        return expr.items
+    if isinstance(expr, Not):
+        return (expr.item,)
+    if isinstance(expr, (Cmp, TextTest, Arith)):
+        return (expr.left, expr.right)
+    if isinstance(expr, ListHas):
+        return (expr.container, expr.item)
+    if isinstance(expr, (InList, RegexMatch, IsSet, Neg, Age)):
+        return (expr.operand,)
+    if isinstance(expr, Agg):
+        return () if expr.filter is None else (expr.filter,)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
+
+
+def walk(expr: Expr):
+    """Every expression in the tree, parents before children."""
+    yield expr
+    for child in children(expr):
+        yield from walk(child)
+
+
+def walk_postorder(expr: Expr):
+    """Every expression in the tree, children before parents."""
+    for child in children(expr):
+        yield from walk_postorder(child)
+    yield expr
+
+
+def model_exprs(model: Model):
+    """Every expression of a model, sub-expressions included."""
+    roots = [model.scope] if model.scope is not None else []
+    roots += [d.condition for d in model.disqualifiers]
+    for score in model.scores:
+        for rule in score.rules():
+            roots.append(getattr(rule, "condition", None) or getattr(rule, "subject", None)
+                         or getattr(rule, "filter", None))
+    roots += [e.condition for t in model.tiers for e in t.entries]
+    for root in roots:
+        if root is not None:
+            yield from walk(root)
+
+
+# Under event-age decay a score counts in millionths of a point (see "Rounding" in the
+# language reference): integers, so sums are exact in any order and on any backend.
+DECAY_SCALE = 1_000_000

@@ -1,0 +1,169 @@
+"""Why a contact got its score: every rule, group, cap, decay step and tier, as data.
+
+:func:`explain` turns the trace of the explain evaluator into an :class:`Explanation`, which
+renders as a readable table or as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Mapping
+
+import attrs
+
+from scoredsl.check import ir
+from scoredsl.data.values import iso
+from scoredsl.data.records import Event, from_epoch_micros
+from scoredsl.data.records import to_micros
+from scoredsl.compiler.model import CompiledModel
+
+DAY = 86_400_000_000
+
+
+@attrs.frozen(kw_only=True)
+class RuleLine:
+    name: str
+    group: str | None
+    outcome: str          # "matched", "not matched", "unknown", "band 2..5", "3 events", ...
+    points: int | float
+    location: str
+
+
+@attrs.frozen(kw_only=True)
+class GroupLine:
+    name: str
+    cap: int | None
+    positive: int | float
+    negative: int | float
+    value: int | float
+
+
+@attrs.frozen(kw_only=True)
+class ScoreLine:
+    name: str
+    value: int
+    positive: int | float
+    negative: int | float
+    max: int | None
+    raw: int | float
+    idle_days: float | None
+    keep_percent: int | None
+    rules: tuple[RuleLine, ...]
+    groups: tuple[GroupLine, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    contact_id: str
+    model: str
+    version: str
+    as_of: dt.datetime
+    status: str
+    reason: str | None
+    scope: bool | None
+    disqualifiers: tuple[tuple[str, bool | None], ...]
+    scores: tuple[ScoreLine, ...]
+    tiers: tuple[tuple[str, str | None], ...]
+
+    def to_json(self) -> dict:
+        return {
+            "contact_id": self.contact_id, "model": self.model, "model_version": self.version,
+            "as_of": iso(self.as_of), "status": self.status, "reason": self.reason, "scope": self.scope,
+            "disqualifiers": [{"name": n, "matched": m} for n, m in self.disqualifiers],
+            "scores": [{
+                "name": s.name, "value": s.value, "positive": s.positive, "negative": s.negative,
+                "max": s.max, "raw": s.raw, "idle_days": s.idle_days, "keep_percent": s.keep_percent,
+                "groups": [attrs.asdict(g) for g in s.groups],
+                "rules": [attrs.asdict(r) for r in s.rules],
+            } for s in self.scores],
+            "tiers": [{"name": n, "label": label} for n, label in self.tiers],
+        }
+
+    def render(self) -> str:
+        lines = [f"contact {self.contact_id} · model {self.model} ({self.version}) · as of {iso(self.as_of)}"]
+        status = self.status + (f" ({self.reason})" if self.reason else "")
+        lines.append(f"status: {status}")
+        if self.status != "scored":
+            lines.append("  (no score is reported for this contact; what its rules would give is shown below)")
+        if self.scope is not None:
+            lines.append(f"scope: {_kleene(self.scope)}")
+        for name, matched in self.disqualifiers:
+            lines.append(f"disqualify {name}: {_kleene(matched)}")
+        for s in self.scores:
+            lines.append("")
+            lines.append(f"score {s.name} = {s.value}")
+            width = max([len(r.name) for r in s.rules] + [4]) + 2
+            groups = {g.name: g for g in s.groups}
+            current = object()
+            for r in s.rules:
+                if r.group != current:
+                    current = r.group
+                    if r.group is not None:
+                        g = groups[r.group]
+                        cap = f"cap {g.cap}" if g.cap is not None else "no cap"
+                        lines.append(f"  group {g.name} = {_num(g.value)}   ({cap}; positive "
+                                     f"{_num(g.positive)}, negative {_num(g.negative)})")
+                indent = "    " if r.group is not None else "  "
+                lines.append(f"{indent}{r.name:<{width}} {r.outcome:<22} {_signed(r.points):>7}   {r.location}")
+            summary = [f"positive {_num(s.positive)}", f"negative {_num(s.negative)}"]
+            if s.max is not None:
+                summary.append(f"max {s.max}")
+            summary.append(f"raw {_num(s.raw)}")
+            if s.keep_percent is not None:
+                idle = "no activity" if s.idle_days is None else f"idle {s.idle_days:g} days"
+                summary.append(f"{idle}: keep {s.keep_percent}%")
+            lines.append(f"  = {', '.join(summary)} -> {s.value}")
+        if self.tiers:
+            lines.append("")
+            for name, label in self.tiers:
+                lines.append(f"tier {name}: {label if label is not None else '(none)'}")
+        return "\n".join(lines)
+
+
+def _kleene(value) -> str:
+    return {True: "true", False: "false", None: "unknown (a value is missing)"}[value]
+
+
+def _num(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _signed(value) -> str:
+    text = _num(value)
+    return text if text.startswith("-") or text == "0" else "+" + text
+
+
+def _outcome(rule, detail) -> str:
+    if isinstance(rule, ir.WhenRule):
+        return {True: "matched", False: "not matched", None: "unknown (missing)"}[detail]
+    if isinstance(rule, ir.BandRule):
+        return "no band" if detail is None else f"band {detail}"
+    return f"{detail} event" + ("" if detail == 1 else "s")
+
+
+def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_of) -> Explanation:
+    status, reason, _scores, tiers, trace = model.trace(contact, list(events), as_of)
+    score_lines = []
+    for score in model.ir.scores:
+        rule_lines, group_lines = [], []
+        for item in score.items:
+            group = item.name if isinstance(item, ir.Group) else None
+            for rule in (item.rules if isinstance(item, ir.Group) else (item,)):
+                points, detail = trace["rules"][rule.name]
+                rule_lines.append(RuleLine(name=rule.name, group=group, outcome=_outcome(rule, detail),
+                                           points=points, location=f"{rule.span.file}:{rule.span.line}"))
+            if group is not None:
+                g = trace["groups"][(score.name, group)]
+                group_lines.append(GroupLine(name=group, cap=g["cap"], positive=g["positive"],
+                                             negative=g["negative"], value=g["value"]))
+        t = trace["scores"][score.name]
+        idle = t.get("idle")
+        score_lines.append(ScoreLine(
+            name=score.name, value=t["final"], positive=t["positive"], negative=t["negative"], max=t["max"],
+            raw=t["raw"], idle_days=None if idle is None else round(idle / DAY, 2),
+            keep_percent=t.get("keep"), rules=tuple(rule_lines), groups=tuple(group_lines)))
+    return Explanation(
+        contact_id=contact["id"], model=model.name, version=model.version,
+        as_of=from_epoch_micros(to_micros(as_of)), status=status, reason=reason, scope=trace.get("scope"),
+        disqualifiers=tuple(trace["disqualifiers"]), scores=tuple(score_lines),
+        tiers=tuple(zip(model.tier_names, tiers)))

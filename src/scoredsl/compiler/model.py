@@ -1,0 +1,102 @@
+"""A compiled model and the compiled program that holds it: the generated evaluators, and how
+they are called for one contact."""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from typing import Iterable, Mapping
+
+import attrs
+
+from scoredsl.check import ir
+from scoredsl.compiler.python.emitter import Emitter
+from scoredsl.compiler.python.packing import pack_events
+from scoredsl.data.records import DataSchema, Event, ResultRow, to_micros
+from scoredsl.diagnostics import Diagnostic, SourceMap, Span
+
+
+GENERATED_FILE = "<scoredsl-generated>"
+
+
+class EvaluationError(Exception):
+    """Generated code failed for one contact; points at the rule file line responsible."""
+
+    def __init__(self, message: str, span: Span | None, contact_id: str | None):
+        self.span = span
+        self.contact_id = contact_id
+        where = f"{span}: " if span else ""
+        who = f" (contact {contact_id})" if contact_id is not None else ""
+        super().__init__(f"{where}{message}{who}")
+
+
+class CompiledModel:
+    def __init__(self, model: ir.Model, program: "Program", fast, explain, emitter: Emitter,
+                 plugin_versions: Mapping[str, str] | None = None):
+        self.ir = model
+        self.name = model.name
+        self.score_names = tuple(s.name for s in model.scores)
+        self.tier_names = tuple(t.name for t in model.tiers)
+        # the compiled model's meaning, and the versions of the plugins whose functions it calls
+        used = sorted({e.plugin for e in ir.model_exprs(model) if isinstance(e, ir.Call)})
+        stamp = repr(model) + "".join(f"\n{p}=={(plugin_versions or {}).get(p, '')}" for p in used)
+        self.version = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:12]
+        self.program = program
+        self._fast = fast
+        self._explain = explain
+        self._emitter = emitter
+
+    # ---------------------------------------------------------------- hot path
+    def evaluate_packed(self, contact: Mapping, events: Mapping[str, list], as_of: int):
+        """``(status, reason, scores, tiers)`` for already packed events (see :func:`pack_events`)."""
+        try:
+            return self._fast(contact, events, as_of)
+        except Exception as exc:  # report at the rule that failed, never as a bare traceback
+            raise self._evaluation_error(exc, contact) from exc
+
+    def row(self, contact: Mapping, result) -> ResultRow:
+        status, reason, scores, tiers = result[:4]
+        if scores is None:
+            return ResultRow(contact_id=contact["id"], model=self.name, status=status, reason=reason,
+                             scores=dict.fromkeys(self.score_names), tiers=dict.fromkeys(self.tier_names))
+        return ResultRow(contact_id=contact["id"], model=self.name, status=status, reason=reason,
+                         scores=dict(zip(self.score_names, scores)), tiers=dict(zip(self.tier_names, tiers)))
+
+    # ---------------------------------------------------------------- convenience
+    def evaluate(self, contact: Mapping, events: Iterable[Event], as_of) -> ResultRow:
+        packed = pack_events(events, self.program.schema)
+        return self.row(contact, self.evaluate_packed(contact, packed, to_micros(as_of)))
+
+    def trace(self, contact: Mapping, events: Iterable[Event], as_of):
+        """Everything the model computed for one contact (see :mod:`scoredsl.compiler.explain`)."""
+        packed = pack_events(events, self.program.schema)
+        try:
+            return self._explain(contact, packed, to_micros(as_of))
+        except Exception as exc:
+            raise self._evaluation_error(exc, contact) from exc
+
+    def _evaluation_error(self, exc: Exception, contact: Mapping) -> EvaluationError:
+        span = None
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename == GENERATED_FILE:
+                span = self._emitter.span_at(lineno)
+        return EvaluationError(f"error evaluating model '{self.name}': {type(exc).__name__}: {exc}", span,
+                               contact.get("id"))
+
+
+@attrs.define
+class Program:
+    """A compiled unit: its models in file order, its schema, and the generated source."""
+    schema: DataSchema
+    models: dict[str, CompiledModel]
+    python_source: str
+    warnings: list[Diagnostic]
+    sources: SourceMap
+    ir: ir.Program
+
+    def model(self, name: str | None = None) -> CompiledModel:
+        if name is None:
+            if len(self.models) != 1:
+                raise KeyError(f"choose a model: {', '.join(self.models)}")
+            return next(iter(self.models.values()))
+        return self.models[name]

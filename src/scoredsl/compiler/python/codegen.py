@@ -1,0 +1,638 @@
+"""Intermediate form -> Python source for one evaluator function per model.
+
+The generated function takes ``(contact, events, as_of)``: the contact's typed property dict,
+its events as ``{type: [tuple, ...]}`` (each tuple ``(timestamp, attr1, attr2, ...)`` in
+schema order, timestamps and dates as integer microseconds, sorted by timestamp), and as_of
+in microseconds. It returns ``(status, reason, scores, tiers)``, plus a trace in explain mode.
+
+Three-valued logic without run-time helpers: every condition is compiled twice, as the Python
+expression that is truthy exactly when the condition is *true* (:meth:`truth`) and the one that
+is truthy exactly when it is *false* (:meth:`falsity`). ``not`` swaps the two; ``and``/``or``
+follow De Morgan. A rule applies when its truth expression is truthy, so *unknown* never
+applies. Literals enter the source only through ``repr()``; sets and regexes live in the
+namespace under minted names.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import re2
+
+from scoredsl.check import ir
+from scoredsl.check.ir import DECAY_SCALE
+from scoredsl.compiler.python.emitter import Emitter, Minter
+from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
+from scoredsl.check.types import Type
+
+
+_PY_OP = {CmpOp.EQ: "==", CmpOp.NE: "!=", CmpOp.LT: "<", CmpOp.LE: "<=", CmpOp.GT: ">", CmpOp.GE: ">="}
+_NEGATED = {CmpOp.EQ: "!=", CmpOp.NE: "==", CmpOp.LT: ">=", CmpOp.LE: ">", CmpOp.GT: "<=", CmpOp.GE: "<"}
+_ARITH = {ArithOp.ADD: "+", ArithOp.SUB: "-", ArithOp.MUL: "*"}
+
+
+def compile_regex(pattern: str, fold: bool):
+    options = re2.Options()
+    options.case_sensitive = not fold
+    options.max_mem = 8 << 20
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+class ModelCompiler:
+    """Emits the evaluator of one model into a shared emitter and namespace."""
+
+    def __init__(self, model: ir.Model, program: ir.Program, out: Emitter, mint: Minter,
+                 namespace: dict, *, trace: bool, functions: dict | None = None):
+        self.model = model
+        self.functions = functions or {}
+        self.calls: dict[tuple[ir.Call, bool], str] = {}
+        self.events_schema = program.schema.events
+        self.out = out
+        self.mint = mint
+        self.ns = namespace
+        self.trace = trace
+        self.props: dict[tuple[str, bool], str] = {}     # (name, folded) -> local
+        self.attrs: dict[tuple[str, str, bool], str] = {}
+        self.aggs: dict[ir.Agg, str] = {}
+        self.scores: dict[str, str] = {}
+        self._consts: dict[tuple, str] = {}
+
+    # ------------------------------------------------------------ names and constants
+    def const_name(self, kind: str, value, make, hint: str = "") -> str:
+        key = (kind, value)
+        if key not in self._consts:
+            name = self.mint(f"_{kind}", hint)
+            self.ns[name] = make()
+            self._consts[key] = name
+        return self._consts[key]
+
+    def frozen_set(self, items: tuple) -> str:
+        ordered = tuple(sorted(items, key=repr))
+        return self.const_name("set", ordered, lambda: frozenset(ordered))
+
+    def regex(self, pattern: str, fold: bool) -> str:
+        return self.const_name("re", (pattern, fold), lambda: compile_regex(pattern, fold))
+
+    # ------------------------------------------------------------ values
+    def val(self, e: ir.Expr, fold: bool = False) -> str:
+        """A Python expression for the value of ``e``, ``None`` when missing."""
+        if isinstance(e, ir.Const):
+            return repr(e.value)
+        if isinstance(e, ir.Prop):
+            return self.props[(e.name, fold and e.type in (Type.TEXT, Type.TEXT_LIST))]
+        if isinstance(e, ir.Attr):
+            return self.attrs[(e.event, e.name, fold and e.type == Type.TEXT)]
+        if isinstance(e, ir.ScoreRef):
+            return self.scores[e.name]
+        if isinstance(e, ir.Agg):
+            return self.aggs[e]
+        if isinstance(e, ir.Call):
+            return self.calls[(e, fold and e.type == Type.TEXT)]
+        if isinstance(e, ir.Age):
+            inner = self.val(e.operand)
+            return f"(None if {inner} is None else as_of - {inner})" if e.operand.nullable else f"(as_of - {inner})"
+        if isinstance(e, ir.Arith):
+            left, right = self.val(e.left), self.val(e.right)
+            expr = f"{left} {_ARITH[e.op]} {right}"
+            missing = " or ".join(f"{self.val(o)} is None" for o in (e.left, e.right) if o.nullable)
+            return f"(None if {missing} else {expr})" if missing else f"({expr})"
+        if isinstance(e, ir.Neg):
+            inner = self.val(e.operand)
+            return f"(None if {inner} is None else -{inner})" if e.operand.nullable else f"(-{inner})"
+        # a condition used as a value: its three-valued result
+        if not e.nullable:
+            return f"bool({self.truth(e)})"
+        return f"(True if {self.truth(e)} else (False if {self.falsity(e)} else None))"
+
+    def guard(self, *operands: ir.Expr) -> str:
+        """``x is not None and ...`` for the operands that can be missing; '' if none can."""
+        return " and ".join(f"{self.val(o)} is not None" for o in operands if o.nullable)
+
+    def guarded(self, guard: str, test: str) -> str:
+        return f"({guard} and {test})" if guard else f"({test})"
+
+    # ------------------------------------------------------------ conditions
+    def truth(self, e: ir.Expr) -> str:
+        return self._cond(e, True)
+
+    def falsity(self, e: ir.Expr) -> str:
+        return self._cond(e, False)
+
+    def _cond(self, e: ir.Expr, want: bool) -> str:
+        if isinstance(e, ir.Not):
+            return self._cond(e.item, not want)
+        if isinstance(e, (ir.And, ir.Or)):
+            joiner = " and " if isinstance(e, ir.And) == want else " or "
+            return "(" + joiner.join(self._cond(i, want) for i in e.items) + ")"
+        if isinstance(e, ir.IsSet):
+            present = want != e.negated
+            if not e.operand.nullable:   # never missing: "is set" is simply true
+                return repr(present)
+            return f"({self.val(e.operand)} is {'not ' if present else ''}None)"
+        if isinstance(e, ir.Cmp):
+            op = _PY_OP[e.op] if want else _NEGATED[e.op]
+            test = f"{self.val(e.left, e.fold)} {op} {self.val(e.right, e.fold)}"
+            return self.guarded(self.guard(e.left, e.right), test)
+        if isinstance(e, ir.InList):
+            member = want != e.negated
+            test = f"{self.val(e.operand, e.fold)} {'in' if member else 'not in'} {self.frozen_set(e.items)}"
+            return self.guarded(self.guard(e.operand), test)
+        if isinstance(e, ir.ListHas):
+            test = f"{self.val(e.item, e.fold)} {'in' if want else 'not in'} {self.val(e.container, e.fold)}"
+            return self.guarded(self.guard(e.container, e.item), test)
+        if isinstance(e, ir.TextTest):
+            left, right = self.val(e.left, e.fold), self.val(e.right, e.fold)
+            test = {TextOp.CONTAINS: f"{right} in {left}", TextOp.STARTS_WITH: f"{left}.startswith({right})",
+                    TextOp.ENDS_WITH: f"{left}.endswith({right})"}[e.op]
+            return self.guarded(self.guard(e.left, e.right), test if want else f"not ({test})")
+        if isinstance(e, ir.RegexMatch):
+            rx = self.regex(e.pattern, e.fold)
+            test = f"{rx}.search({self.val(e.operand)}) is {'not ' if want else ''}None"
+            return self.guarded(self.guard(e.operand), test)
+        # a bool-typed value: a property, attribute, constant or aggregate
+        value = self.val(e)
+        if e.nullable:
+            return f"({value} is {want})"
+        return value if want else f"(not {value})"
+
+    def kleene(self, e: ir.Expr) -> str:
+        """The three-valued result (True / False / None) as a Python expression."""
+        if not e.nullable:
+            return f"bool({self.truth(e)})"
+        return f"(True if {self.truth(e)} else (False if {self.falsity(e)} else None))"
+
+    # ------------------------------------------------------------ collection
+    def exprs(self):
+        """Every expression of the model (roots), for collecting what to load."""
+        m = self.model
+        if m.scope is not None:
+            yield m.scope
+        for d in m.disqualifiers:
+            yield d.condition
+        for score in m.scores:
+            for rule in score.rules():
+                if isinstance(rule, ir.WhenRule):
+                    yield rule.condition
+                elif isinstance(rule, ir.BandRule):
+                    yield rule.subject
+                elif rule.filter is not None:
+                    yield rule.filter
+        for tier in m.tiers:
+            for entry in tier.entries:
+                if entry.condition is not None:
+                    yield entry.condition
+
+    def each_rules(self):
+        for score in self.model.scores:
+            for rule in score.rules():
+                if isinstance(rule, ir.EachRule):
+                    yield score, rule
+
+    # ------------------------------------------------------------ the function
+    def compile(self, fname: str) -> None:
+        out = self.out
+        used_props: dict[str, tuple[Type, bool]] = {}
+        used_attrs: dict[str, dict[str, tuple[Type, bool]]] = {}
+        aggs: dict[ir.Agg, None] = {}
+        for root in self.exprs():
+            for e in ir.walk(root):
+                folded = _folds(e)
+                if isinstance(e, ir.Prop):
+                    t, f = used_props.get(e.name, (e.type, False))
+                    used_props[e.name] = (t, f)
+                elif isinstance(e, ir.Attr):
+                    used_attrs.setdefault(e.event, {}).setdefault(e.name, (e.type, False))
+                elif isinstance(e, ir.Agg):
+                    aggs[e] = None
+                for operand in folded:
+                    if isinstance(operand, ir.Prop):
+                        used_props[operand.name] = (operand.type, True)
+                    elif isinstance(operand, ir.Attr):
+                        used_attrs.setdefault(operand.event, {})[operand.name] = (operand.type, True)
+        for subject in band_subjects_folded(self.model):
+            for e in ir.walk(subject):
+                if isinstance(e, ir.Prop):
+                    used_props[e.name] = (e.type, True)
+
+        self.calls_by_event: dict[str | None, list[ir.Call]] = {}
+        for root in self.exprs():
+            for e in ir.walk_postorder(root):
+                if isinstance(e, ir.Call):
+                    events = {a.event for a in ir.walk(e) if isinstance(a, ir.Attr)}
+                    bucket = self.calls_by_event.setdefault(events.pop() if events else None, [])
+                    if e not in bucket:
+                        bucket.append(e)
+        with out.block(f"def {fname}(contact, events, as_of):", self.model.span):
+            if self.trace:
+                out.line("trace = {'rules': {}, 'groups': {}, 'scores': {}, 'tiers': {}, 'disqualifiers': []}")
+            for name, (t, folded) in used_props.items():
+                self.load_prop(name, t, folded)
+            for call in self.calls_by_event.get(None, ()):
+                self.emit_call(call)
+            self.early = self.early_exits() if not self.trace else (False, 0)
+            self.event_loops(aggs, used_attrs)
+            self.body()
+
+    def early_exits(self) -> tuple[bool, int]:
+        """Emit the scope test and the leading disqualifiers that read no events before the
+        event loops, so that a contact they exclude costs no event work. Returns whether the
+        scope and how many disqualifiers were emitted."""
+        m, out = self.model, self.out
+
+        def reads_events(e) -> bool:
+            return any(isinstance(x, (ir.Agg, ir.Attr)) for x in ir.walk(e))
+
+        scope_done = False
+        if m.scope is not None:
+            if reads_events(m.scope):
+                return False, 0
+            with out.block(f"if not {self.truth(m.scope)}:", m.scope.span):
+                out.line("return ('out_of_scope', None, None, None)")
+            scope_done = True
+        count = 0
+        for d in m.disqualifiers:
+            if reads_events(d.condition):
+                break
+            with out.block(f"if {self.truth(d.condition)}:", d.span):
+                out.line(f"return ('disqualified', {d.name!r}, None, None)")
+            count += 1
+        return scope_done, count
+
+    def emit_call(self, call: ir.Call) -> None:
+        """Compute a plugin function call once, into a local (and its lower-cased text)."""
+        function = self.const_name("fn", call.function, lambda: self.functions[call.function], call.function)
+        local = self.mint("f", call.function)
+        args = ", ".join(self.val(a) for a in call.args)
+        missing = " or ".join(f"{self.val(a)} is None" for a in call.args if a.nullable)
+        expr = f"{function}({args})"
+        self.out.line(f"{local} = None if {missing} else {expr}" if missing else f"{local} = {expr}", call.span)
+        self.calls[(call, False)] = local
+        if call.type == Type.TEXT:
+            low = self.mint("f", call.function + "_l")
+            self.out.line(f"{low} = None if {local} is None else {_folded(local)}", call.span)
+            self.calls[(call, True)] = low
+        else:
+            self.calls[(call, True)] = local
+
+    def load_prop(self, name: str, t: Type, folded: bool) -> None:
+        local = self.mint("p", name)
+        self.props[(name, False)] = local
+        key = repr(name)
+        if t == Type.TEXT:
+            self.out.line(f"{local} = _v if (_v := contact.get({key})) and not _v.isspace() else None")
+        elif t.is_temporal:
+            self.out.line(f"{local} = None if (_v := contact.get({key})) is None else _micros(_v)")
+        elif t == Type.TEXT_LIST:
+            self.out.line(f"{local} = tuple(_v) if (_v := contact.get({key})) else None")
+        else:
+            self.out.line(f"{local} = contact.get({key})")
+        if folded:
+            low = self.mint("p", name + "_l")
+            self.props[(name, True)] = low
+            if t == Type.TEXT_LIST:
+                self.out.line(f"{low} = None if {local} is None else tuple(_fold(_x) for _x in {local})")
+            else:
+                self.out.line(f"{low} = None if {local} is None else {_folded(local)}")
+        else:
+            self.props[(name, True)] = local
+
+    def event_loops(self, aggs: dict, used_attrs: dict) -> None:
+        out = self.out
+        by_event: dict[str, list] = {}
+        for agg in aggs:
+            by_event.setdefault(agg.event, []).append(agg)
+        each = list(self.each_rules())
+        for _score, rule in each:
+            by_event.setdefault(rule.event, [])
+        activity_events = set()
+        for score in self.model.scores:
+            if score.inactivity is not None:
+                kinds = score.inactivity.activity or tuple(self.events_schema)
+                activity_events.update(kinds)
+        self.last_seen: dict[str, str] = {}
+        for event in activity_events:
+            by_event.setdefault(event, [])
+        self.each_state: dict[str, tuple[str, str | None]] = {}
+        for event in sorted(by_event, key=lambda e: list(self.events_schema).index(e)):
+            self.event_loop(event, by_event[event], [(s, r) for s, r in each if r.event == event],
+                            used_attrs.get(event, {}), event in activity_events)
+
+    def event_loop(self, event: str, aggs: list, rules: list, used: dict, track_last: bool) -> None:
+        out = self.out
+        windows: dict[int, str] = {}
+        for window in sorted({a.window for a in aggs if a.window} | {r.window for _s, r in rules if r.window}):
+            windows[window] = self.mint("since", f"{window // 86_400_000_000}d")
+            out.line(f"{windows[window]} = as_of - {window!r}")
+        for agg in aggs:
+            local = self.mint(agg.func.value, event)
+            self.aggs[agg] = local
+            init = {AggFunc.COUNT: "0", AggFunc.HAS: "False"}.get(agg.func, "None")
+            out.line(f"{local} = {init}", agg.span)
+        for score, rule in rules:
+            acc = self.mint("n", rule.name)
+            decayed = score.half_life is not None and rule.points > 0
+            self.each_state[rule.name] = (acc, self.mint("sum", rule.name) if decayed else None)
+            out.line(f"{acc} = 0", rule.span)
+            if decayed:
+                out.line(f"{self.each_state[rule.name][1]} = 0", rule.span)
+        if track_last:
+            last = self.mint("last", event)
+            self.last_seen[event] = last
+            out.line(f"{last} = None")
+        index = {name: i + 1 for i, name in enumerate(self.events_schema[event])}
+        with out.block(f"for _ev in events.get({event!r}, ()):"):
+            out.line("_t = _ev[0]")
+            with out.block("if _t > as_of:"):
+                out.line("break")
+            if track_last:
+                out.line(f"{self.last_seen[event]} = _t")
+            for name, (t, folded) in used.items():
+                local = self.mint("a", f"{event}_{name}")
+                self.attrs[(event, name, False)] = local
+                out.line(f"{local} = _ev[{index[name]}]")
+                if folded and t == Type.TEXT:
+                    low = self.mint("a", f"{event}_{name}_l")
+                    self.attrs[(event, name, True)] = low
+                    out.line(f"{low} = None if {local} is None else {_folded(local)}")
+                else:
+                    self.attrs[(event, name, True)] = local
+            for call in self.calls_by_event.get(event, ()):
+                self.emit_call(call)
+            for agg in aggs:
+                self.agg_step(agg, windows)
+            for score, rule in rules:
+                self.each_step(score, rule, windows)
+
+    def _matches(self, flt, window, windows) -> str:
+        tests = []
+        if window:
+            tests.append(f"_t >= {windows[window]}")
+        if flt is not None:
+            tests.append(self.truth(flt))
+        return " and ".join(tests)
+
+    def agg_step(self, agg: ir.Agg, windows: dict) -> None:
+        local = self.aggs[agg]
+        step = {AggFunc.COUNT: f"{local} += 1", AggFunc.HAS: f"{local} = True",
+                AggFunc.LAST: f"{local} = _t"}.get(agg.func)
+        test = self._matches(agg.filter, agg.window, windows)
+        if agg.func is AggFunc.FIRST:
+            test = f"{local} is None" + (f" and {test}" if test else "")
+            step = f"{local} = _t"
+        if test:
+            with self.out.block(f"if {test}:", agg.span):
+                self.out.line(step, agg.span)
+        else:
+            self.out.line(step, agg.span)
+
+    def each_step(self, score: ir.Score, rule: ir.EachRule, windows: dict) -> None:
+        acc, decayed = self.each_state[rule.name]
+        test = self._matches(rule.filter, rule.window, windows)
+        lines = [f"{acc} += 1"]
+        if decayed:
+            micro = rule.points * DECAY_SCALE
+            lines.append(f"{decayed} += _floor({micro!r} * 0.5 ** ((as_of - _t) / {score.half_life!r}) + 0.5)")
+        if test:
+            with self.out.block(f"if {test}:", rule.span):
+                for line in lines:
+                    self.out.line(line, rule.span)
+        else:
+            for line in lines:
+                self.out.line(line, rule.span)
+
+    # ------------------------------------------------------------ scoring
+    def body(self) -> None:
+        out = self.out
+        m = self.model
+        early = not self.trace
+        status = "'scored'"
+        scope_done, disqualifiers_done = self.early
+        if m.scope is not None and not scope_done:
+            if early:
+                with out.block(f"if not {self.truth(m.scope)}:", m.scope.span):
+                    out.line("return ('out_of_scope', None, None, None)")
+            else:
+                out.line(f"trace['scope'] = {self.kleene(m.scope)}", m.scope.span)
+        if self.trace:
+            out.line("status, reason = 'scored', None")
+            if m.scope is not None:
+                with out.block("if trace['scope'] is not True:"):
+                    out.line("status = 'out_of_scope'")
+        for d in m.disqualifiers[disqualifiers_done:]:
+            if early:
+                with out.block(f"if {self.truth(d.condition)}:", d.span):
+                    out.line(f"return ('disqualified', {d.name!r}, None, None)")
+            else:
+                out.line(f"_d = {self.kleene(d.condition)}", d.span)
+                out.line(f"trace['disqualifiers'].append(({d.name!r}, _d))", d.span)
+                with out.block("if _d is True and status == 'scored':"):
+                    out.line(f"status, reason = 'disqualified', {d.name!r}")
+        for score in m.scores:
+            self.score(score)
+        tiers = []
+        for tier in m.tiers:
+            tiers.append(self.tier(tier))
+        scores = "".join(f"{self.scores[s.name]}, " for s in m.scores)
+        labels = "".join(f"{t}, " for t in tiers)
+        if self.trace:
+            out.line(f"return (status, reason, ({scores}), ({labels}), trace)")
+        else:
+            out.line(f"return ({status}, None, ({scores}), ({labels}))")
+
+    def rule(self, rule) -> tuple[str, int]:
+        """Emit one rule; returns its local and the sign of its points (1, -1, or 0 for mixed)."""
+        out = self.out
+        local = self.mint("r", rule.name)
+        scale = self.scale
+        if isinstance(rule, ir.WhenRule):
+            cond = rule.condition
+            points = rule.points * scale
+            if self.trace:
+                out.line(f"_m = {self.kleene(cond)}", rule.span)
+                out.line(f"{local} = {points!r} if _m is True else 0", rule.span)
+                out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, _m)", rule.span)
+            else:
+                out.line(f"{local} = {points!r} if {self.truth(cond)} else 0", rule.span)
+            return local, _sign(rule.points)
+        if isinstance(rule, ir.BandRule):
+            self.bands(rule, local)
+            signs = {_sign(b.points) for b in rule.bands} - {0}
+            return local, signs.pop() if len(signs) == 1 else 0
+        acc, decayed = self.each_state[rule.name]
+        total = decayed if decayed else f"{acc} * {rule.points * scale!r}"
+        if rule.limit is None:
+            out.line(f"{local} = {total}", rule.span)
+        elif rule.points > 0:
+            out.line(f"{local} = min({total}, {rule.limit * scale!r})", rule.span)
+        else:
+            out.line(f"{local} = max({total}, {-rule.limit * scale!r})", rule.span)
+        if self.trace:
+            out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, {acc})", rule.span)
+        return local, _sign(rule.points)
+
+    def bands(self, rule: ir.BandRule, local: str) -> None:
+        out = self.out
+        subject = self.val(rule.subject, rule.fold)
+        if not isinstance(rule.subject, (ir.Prop, ir.Agg, ir.Const)):
+            local_subject = self.mint("b", rule.name)
+            out.line(f"{local_subject} = {subject}", rule.span)
+            subject = local_subject
+        label = "_band" if self.trace else None
+        out.line(f"{local} = 0", rule.span)
+        if label:
+            out.line(f"{label} = None", rule.span)
+        keyword = "if"
+        guard = out.block(f"if {subject} is not None:", rule.span) if rule.subject.nullable else nullcontext()
+        with guard:
+            for band in rule.bands:
+                if band.otherwise:
+                    header = "else:" if keyword == "elif" else "if True:"
+                else:
+                    header = f"{keyword} {self.band_test(subject, band)}:"
+                with out.block(header, band.span):
+                    out.line(f"{local} = {band.points * self.scale!r}", band.span)
+                    if label:
+                        out.line(f"{label} = {band.label!r}", band.span)
+                keyword = "elif"
+        if self.trace:
+            out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, {label})", rule.span)
+
+    def band_test(self, subject: str, band: ir.Band) -> str:
+        if band.values is not None:
+            if len(band.values) == 1:
+                return f"{subject} == {band.values[0]!r}"
+            return f"{subject} in {self.frozen_set(band.values)}"
+        tests = []
+        if band.low is not None:
+            tests.append(f"{subject} {'>=' if band.low_inclusive else '>'} {band.low!r}")
+        if band.high is not None:
+            tests.append(f"{subject} {'<=' if band.high_inclusive else '<'} {band.high!r}")
+        return " and ".join(tests) or "True"
+
+    def capped(self, name: str, parts: list[tuple[str, int]], cap, span) -> str:
+        """Emit ``min(cap, positives) + negatives`` over parts; returns the local holding it.
+
+        Positives and negatives are each added left to right in file order (no ``sum()``,
+        whose float algorithm differs between Python versions), so that half-life sums are
+        reproducible to the last bit."""
+        out = self.out
+        local = self.mint("v", name)
+        pos = [p if s > 0 else f"({p} if {p} > 0 else 0)" for p, s in parts if s >= 0]
+        neg = [p if s < 0 else f"({p} if {p} < 0 else 0)" for p, s in parts if s <= 0]
+        out.line(f"_pos = {' + '.join(pos) or '0'}", span)
+        out.line(f"_neg = {' + '.join(neg) or '0'}", span)
+        if cap is None:
+            out.line(f"{local} = _pos + _neg", span)
+        else:
+            out.line(f"{local} = min({cap * self.scale!r}, _pos) + _neg", span)
+        return local
+
+    def shown(self, local: str) -> str:
+        """A value as the trace shows it: in points, however the score computes it."""
+        return local if self.scale == 1 else f"_points({local}, {self.scale!r})"
+
+    def score(self, score: ir.Score) -> None:
+        out = self.out
+        self.scale = DECAY_SCALE if score.half_life is not None else 1
+        parts = []
+        for item in score.items:
+            if isinstance(item, ir.Group):
+                rules = [self.rule(r) for r in item.rules]
+                value = self.capped(item.name, rules, item.cap, item.span)
+                if self.trace:
+                    out.line(f"trace['groups'][({score.name!r}, {item.name!r})] = "
+                             f"{{'positive': {self.shown('_pos')}, 'negative': {self.shown('_neg')}, "
+                             f"'cap': {item.cap!r}, 'value': {self.shown(value)}}}", item.span)
+                signs = {s for _p, s in rules} - {0}
+                sign = signs.pop() if len(signs) == 1 and all(s != 0 for _p, s in rules) else 0
+                parts.append((value, sign))
+            else:
+                parts.append(self.rule(item))
+        raw = self.capped(score.name, parts, score.max, score.span)
+        final = self.mint("s", score.name)
+        self.scores[score.name] = final
+        if self.trace:
+            out.line(f"_t_score = {{'positive': {self.shown('_pos')}, 'negative': {self.shown('_neg')}, "
+                     f"'max': {score.max!r}, 'raw': {self.shown(raw)}}}", score.span)
+        scale = self.scale
+        rounded = raw if scale == 1 else f"({raw} + {scale // 2!r}) // {scale!r}"
+        if score.inactivity is not None:
+            pct = self.inactivity(score, raw)
+            with out.block(f"if {raw} > 0 and {pct} != 100:", score.inactivity.span):
+                out.line(f"{final} = ({raw} * {pct} + {50 * scale!r}) // {100 * scale!r}", score.span)
+            with out.block("else:", score.inactivity.span):
+                out.line(f"{final} = {rounded}", score.span)
+        else:
+            out.line(f"{final} = {rounded}", score.span)
+        if self.trace:
+            out.line(f"_t_score['final'] = {final}", score.span)
+            out.line(f"trace['scores'][{score.name!r}] = _t_score", score.span)
+
+    def inactivity(self, score: ir.Score, raw: str) -> str:
+        """Emit the percentage kept (a local, returned) for the score's inactivity."""
+        out = self.out
+        decay = score.inactivity
+        kinds = decay.activity or tuple(self.events_schema)
+        lasts = [self.last_seen[k] for k in kinds]
+        last = self.mint("active", score.name)
+        present = ", ".join(f"{x}" for x in lasts)
+        out.line(f"{last} = max((_x for _x in ({present},) if _x is not None), default=None)", decay.span)
+        pct = self.mint("keep", score.name)
+        steps = list(decay.steps)
+        out.line(f"_idle = None if {last} is None else as_of - {last}", decay.span)
+        with out.block("if _idle is None:", decay.span):
+            out.line(f"{pct} = {steps[-1][1]!r}", decay.span)
+        for micros, percent in reversed(steps):
+            with out.block(f"elif _idle >= {micros!r}:", decay.span):
+                out.line(f"{pct} = {percent!r}", decay.span)
+        with out.block("else:", decay.span):
+            out.line(f"{pct} = 100", decay.span)
+        if self.trace:
+            out.line(f"_t_score.update(idle=_idle, keep={pct}, decayed=_points({raw} * {pct}"
+                     f" if {raw} > 0 else {raw} * 100, {100 * self.scale!r}))", decay.span)
+        return pct
+
+    def tier(self, tier: ir.Tier) -> str:
+        out = self.out
+        local = self.mint("t", tier.name)
+        out.line(f"{local} = None", tier.span)
+        keyword = "if"
+        for entry in tier.entries:
+            if entry.condition is None:
+                header = "else:" if keyword == "elif" else "if True:"
+            else:
+                header = f"{keyword} {self.truth(entry.condition)}:"
+            with out.block(header, entry.span):
+                out.line(f"{local} = {entry.label!r}", entry.span)
+            keyword = "elif"
+        if self.trace:
+            out.line(f"trace['tiers'][{tier.name!r}] = {local}", tier.span)
+        return local
+
+
+def _sign(points: int) -> int:
+    return 1 if points > 0 else (-1 if points < 0 else 1)
+
+
+def _folded(local: str) -> str:
+    """``fold_case(local)``, with the common all-ASCII case inline."""
+    return f"({local}.lower() if {local}.isascii() else _fold({local}))"
+
+
+def _folds(e: ir.Expr) -> tuple:
+    """The operands that ``e`` reads lower-cased."""
+    if isinstance(e, (ir.Cmp, ir.TextTest)) and e.fold:
+        return (e.left, e.right)
+    if isinstance(e, ir.InList) and e.fold:
+        return (e.operand,)
+    if isinstance(e, ir.ListHas) and e.fold:
+        return (e.container, e.item)
+    return ()
+
+
+def band_subjects_folded(model: ir.Model):
+    for score in model.scores:
+        for rule in score.rules():
+            if isinstance(rule, ir.BandRule) and rule.fold:
+                yield rule.subject

@@ -1,0 +1,152 @@
+"""The project configuration file, ``scoredsl.toml``: named sources and sinks.
+
+```toml
+[defaults]
+source = "crm"                # used when --source is not given
+sink = "warehouse"
+
+[sources.crm]
+spec = "postgresql://scoring@db.internal:5432/crm"
+contacts = "crm_contacts"     # every other key is an option of the spec
+columns = { job_title = "title", employees = "num_employees" }
+
+[sinks.warehouse]
+spec = "postgresql://scoring:${WAREHOUSE_PASSWORD}@db.internal/analytics"
+table = "lead_scores"
+```
+
+``--source crm`` then means that source. Every string value may use ``${NAME}`` for the
+environment variable ``NAME`` (``$$`` is a literal ``$``), so CI keeps secrets out of command
+lines and files. A variable that is not set is an error naming the variable. Messages only ever
+show a spec as written in the file (with ``${...}``, never the value), and a password written
+directly into a URL is shown as ``***``.
+
+The file is found in the working directory or the nearest parent directory that has one;
+``--config PATH`` names it explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+
+import attrs
+
+from scoredsl.data.specs import redact
+from scoredsl.data.specs import parse_spec
+from scoredsl.data.specs import SpecError
+from scoredsl.data.specs import Spec
+
+FILE_NAME = "scoredsl.toml"
+_VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or inconsistent."""
+
+
+@attrs.frozen(kw_only=True)
+class Config:
+    path: str | None
+    sources: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    sinks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    defaults: Mapping[str, str] = attrs.field(factory=dict)
+    spark: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def spark_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """``[spark]``: ``master`` (``local[4]``, ``spark://host:7077``, ``yarn``) or ``remote``
+        (a Spark Connect URL, ``sc://host:15002``), and ``conf`` (Spark settings)."""
+        env = os.environ if environ is None else environ
+        return _interpolate_all(dict(self.spark), env, f"{self.path}: [spark]")
+
+    def spec(self, text: str, kind: str, environ: Mapping[str, str] | None = None) -> Spec:
+        """The spec for ``--source``/``--sink`` TEXT: a name from this file, or a spec itself."""
+        table = self.sources if kind == "source" else self.sinks
+        if text not in table:
+            return parse_spec(text, kind)
+        entry = table[text]
+        where = f"{self.path}: [{kind}s.{text}]"
+        written = entry.get("spec")
+        if not isinstance(written, str):
+            raise ConfigError(f"{where} needs spec = \"SCHEME:LOCATION\"")
+        env = os.environ if environ is None else environ
+        parsed = parse_spec(interpolate(written, env, where), kind)
+        options = dict(parsed.options)
+        for key, value in entry.items():
+            if key == "spec":
+                continue
+            if key in options:
+                raise ConfigError(f"{where}: option {key!r} is given both in the spec and as a key")
+            options[key] = _interpolate_all(value, env, where)
+        return Spec(scheme=parsed.scheme, location=parsed.location, options=options, text=redact(written))
+
+    def default(self, kind: str) -> str | None:
+        return self.defaults.get(kind)
+
+
+def interpolate(value: str, environ: Mapping[str, str], where: str) -> str:
+    def substitute(match: re.Match) -> str:
+        if match.group(1) == "$":
+            return "$"
+        name = match.group(2)
+        if name not in environ:
+            raise ConfigError(f"{where}: environment variable {name} is not set")
+        return environ[name]
+    return _VARIABLE.sub(substitute, value)
+
+
+def _interpolate_all(value: Any, environ, where) -> Any:
+    if isinstance(value, str):
+        return interpolate(value, environ, where)
+    if isinstance(value, dict):
+        return {k: _interpolate_all(v, environ, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate_all(v, environ, where) for v in value]
+    return value
+
+
+def find(start: str | os.PathLike | None = None) -> Path | None:
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(path: str | os.PathLike | None = None) -> Config:
+    """The configuration at ``path``, or the one found from the working directory, or none."""
+    if path is None:
+        found = find()
+        if found is None:
+            return Config(path=None)
+        path = found
+    shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{shown} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark"})
+    if unknown:
+        raise ConfigError(f"{shown}: unknown section(s) {', '.join(unknown)}; expected sources, sinks, defaults, "
+                          "spark")
+    spark = data.get("spark", {})
+    if set(spark) - {"master", "remote", "conf"} or ("master" in spark and "remote" in spark):
+        raise ConfigError(f"{shown}: [spark] takes master or remote, and conf")
+    for section in ("sources", "sinks"):
+        for name, entry in data.get(section, {}).items():
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{shown}: [{section}.{name}] must be a table with spec = \"...\"")
+    defaults = data.get("defaults", {})
+    if set(defaults) - {"source", "sink"}:
+        raise ConfigError(f"{shown}: [defaults] takes source and sink")
+    return Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
+                  spark=spark)
+
+
+__all__ = ["Config", "ConfigError", "load", "find", "interpolate", "SpecError"]

@@ -1,0 +1,187 @@
+"""What a result sink is: the contract between the engine and sink plugins.
+
+A sink is created from a spec (``csv:out.csv``) by :func:`scoredsl.plugins.manager.open_sink`, then::
+
+    sink.open(run)            # once, before any row: what models, which columns, as of when
+    for row in rows:
+        sink.write(row)       # one ResultRow per contact and model
+    sink.commit()             # make the results visible, all at once
+    # or, on any failure:
+    sink.abort()              # discard everything written since open(); keep the old results
+
+Sinks must be **atomic** where the medium allows it (a temporary file renamed on commit, a
+database transaction): after ``abort()`` a previous output is untouched. ``abort()`` is safe
+to call at any time, also after ``commit()`` (then it does nothing) or before ``open()``.
+
+The flat **columns** of a result are :func:`columns`: ``contact_id, model, status, reason``,
+then every score name and every tier name (union over the run's models, in order of first
+appearance), then ``model_version, as_of``. :func:`record` gives one row as a ``dict`` in that
+order, with ``None`` where a column does not apply.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import os
+import tempfile
+from typing import IO, Any
+
+import attrs
+
+from scoredsl.data.records import STATUSES, ResultRow
+from scoredsl.data.values import format_datetime
+
+__all__ = ["Sink", "SinkError", "ModelInfo", "RunInfo", "columns", "record", "AtomicFile",
+           "FIXED_COLUMNS", "TRAILING_COLUMNS"]
+
+FIXED_COLUMNS = ("contact_id", "model", "status", "reason")
+TRAILING_COLUMNS = ("model_version", "as_of")
+
+
+class SinkError(Exception):
+    """A run that a sink cannot represent (clashing column names, a row of an unknown model)."""
+
+
+@attrs.frozen(kw_only=True)
+class ModelInfo:
+    """What a sink needs to know about one model of the run."""
+    name: str
+    scores: tuple[str, ...] = attrs.field(converter=tuple)
+    tiers: tuple[str, ...] = attrs.field(converter=tuple)
+    version: str                 # a stable hash of the compiled model
+
+
+@attrs.frozen(kw_only=True)
+class RunInfo:
+    """One run: the instant it scores as of (aware, UTC) and its models in order."""
+    as_of: dt.datetime
+    models: tuple[ModelInfo, ...] = attrs.field(converter=tuple)
+
+    def model(self, name: str) -> ModelInfo:
+        for info in self.models:
+            if info.name == name:
+                return info
+        raise SinkError(f"result row for model {name!r}, which is not part of this run "
+                        f"({', '.join(m.name for m in self.models)})")
+
+
+class Sink(abc.ABC):
+    """Base class of every sink; see the module docs for the protocol."""
+
+    @abc.abstractmethod
+    def open(self, run: RunInfo) -> None:
+        """Prepare to receive the rows of ``run`` (create the temporary file, write a header)."""
+
+    @abc.abstractmethod
+    def write(self, row: ResultRow) -> None:
+        """Accept one result row."""
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make every written row visible at once, replacing any previous output."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Discard every row written since :meth:`open`; leave any previous output untouched."""
+
+
+def columns(run: RunInfo) -> tuple[str, ...]:
+    """The flat column names of ``run``; :class:`SinkError` if two kinds of value share a name."""
+    kinds: dict[str, str] = {name: "a fixed column" for name in FIXED_COLUMNS + TRAILING_COLUMNS}
+    scores: list[str] = []
+    tiers: list[str] = []
+    for model in run.models:
+        for names, kind, out in ((model.scores, "a score", scores), (model.tiers, "a tier", tiers)):
+            for name in names:
+                known = kinds.setdefault(name, kind)
+                if known != kind:
+                    raise SinkError(f"model {model.name!r}: {kind[2:]} {name!r} would share its "
+                                    f"output column with {known}; rename it")
+                if name not in out:
+                    out.append(name)
+    return FIXED_COLUMNS + tuple(scores) + tuple(tiers) + TRAILING_COLUMNS
+
+
+def record(row: ResultRow, run: RunInfo, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """``row`` as a ``dict`` keyed by ``columns(run)`` (or ``names``), in that order.
+
+    Values: ``str``, ``int`` (scores; an integral float is turned into an ``int``) or ``None``
+    where a column does not apply; ``as_of`` is formatted as ``YYYY-MM-DDTHH:MM:SSZ``.
+    """
+    model = run.model(row.model)
+    if row.status not in STATUSES:
+        raise SinkError(f"contact {row.contact_id!r}, model {row.model!r}: unknown status "
+                        f"{row.status!r}")
+    out: dict[str, Any] = dict.fromkeys(names if names is not None else columns(run))
+    out.update(contact_id=row.contact_id, model=row.model, status=row.status, reason=row.reason,
+               model_version=model.version, as_of=format_datetime(run.as_of))
+    for name in model.scores:
+        out[name] = _number(row.scores.get(name))
+    for name in model.tiers:
+        out[name] = row.tiers.get(name)
+    return out
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class AtomicFile:
+    """A text file written under a temporary name next to ``path`` and renamed on commit.
+
+    The temporary file (``.NAME.XXXX.tmp`` in the same directory, so that :func:`os.replace`
+    is atomic) gets the permissions of the file it replaces, or the usual ``0666 & ~umask``.
+    :meth:`abort` deletes it; the previous file at ``path`` is never touched until
+    :meth:`commit`. UTF-8, no BOM, newlines written as given.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        directory, name = os.path.split(os.path.abspath(self.path))
+        fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        try:
+            os.chmod(self.temp_path, _mode_for(self.path))
+            self.file: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        except BaseException:
+            os.close(fd)
+            os.unlink(self.temp_path)
+            raise
+
+    def commit(self) -> None:
+        if self.file is None:
+            raise ValueError(f"{self.path}: already committed or aborted")
+        file, self.file = self.file, None
+        try:
+            file.flush()
+            os.fsync(file.fileno())
+            file.close()
+            os.replace(self.temp_path, self.path)
+        except BaseException:
+            file.close()
+            _unlink(self.temp_path)
+            raise
+
+    def abort(self) -> None:
+        if self.file is not None:
+            file, self.file = self.file, None
+            file.close()
+            _unlink(self.temp_path)
+
+
+def _mode_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

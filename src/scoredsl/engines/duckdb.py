@@ -1,0 +1,193 @@
+"""``--engine duckdb``: the models compiled to SQL, run on embedded DuckDB.
+
+The canonical relations (:mod:`scoredsl.data.canonical`) are filled one of two ways:
+
+* :func:`load_rows` takes contacts and events from any :class:`~scoredsl.data.sources.Source`,
+  read and checked by Python exactly as the Python engine reads them. It serves every source.
+* :mod:`scoredsl.engines.duckdb_files` lets DuckDB read CSV and Parquet files itself, with the
+  same rules for values. That is the fast path.
+
+Either way, :func:`write_results` runs one query per model and writes the rows in contact
+order, one row per contact and model as the Python engine does. The spark and pushdown engines
+use the same pieces.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from typing import Any, Iterable, Sequence
+
+from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.sql.generator import model_sql
+from scoredsl.data.canonical import CONTACTS, OutOfRange, contacts_columns, encode, event_columns, event_table, \
+    table_columns
+from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
+from scoredsl.engines.base import RunOptions, sql_refusal
+from scoredsl.engines.duckdb_files import Files, load_files
+from scoredsl.engines.frame import ErrorPolicy, Output, RunSummary
+
+
+class DuckDBEngine:
+    """The models' SQL on embedded DuckDB, in a temporary database."""
+
+    name = "duckdb"
+
+    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
+        return sql_refusal(models, "duckdb")
+
+    def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
+              out: Output) -> None:
+        """DuckDB reads the source's files itself when it can (see the module docs)."""
+        import duckdb
+
+        summary = out.summary
+        schema = models[0].program.schema
+        with tempfile.TemporaryDirectory(prefix="scoredsl-") as folder:
+            con = duckdb.connect(os.path.join(folder, "run.duckdb"))
+            try:
+                con.execute(f"SET temp_directory = '{folder}'")
+                if options.threads:
+                    con.execute(f"SET threads = {int(options.threads)}")
+                fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
+                write_results(models, [con.cursor() for _ in models], as_of, "duckdb", out)
+            finally:
+                con.close()
+
+
+def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary, folder: str) -> None:
+    """Fill the canonical tables of DuckDB connection ``con``: DuckDB reads the source's files
+    when they are CSV or Parquet and hold nothing the Python reader would reject; otherwise
+    Python reads the source (:func:`load_rows`). Counts events and orphan events."""
+    files = Files.of(source)
+    if files is None or not load_files(con, files, schema, summary):
+        load_rows(con, source, schema, policy, summary, folder)
+    count_orphans(con, schema, summary)
+
+
+def create_tables(execute, schema: DataSchema, temporary: bool = True) -> None:
+    kind = "TEMPORARY TABLE" if temporary else "TABLE"
+    for table, columns in table_columns(schema).items():
+        execute(f'DROP TABLE IF EXISTS "{table}"')
+        body = ", ".join(f'"{c}" {t}' for c, t in columns)
+        execute(f'CREATE {kind} "{table}" ({body})')
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary,
+              folder: str) -> None:
+    """Fill the canonical tables of DuckDB connection ``con`` from ``source`` (Python-read rows),
+    through CSV files in ``folder``: a bulk load, far faster than row inserts. Events are read
+    first, as the Python engine reads an unsorted source, so that the first bad row reported is
+    the same."""
+    create_tables(con.execute, schema, temporary=False)
+    tables = table_columns(schema)
+    layouts = {event: (index, [(n, s) for _c, n, s in event_columns(schema, event)])
+               for index, event in enumerate(schema.events)}
+    files, writers = {}, {}
+    try:
+        for event in source.events(schema, policy):
+            layout = layouts.get(event.type)
+            if layout is None:
+                summary.ignored_events += 1
+                continue
+            index, attrs = layout
+            writer = writers.get(index)
+            if writer is None:
+                files[index] = open(os.path.join(folder, f"events_{index}.csv"), "w", newline="",
+                                    encoding="utf-8")
+                writer = writers[index] = csv.writer(files[index], lineterminator="\n")
+            try:
+                cells = [_csv_cell(encode(event.attrs.get(n), s)) for n, s in attrs]
+            except OutOfRange as exc:
+                policy(DataError(str(exc), record=f"event {event.type} of contact {event.contact_id!r}"))
+                continue
+            summary.events += 1
+            writer.writerow([event.contact_id, epoch_micros(event.timestamp)] + cells)
+    finally:
+        for file in files.values():
+            file.close()
+    for index in files:
+        table = event_table(index)
+        _copy(con, table, tables[table], os.path.join(folder, f"events_{index}.csv"))
+    props = [(name, spec) for _c, name, spec in contacts_columns(schema)]
+    path = os.path.join(folder, "contacts.csv")
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        for row, contact in enumerate(source.contacts(schema, policy)):
+            try:
+                cells = [_csv_cell(encode(contact.get(n), s)) for n, s in props]
+            except OutOfRange as exc:
+                policy(DataError(str(exc), record=f"contact {contact['id']!r}"))
+                continue
+            writer.writerow([row, contact["id"]] + cells)
+    _copy(con, CONTACTS, tables[CONTACTS], path)
+    summary.ignored_events += getattr(source, "ignored_events", 0)
+
+
+def _copy(con, table: str, columns: list[tuple[str, str]], path: str) -> None:
+    types = ", ".join(f"'{c}': '{t}'" for c, t in columns)
+    con.execute(f"INSERT INTO \"{table}\" SELECT * FROM read_csv(?, header = false, columns = {{{types}}}, "
+                "auto_detect = false, quote = '\"', escape = '\"', nullstr = '', delim = ',', "
+                "new_line = '\\n', strict_mode = true)", [path])
+
+
+def model_queries(models: Sequence[CompiledModel], as_of: int, dialect: str) -> list[str]:
+    return [model_sql(m.ir, m.program.schema, as_of, dialect) for m in models]
+
+
+def result_rows(models: Sequence[CompiledModel], cursors: Sequence[Iterable[tuple]]) -> Iterable[ResultRow]:
+    """Rows of the models' queries (one cursor each, in contact order) as result rows, one per
+    contact and model, contact by contact."""
+    iterators = [iter(c) for c in cursors]
+    layout = [(m, len(m.score_names)) for m in models]
+    while True:
+        rows = [next(it, None) for it in iterators]
+        if rows[0] is None:
+            return
+        for (model, n_scores), row in zip(layout, rows):
+            yield ResultRow(contact_id=row[1], model=model.name, status=row[2], reason=row[3],
+                            scores=dict(zip(model.score_names, row[4:4 + n_scores])),
+                            tiers=dict(zip(model.tier_names, row[4 + n_scores:])))
+
+
+def _batched(cursor, size: int = 10_000):
+    while True:
+        batch = cursor.fetchmany(size)
+        if not batch:
+            return
+        yield from batch
+
+
+def write_results(models: Sequence[CompiledModel], connections: Sequence, as_of: int, dialect: str,
+                  out: Output) -> None:
+    """Run each model's query on its own cursor (``connections[i]``) and write the results."""
+    cursors = []
+    for con, query in zip(connections, model_queries(models, as_of, dialect)):
+        con.execute(query)
+        cursors.append(_batched(con))
+    for row in result_rows(models, cursors):
+        out.write(row)
+
+
+def count_orphans(con, schema: DataSchema, summary: RunSummary) -> None:
+    """Count the events whose contact id names no contact."""
+    total = 0
+    for index, _event in enumerate(schema.events):
+        table = event_table(index)
+        total += con.execute(f'SELECT count(*) FROM "{table}" e WHERE NOT EXISTS '
+                             f'(SELECT 1 FROM "{CONTACTS}" c WHERE c."_sd_id" = e."_sd_cid")').fetchone()[0]
+    summary.orphan_events = total
+

@@ -1,0 +1,209 @@
+"""``--engine pushdown``: the models' SQL runs inside the source's own database; only the
+result rows travel.
+
+A source that can do this has a ``pushdown`` attribute (the SQL plugin's sources do, for
+PostgreSQL and MariaDB): ``pushdown.dialect`` names its sqlgen dialect (for
+:meth:`PushdownEngine.refusal`, the early check of the model), and ``pushdown(schema)``
+returns an object with:
+
+* ``dialect``: the :mod:`scoredsl.compiler.sql.generator` dialect of the model's query (``"postgres"``,
+  ``"mysql"``);
+* ``binary_collation``: for ``"mysql"``, the collation that compares text exactly, trailing
+  spaces included (MariaDB's ``utf8mb4_nopad_bin``; sqlgen's ``utf8mb4_bin`` pads);
+* ``relations``: ``(name, SELECT)`` pairs: the canonical relations (``_sd_contacts``,
+  ``_sd_events_<i>``, see :mod:`scoredsl.compiler.sql.generator`) over the source's tables, and helpers they
+  read, each reading only earlier ones; ``quote(name)`` quotes a name;
+* ``fallback``: ``None``, or why every value must be read by Python (a column whose values the
+  database cannot convert exactly as the Python reader does);
+* ``validation(risky)``: SQL of one query returning one row ``(problems, events, ignored events,
+  orphan events)``, where ``problems`` counts the rows the Python reader would reject or skip
+  and the text values holding a character of ``risky`` (code point ranges);
+* ``materialize``: whether the database reads ``WITH name AS MATERIALIZED (...)``;
+* ``session()``: an object with ``one(sql)`` (one row), ``stream(sql)`` (a result whose
+  ``fetchmany`` streams from a server-side cursor) and ``close()``. Database failures are
+  :class:`EngineError`.
+
+The run:
+
+1. The models compile to SQL first (:class:`EngineError` for what the dialect cannot express).
+2. One query folds every cased character with the model's own case folding
+   (:meth:`scoredsl.compiler.sql.generator.Dialect.lower`): the characters the database folds differently from
+   :func:`scoredsl.check.types.fold_case` are "at risk" (none, where the database has the Unicode
+   tables Python has).
+3. One validation query (text holding a character at risk is a problem too). Any problem, or
+   a ``fallback``, and the data is read through Python instead, into embedded DuckDB
+   (:class:`scoredsl.engines.duckdb.DuckDBEngine`): errors, skipped rows and results are those of the
+   Python engine.
+4. Otherwise each model's query, with the canonical relations prepended as CTEs (and the
+   fixes of :func:`_fix`), streams its rows to the sink in contact order, as
+   :func:`scoredsl.engines.duckdb.write_results` does.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import re
+from typing import Sequence
+
+from sqlglot import exp
+
+from scoredsl.check.types import fold_case
+from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.sql.dialects import SqlError
+from scoredsl.compiler.sql.generator import Dialect, compile_model
+from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
+from scoredsl.engines.duckdb import DuckDBEngine, result_rows
+from scoredsl.engines.frame import Output
+
+__all__ = ["PushdownEngine", "model_query", "at_risk", "case_mismatches"]
+
+BATCH = 10_000
+
+
+class PushdownEngine:
+    """The models' SQL inside the SQL source's own database; see the module docs."""
+
+    name = "pushdown"
+
+    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
+        dialect = getattr(getattr(source, "pushdown", None), "dialect", "duckdb")
+        refusal = sql_refusal(models, dialect)
+        if refusal is None and not hasattr(source, "pushdown"):
+            refusal = ("pushdown needs a SQL source (sql:...) whose database runs the query; "
+                       "this source has none")
+        return refusal
+
+    def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
+              out: Output) -> None:
+        summary = out.summary
+        plan = source.pushdown(models[0].program.schema)
+        queries = [model_query(plan, model, as_of) for model in models]
+        db = plan.session()
+        try:
+            problems = 1
+            if plan.fallback is None:
+                risky = at_risk(plan, db)
+                problems, events, ignored, orphans = (int(v) for v in db.one(plan.validation(risky)))
+            if not problems:
+                summary.events, summary.ignored_events, summary.orphan_events = events, ignored, orphans
+                for row in result_rows(models, [_rows(db.stream(query)) for query in queries]):
+                    out.write(row)
+        finally:
+            db.close()
+        if problems:
+            # the Python reader finds the problem and reports or skips it, exactly as ever
+            fallback(models, source, as_of, options, out)
+
+
+def fallback(models: Sequence[CompiledModel], source, as_of: int, options: RunOptions, out: Output) -> None:
+    """Score through the Python reader into embedded DuckDB (nothing has been written yet)."""
+    DuckDBEngine().score(models, source, as_of, options, out)
+
+
+def model_query(plan, model: CompiledModel, as_of: int) -> str:
+    """The model's query with the canonical relations it reads prepended as CTEs."""
+    try:
+        tree = compile_model(model.ir, model.program.schema, as_of, plan.dialect)
+    except SqlError as exc:
+        raise EngineError(f"model '{model.name}' cannot run on {plan.dialect}: {exc}") from None
+    tree = tree.transform(functools.partial(_fix, plan.dialect, plan.binary_collation))
+    if getattr(plan, "materialize", False):
+        for cte in tree.find_all(exp.CTE):
+            if cte.alias in _LAYERS:
+                cte.set("materialized", True)
+    body = tree.sql(dialect=plan.dialect)
+    if not body.startswith("WITH "):
+        raise EngineError(f"model '{model.name}': the compiled query has no WITH clause to extend")
+    wanted: list[tuple[str, str]] = []
+    texts = [body]
+    for name, select in reversed(plan.relations):
+        if any(re.search(rf"\b{re.escape(name)}\b", text) for text in texts):
+            wanted.append((name, select))
+            texts.append(select)
+    ctes = ", ".join(f"{plan.quote(name)} AS ({select})" for name, select in reversed(wanted))
+    return f"WITH {ctes}, {body[len('WITH '):]}"
+
+
+# The CTEs that compute rules, groups, raw and final scores, each from the one before. Inlined,
+# each copies the expressions of the one before as often as it names them, and PostgreSQL
+# evaluates the copies: a query of a second takes several.
+_LAYERS = ("_sd_rules", "_sd_groups", "_sd_raw", "_sd_scores")
+
+
+def _fix(dialect: str, collation: str | None, node: exp.Expression) -> exp.Expression:
+    """What sqlgen's MariaDB SQL needs to run there, and to run exactly:
+
+    * ``COLLATE utf8mb4_bin`` pads (``'a' = 'a '`` is true): the no-pad binary ``collation``;
+    * MariaDB has no ``REGEXP_LIKE``: ``REGEXP_INSTR(x, p) > 0``;
+    * ``LOCATE(needle, LOWER(x COLLATE utf8mb4_uca1400_ai_ci))`` compares in that collation,
+      which ignores accents, and control characters such as the list separator: both texts in
+      the binary ``collation``.
+    """
+    if dialect != "mysql" or not collation:
+        return node
+    if isinstance(node, exp.Collate) and node.expression.name.lower() == "utf8mb4_bin":
+        return exp.Collate(this=node.this, expression=exp.Var(this=collation))
+    if isinstance(node, exp.RegexpLike):
+        found = exp.Anonymous(this="REGEXP_INSTR", expressions=[node.this, node.expression])
+        return exp.Paren(this=exp.GT(this=found, expression=exp.Literal.number(0)))
+    if isinstance(node, exp.StrPosition):
+        node = node.copy()
+        for arg in ("this", "substr"):
+            value = node.args.get(arg)
+            if value is not None and not (isinstance(value, exp.Collate) and value.expression.name == collation):
+                node.set(arg, exp.Collate(this=value, expression=exp.Var(this=collation)))
+        return node
+    return node
+
+
+def _rows(result):
+    """Rows of a streamed result; numbers summed by the database as decimals become ints."""
+    while True:
+        batch = result.fetchmany(BATCH)
+        if not batch:
+            return
+        for row in batch:
+            yield tuple(int(v) if isinstance(v, decimal.Decimal) else v for v in row)
+
+
+# ------------------------------------------------------------------ lower()
+
+@functools.lru_cache(maxsize=1)
+def _cased() -> str:
+    """Every character Python's case mapping changes (none above U+1FFFF has case)."""
+    found = set()
+    for code in range(0x20000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        ch = chr(code)
+        if ch.lower() != ch or ch.upper() != ch:
+            found.add(ch)
+    return "".join(sorted(found))
+
+
+def _fold_query(dialect: str, text: str) -> str:
+    """``SELECT`` of ``text`` folded as the model's query folds text."""
+    return exp.select(Dialect(dialect).lower(exp.Literal.string(text))).sql(dialect=dialect)
+
+
+def at_risk(plan, session) -> list[tuple[int, int]]:
+    """The code point ranges ``plan``'s database folds otherwise than Python (one query)."""
+    return case_mismatches(lambda text: session.one(_fold_query(plan.dialect, text))[0])
+
+
+def case_mismatches(fold) -> list[tuple[int, int]]:
+    """Code point ranges that ``fold`` (the database's case folding of a text) folds otherwise
+    than :func:`scoredsl.check.types.fold_case`; text holding them must be folded by Python."""
+    chars = _cased()
+    got = (fold("\n".join(chars)) or "").split("\n")
+    if len(got) != len(chars):        # not one character at a time: trust none but ASCII
+        return [(0x80, 0x10FFFF)]
+    risky = {ord(c) for c, value in zip(chars, got) if fold_case(c) != value}
+    out: list[list[int]] = []
+    for code in sorted(risky):
+        if out and code == out[-1][1] + 1:
+            out[-1][1] = code
+        else:
+            out.append([code, code])
+    return [(a, b) for a, b in out]

@@ -1,0 +1,301 @@
+"""Score every contact of a source with one or more compiled models and write the results.
+
+Each contact is evaluated by every selected model with its own events: per event type, the
+timestamp-sorted tuples the generated evaluators read (:func:`scoredsl.compiler.pipeline.pack_event`).
+The events come from :meth:`Source.packed_events` when the source has that fast path, else
+from :meth:`Source.events`, packed here. A run brings each contact its events in one of three
+ways, chosen by the source and the size of the data; the results are the same in every way,
+row for row, and rows come out in the order the source yields the contacts.
+
+``sorted``
+    The source says that its contacts and its events are both sorted by contact id
+    (:meth:`Source.order_by_contact`: a file source given ``sorted=contact_id``, or an SQL
+    source given it, which has the database sort). The two streams are joined contact by contact: memory holds
+    the events of one contact at a time. Events whose id is skipped over belong to no contact
+    (orphans) and are only counted. A contact id smaller than the one before it, in either
+    stream, is a :class:`~scoredsl.data.records.DataError` naming the file, row and both ids.
+``memory``
+    Otherwise every event is read first and held, grouped by contact, then the contacts are
+    streamed and each takes its events. Memory grows with the events, up to ``event_budget``.
+``spilled``
+    When more than ``event_budget`` events arrive, the events held so far are written to a
+    temporary SQLite database on disk (one row per contact and batch, its events packed with
+    :mod:`marshal`, indexed by contact id) and memory is emptied; every further batch goes
+    the same way. Each contact then reads its events back from the database. The database is
+    in a temporary folder (``spill_dir``, default the system's), deleted when the run ends.
+
+At most ``event_budget`` events are in memory while reading, plus one contact's events while
+scoring (:attr:`RunSummary.peak_events` is the most held at once). A failure at any point
+aborts the sink, which leaves any previous output untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import marshal
+import operator
+import os
+import sqlite3
+import tempfile
+from typing import Iterator, Sequence
+
+from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.python.packing import event_layouts, pack_event
+from scoredsl.data.records import DataSchema
+from scoredsl.data.sources import PackedEvent, Source, order_error
+from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, Progress, RunOptions
+from scoredsl.engines.frame import ErrorPolicy, Output, RunSummary
+
+PerType = dict[str, list]
+
+
+class PythonEngine:
+    """The reference engine: the generated Python evaluators, contact by contact."""
+
+    name = "python"
+
+    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
+        return None
+
+    def score(self, models: Sequence[CompiledModel], source: Source, as_of: int, options: RunOptions,
+              out: Output) -> None:
+        """See :class:`~scoredsl.engines.base.Engine`; the module docs say how events are held."""
+        summary, progress = out.summary, options.progress
+        # Errors are listed events first, then contacts, as if the events were read first,
+        # whichever way the two streams are read.
+        event_errors, contact_errors = [], []
+        event_policy = ErrorPolicy(options.on_error, summary, event_errors)
+        contact_policy = ErrorPolicy(options.on_error, summary, contact_errors)
+        schema = models[0].program.schema
+        write = out.write
+        with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
+            ordered = source.order_by_contact()
+            events = _packed_events(source, schema, event_policy, summary)
+            if ordered:
+                summary.mode = "sorted"
+                pairs = _join(source.contacts(schema, contact_policy), events, summary)
+            else:
+                store.add(events, summary, progress)
+                summary.mode = "spilled" if store.spilled else "memory"
+                pairs = ((contact, store.take(contact["id"]))
+                         for contact in source.contacts(schema, contact_policy))
+            matched = 0
+            for contact, per_type in pairs:
+                for model in models:
+                    write(model.row(contact, model.evaluate_packed(contact, per_type, as_of)))
+                matched += sum(map(len, per_type.values()))
+                if progress is not None and summary.contacts % 1000 == 0:
+                    progress("contacts scored", summary.contacts)
+            summary.peak_events = max(summary.peak_events, store.peak)
+        summary.orphan_events = summary.events - matched
+        summary.ignored_events += getattr(source, "ignored_events", 0)
+        summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector during a run: the events held are up to millions of
+    tuples and lists that form no cycle, and would be traversed again and again while they
+    pile up (a quarter of the run's time). What garbage with cycles a run makes (little) is
+    collected after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# ------------------------------------------------------------------ events
+
+def _packed_events(source: Source, schema: DataSchema, on_error,
+                   summary: RunSummary) -> Iterator[PackedEvent]:
+    """The source's packed events: its fast path, or its :class:`Event` objects packed here."""
+    packed = source.packed_events(schema, on_error)
+    if packed is not None:
+        return packed
+    return _pack(source.events(schema, on_error), event_layouts(schema), summary)
+
+
+def _pack(events, layouts, summary: RunSummary) -> Iterator[PackedEvent]:
+    for event in events:
+        layout = layouts.get(event.type)
+        if layout is None:                    # the source should not yield it; count it anyway
+            summary.ignored_events += 1
+            continue
+        yield event.contact_id, event.type, pack_event(event.timestamp, event.attrs, layout)
+
+
+_contact_of = operator.itemgetter(0)
+_timestamp = operator.itemgetter(0)
+
+
+def _by_type(events) -> PerType:
+    """One contact's packed events by type, each list sorted by timestamp (stably)."""
+    per_type: PerType = {}
+    for _, kind, item in events:
+        items = per_type.get(kind)
+        if items is None:
+            per_type[kind] = [item]
+        else:
+            items.append(item)
+    for items in per_type.values():
+        if len(items) > 1:
+            items.sort(key=_timestamp)
+    return per_type
+
+
+# ------------------------------------------------------------------ sorted: a merge join
+
+def _join(contacts, events: Iterator[PackedEvent], summary: RunSummary) -> Iterator[tuple[dict, PerType]]:
+    """``(contact, its events by type)`` for two streams sorted by contact id; counts events."""
+    groups = _groups(events)
+    group_id, group = next(groups, (None, None))
+    previous = ""
+    for contact in contacts:
+        contact_id = contact["id"]
+        if contact_id < previous:
+            raise order_error("contacts", contact_id, previous, "the source says they are",
+                              file=None, row=None)
+        previous = contact_id
+        while group_id is not None and group_id < contact_id:      # orphans
+            summary.events += _length(group)
+            group_id, group = next(groups, (None, None))
+        if group_id == contact_id:
+            per_type = _by_type(group)
+            held = sum(map(len, per_type.values()))
+            summary.events += held
+            if held > summary.peak_events:
+                summary.peak_events = held
+            group_id, group = next(groups, (None, None))
+        else:
+            per_type = {}
+        yield contact, per_type
+    while group_id is not None:                                    # orphans after the last contact
+        summary.events += _length(group)
+        group_id, group = next(groups, (None, None))
+
+
+def _groups(events: Iterator[PackedEvent]) -> Iterator[tuple[str, Iterator[PackedEvent]]]:
+    """The events of each contact id in turn; an id smaller than the one before is an error."""
+    previous = ""
+    for contact_id, group in itertools.groupby(events, key=_contact_of):
+        if contact_id < previous:
+            raise order_error("events", contact_id, previous, "the source says they are",
+                              file=None, row=None)
+        previous = contact_id
+        yield contact_id, group
+
+
+def _length(group) -> int:
+    return sum(1 for _ in group)
+
+
+# ------------------------------------------------------------------ unsorted: in memory, then on disk
+
+class EventStore:
+    """Every event of a run by contact: in memory up to ``budget`` events, then on disk.
+
+    :meth:`add` reads the events, once; :meth:`take` then gives each contact its events (ask
+    once per contact: sources yield each contact id once). Spilling writes the events in
+    memory as one row per contact (its per-type lists, packed with :mod:`marshal`) into a
+    temporary SQLite database, empties memory and goes on; once spilled, every event ends up
+    on disk. A contact's rows are read back in the order they were written, so its events keep
+    the source's order before the (stable) sort by timestamp, exactly as in memory.
+    """
+
+    def __init__(self, budget: int = DEFAULT_EVENT_BUDGET, directory: str | None = None):
+        self.budget = budget
+        self.directory = directory
+        self.memory: dict[str, PerType] = {}
+        self.peak = 0                  # the most events in memory at once
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def add(self, events: Iterator[PackedEvent], summary: RunSummary,
+            progress: Progress | None = None) -> None:
+        """Read every event; counts them in ``summary.events``."""
+        memory, budget = self.memory, self.budget
+        held = added = 0
+        report = 100_000 if progress is not None else -1
+        for contact_id, kind, item in events:
+            if held == budget:
+                self._spill(held)
+                held = 0
+            per_type = memory.get(contact_id)
+            if per_type is None:
+                memory[contact_id] = {kind: [item]}
+            else:
+                items = per_type.get(kind)
+                if items is None:
+                    per_type[kind] = [item]
+                else:
+                    items.append(item)
+            held += 1
+            added += 1
+            if added == report:
+                progress("events read", summary.events + added)
+                report += 100_000
+        self.peak = max(self.peak, held)
+        summary.events += added
+        if self._db is not None:
+            self._spill(held)
+            self._db.execute("CREATE INDEX spilled_contact ON spilled (contact_id)")
+
+    def take(self, contact_id: str) -> PerType:
+        """The events of ``contact_id`` by type, sorted by timestamp; ``{}`` when it has none."""
+        if self._db is None:
+            per_type = self.memory.pop(contact_id, None) or {}
+        else:
+            per_type = {}
+            for (blob,) in self._db.execute("SELECT events FROM spilled WHERE contact_id = ? ORDER BY rowid",
+                                            (contact_id,)):
+                for kind, items in marshal.loads(blob).items():
+                    if kind in per_type:
+                        per_type[kind].extend(items)
+                    else:
+                        per_type[kind] = items
+            self.peak = max(self.peak, sum(map(len, per_type.values())))
+        for items in per_type.values():
+            if len(items) > 1:
+                items.sort(key=_timestamp)
+        return per_type
+
+    def close(self) -> None:
+        """Forget every event and delete the database. Safe to call twice."""
+        self.memory = {}
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self) -> "EventStore":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _spill(self, held: int) -> None:
+        """Write the ``held`` events in memory to the database, which is made the first time."""
+        self.peak = max(self.peak, held)
+        if self._db is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-events-", dir=self.directory)
+            self._db = sqlite3.connect(os.path.join(self._folder.name, "events.sqlite"), isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute("CREATE TABLE spilled (contact_id TEXT NOT NULL, events BLOB NOT NULL)")
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO spilled VALUES (?, ?)",
+                             ((contact_id, marshal.dumps(per_type))
+                              for contact_id, per_type in self.memory.items()))
+        self._db.execute("COMMIT")
+        self.memory.clear()

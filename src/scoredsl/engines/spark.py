@@ -1,0 +1,123 @@
+"""``--engine spark``: the models' SQL on Spark SQL.
+
+The canonical relations are built as for DuckDB (DuckDB reading CSV/Parquet itself, or Python
+reading any other source, with the same checks and fall-back), written to Parquet, and read by
+Spark as temporary views; each model's query (the ``spark`` dialect of :mod:`scoredsl.compiler.sql.generator`)
+then runs on Spark and its rows stream back in contact order.
+
+Where Spark runs comes from ``[spark]`` in ``scoredsl.toml``: ``master`` (default
+``local[N]``) or ``remote`` (a Spark Connect URL), and ``conf``. With a cluster, the Parquet
+folder must be reachable by the executors: set ``conf = { "spark.scoredsl.stage" = "PATH" }`` to
+a shared location (it defaults to a local temporary folder, right for ``local`` mode).
+
+Exactness: Java's ``Math.pow`` may differ from the C library's in the last bit, so the decay
+factor ``0.5 ** x`` runs as a Python function (a UDF) there, giving the same bits as the Python
+engine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import Any, Sequence
+
+from sqlglot import exp
+
+from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.sql.generator import compile_model
+from scoredsl.data.canonical import CONTACTS, event_table
+from scoredsl.engines.base import RunOptions, sql_refusal
+from scoredsl.engines.duckdb import fill, result_rows
+from scoredsl.engines.frame import ErrorPolicy, Output
+
+__all__ = ["SparkEngine", "spark_session"]
+
+HALF_POW = "scoredsl_half_pow"
+_LOCAL_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+}
+
+
+def _half_pow():
+    """``0.5 ** x`` as a function Spark ships to its Python workers by value (so they need no
+    scoredsl installed)."""
+    return lambda x: None if x is None else 0.5 ** x
+
+
+def spark_session(settings: dict[str, Any] | None = None, threads: int | None = None):
+    from pyspark.sql import SparkSession
+
+    settings = settings or {}
+    # Python workers run this interpreter, unless the settings say otherwise
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("scoredsl")
+    if settings.get("remote"):
+        builder = builder.remote(settings["remote"])
+    else:
+        builder = builder.master(settings.get("master") or f"local[{threads or os.cpu_count() or 1}]")
+        for key, value in _LOCAL_CONF.items():
+            builder = builder.config(key, value)
+    for key, value in (settings.get("conf") or {}).items():
+        builder = builder.config(key, str(value))
+    session = builder.getOrCreate()
+    if not settings.get("remote"):
+        session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_query(model: CompiledModel, as_of: int) -> str:
+    """The model's Spark SQL, with the decay factor computed by :data:`HALF_POW`."""
+    query = compile_model(model.ir, model.program.schema, as_of, "spark")
+
+    def exact_pow(node):
+        if isinstance(node, exp.Pow):
+            return exp.Anonymous(this=HALF_POW, expressions=[node.expression])
+        return node
+
+    return query.transform(exact_pow).sql(dialect="spark")
+
+
+class SparkEngine:
+    """The models' SQL on Spark SQL; see the module docs."""
+
+    name = "spark"
+
+    def __init__(self, session=None):
+        self.session = session      # a SparkSession to use instead of one made from the options
+
+    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
+        return sql_refusal(models, "spark")
+
+    def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
+              out: Output) -> None:
+        import duckdb
+        from pyspark.sql.types import DoubleType
+
+        summary = out.summary
+        schema = models[0].program.schema
+        stage = (options.spark.get("conf") or {}).get("spark.scoredsl.stage")
+        with tempfile.TemporaryDirectory(prefix="scoredsl-spark-", dir=stage) as folder:
+            con = duckdb.connect(os.path.join(folder, "stage.duckdb"))
+            try:
+                fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
+                tables = [CONTACTS] + [event_table(i) for i in range(len(schema.events))]
+                for index, table in enumerate(tables):   # Spark skips files named _*
+                    con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{os.path.join(folder, f't{index}.parquet')}' "
+                                "(FORMAT PARQUET)")
+            finally:
+                con.close()
+            spark = self.session or spark_session(options.spark, options.threads)
+            spark.udf.register(HALF_POW, _half_pow(), DoubleType())
+            for index, table in enumerate(tables):
+                spark.read.parquet(os.path.join(folder, f"t{index}.parquet")).createOrReplaceTempView(table)
+            frames = [spark.sql(spark_query(m, as_of)) for m in models]
+            iterators = [(tuple(row) for row in frame.toLocalIterator()) for frame in frames]
+            for row in result_rows(models, iterators):
+                out.write(row)

@@ -1,0 +1,128 @@
+"""The hooks a scoredsl plugin can implement: the whole public plugin contract, in one place.
+
+A plugin is a module (or any object) with functions marked ``@hookimpl`` and named after the
+specifications below. It is found through the ``scoredsl`` entry-point group::
+
+    # pyproject.toml of the plugin distribution
+    [project.entry-points.scoredsl]
+    mycrm = "scoredsl_mycrm"
+
+    # scoredsl_mycrm.py
+    from scoredsl import hookimpl
+
+    @hookimpl
+    def scoredsl_register_sources(registry):
+        registry.add("mycrm", open_mycrm, "contacts and events from the MyCRM API")
+
+The built-in CSV and JSONL sources and sinks (:mod:`scoredsl.plugins.builtin.files`) are registered
+this very way. A plugin imports only the public API: :mod:`scoredsl` (``hookimpl``),
+:mod:`scoredsl.plugins.hookspecs`, :mod:`scoredsl.plugins.manager` (``Spec``, ``SpecError``),
+:mod:`scoredsl.data.sources`, :mod:`scoredsl.data.sinks`, :mod:`scoredsl.data.values` and
+:mod:`scoredsl.data.records`.
+
+Every hook here must have a docstring that documents each of its parameters (a test checks).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scoredsl.plugins.registries import CommandRegistry, FunctionRegistry, LintRegistry, Registry
+
+PROJECT = "scoredsl"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def scoredsl_register_sources(registry: Registry) -> None:
+    """Register the data sources this plugin provides, one per spec scheme.
+
+    :param registry: call ``registry.add(scheme, factory, description)`` once per source.
+        ``scheme`` is the lower-case prefix of a spec (``"csv"`` in ``csv:data/``; at least two
+        characters of ``a-z0-9+.-``, starting with a letter); ``description`` is one line shown
+        in "unknown scheme" errors and plugin listings. ``factory(spec, schema)``
+        receives the parsed :class:`scoredsl.plugins.manager.Spec` and the
+        :class:`scoredsl.data.records.DataSchema` of the compiled unit, and returns a
+        :class:`scoredsl.data.sources.Source`. It raises :class:`scoredsl.plugins.manager.SpecError` for a
+        spec it cannot use (unknown option, missing file), with a message for the user.
+
+    A scheme that another plugin has already registered is reported as a warning and ignored;
+    built-in plugins register first. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_sinks(registry: Registry) -> None:
+    """Register the result sinks this plugin provides, one per spec scheme.
+
+    :param registry: call ``registry.add(scheme, factory, description)`` once per sink, with
+        the same rules for ``scheme`` and ``description`` as for sources.
+        ``factory(spec)`` receives the parsed :class:`scoredsl.plugins.manager.Spec` and returns an
+        unopened :class:`scoredsl.data.sinks.Sink`; it raises :class:`scoredsl.plugins.manager.SpecError`
+        for a spec it cannot use.
+
+    A scheme that another plugin has already registered is reported as a warning and ignored;
+    built-in plugins register first. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_functions(registry: FunctionRegistry) -> None:
+    """Register functions that rule conditions can call, like ``email_domain(email)``.
+
+    :param registry: call ``registry.add(name, implementation, params=[...], returns=...,
+        description=...)`` once per function. ``name`` is how rule files call it (a name of
+        ``a-z0-9_`` starting with a letter, not a reserved word nor a built-in function).
+        ``params`` lists the type of each argument and ``returns`` the type of the result,
+        as the schema writes types: ``"text"``, ``"int"``, ``"number"``, ``"bool"``,
+        ``"date"``, ``"datetime"`` (and ``"list[text]"`` for parameters). ``scoredsl check``
+        checks every call against this signature. ``implementation(*args)`` receives the
+        typed values (``date``/``datetime`` as :mod:`datetime` objects, aware UTC) and returns
+        a value of the declared type, or ``None`` for missing.
+
+    Semantics every implementation must honour: it is called only when every argument is
+    present (a missing argument makes the call's result missing, without calling it); it must
+    be deterministic and free of side effects (the same arguments give the same result, in
+    any order, any number of times); an exception it raises stops the run with an error
+    pointing at the rule that called it. Text arguments arrive as written in the data; a text
+    result is compared case-insensitively like any text unless the rule says
+    ``case_sensitive``. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_lints(registry: LintRegistry) -> None:
+    """Register extra checks that ``scoredsl check`` runs on every rule file.
+
+    :param registry: call ``registry.add(name, check, description)`` once per lint.
+        ``check(unit, program)`` receives the loaded :class:`scoredsl.syntax.loader.Unit` (the
+        syntax trees of the file and its includes, :mod:`scoredsl.syntax.nodes`) and the checked
+        :class:`scoredsl.check.ir.Program`, and returns an iterable of
+        :class:`scoredsl.diagnostics.Diagnostic` (build them with
+        :func:`scoredsl.diagnostics.warning` or :func:`~scoredsl.diagnostics.error`). Codes are
+        the plugin's own: upper-case letters then digits, never starting with ``SD`` (those are
+        scoredsl's), e.g. ``EX101``.
+
+    Lints run only on files without errors of their own. A lint that raises is reported as a
+    warning naming the plugin; it never stops ``check``. Return value: ignored.
+    """
+
+
+@hookspec
+def scoredsl_register_commands(registry: CommandRegistry) -> None:
+    """Add sub-commands to the ``scoredsl`` command line, like ``scoredsl hubspot setup``.
+
+    :param registry: call ``registry.add(command)`` once per command, with a
+        :class:`click.Command` or :class:`click.Group`; its name becomes ``scoredsl NAME``. The
+        name must not be one of scoredsl's own commands (``check``, ``run``, ``explain``,
+        ``compile``, ``plugins``, ...). Commands follow the exit-code convention of the CLI: 0
+        clean, 1 findings, 2 usage, configuration or internal errors.
+
+    Plugin commands are loaded only when the command line starts, and a broken plugin never
+    takes down the built-in commands. Return value: ignored.
+    """

@@ -1,0 +1,552 @@
+"""The typed syntax tree of a rule file.
+
+Nodes are frozen attrs classes; children are tuples; operators are enums. Every node has a
+``span`` that is excluded from equality, so two parses of the same model compare equal
+whatever their layout. Names that other parts refer to are :class:`Ident` nodes so that a
+diagnostic can point at the exact name.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Union
+
+import attrs
+
+from scoredsl.diagnostics import Span
+
+_NO_SPAN = Span(file="<none>", line=0, column=0, end_line=0, end_column=0)
+
+
+def _span() -> attrs.Attribute:
+    return attrs.field(default=_NO_SPAN, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Ident:
+    name: str
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ expressions
+
+class CmpOp(enum.Enum):
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+class TextOp(enum.Enum):
+    CONTAINS = "contains"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+
+
+class BoolOpKind(enum.Enum):
+    AND = "and"
+    OR = "or"
+
+
+class ArithOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
+class AggFunc(enum.Enum):
+    COUNT = "count"
+    HAS = "has"
+    FIRST = "first"
+    LAST = "last"
+
+
+class DurationUnit(enum.Enum):
+    MINUTES = "m"
+    HOURS = "h"
+    DAYS = "d"
+    WEEKS = "w"
+
+    @property
+    def seconds(self) -> int:
+        return {"m": 60, "h": 3600, "d": 86400, "w": 604800}[self.value]
+
+
+@attrs.frozen(kw_only=True)
+class Number:
+    """A numeric literal; ``text`` is kept so that ``10`` and ``10.0`` stay distinct."""
+    text: str
+    span: Span = _span()
+
+    @property
+    def is_integer(self) -> bool:
+        return "." not in self.text
+
+    @property
+    def value(self) -> int | float:
+        return int(self.text) if self.is_integer else float(self.text)
+
+
+@attrs.frozen(kw_only=True)
+class Text:
+    value: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Duration:
+    amount: int
+    unit: DurationUnit
+    span: Span = _span()
+
+    @property
+    def seconds(self) -> int:
+        return self.amount * self.unit.seconds
+
+
+@attrs.frozen(kw_only=True)
+class DateLit:
+    text: str          # ISO date, validated by the transformer
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class DateTimeLit:
+    text: str          # ISO datetime, validated by the transformer
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ListLit:
+    items: tuple["Expr", ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Name:
+    """A reference to a contact property, an event attribute, a constant or a score."""
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """``age(x)`` and plugin functions."""
+    func: Ident
+    args: tuple["Expr", ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Aggregate:
+    """``count(page_view where url contains "/pricing" within 60d)``."""
+    func: AggFunc
+    event: Ident
+    where: "Expr | None" = None
+    within: Duration | None = None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Regex:
+    pattern: str       # the pattern as written between the slashes, ``\/`` already unescaped
+    flags: str = ""
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Compare:
+    op: CmpOp
+    left: "Expr"
+    right: "Expr"
+    case_sensitive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Membership:
+    """``x in [..]`` / ``x not in [..]``."""
+    left: "Expr"
+    right: "Expr"
+    negated: bool = False
+    case_sensitive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class TextTest:
+    op: TextOp
+    left: "Expr"
+    right: "Expr"
+    case_sensitive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Matches:
+    left: "Expr"
+    regex: Regex
+    case_sensitive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class IsSet:
+    """``x is set`` (``negated=False``) / ``x is missing`` (``negated=True``)."""
+    operand: "Expr"
+    negated: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class BoolOp:
+    op: BoolOpKind
+    operands: tuple["Expr", ...]     # at least two; nested ops of the same kind are flattened
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Not:
+    operand: "Expr"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Arith:
+    op: ArithOp
+    left: "Expr"
+    right: "Expr"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Neg:
+    operand: "Expr"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Paren:
+    """Parentheses as written; kept so that the formatter can reproduce them."""
+    inner: "Expr"
+    span: Span = _span()
+
+
+Literal = Union[Number, Text, Bool, Duration, DateLit, DateTimeLit, ListLit]
+Expr = Union[Number, Text, Bool, Duration, DateLit, DateTimeLit, ListLit, Name, Call, Aggregate,
+             Compare, Membership, TextTest, Matches, IsSet, BoolOp, Not, Arith, Neg, Paren]
+
+
+# ------------------------------------------------------------------ schema
+
+@attrs.frozen(kw_only=True)
+class TypeRef:
+    name: str                # text, int, number, bool, date, datetime
+    is_list: bool = False
+    span: Span = _span()
+
+    def __str__(self) -> str:
+        return f"list[{self.name}]" if self.is_list else self.name
+
+
+@attrs.frozen(kw_only=True)
+class Field:
+    name: Ident
+    type: TypeRef
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ContactDecl:
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class EventDecl:
+    name: Ident
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Schema:
+    contacts: tuple[ContactDecl, ...]     # the checker accepts at most one
+    events: tuple[EventDecl, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Include:
+    path: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Let:
+    name: Ident
+    value: "Expr"
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ rules
+
+@attrs.frozen(kw_only=True)
+class Points:
+    """``+20``, ``+20 max 40``, ``+10 once``. ``amount`` is signed."""
+    amount: int
+    max: int | None = None
+    once: bool = False
+    explicit_sign: bool = attrs.field(default=True, eq=False)   # layout, not meaning
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class When:
+    """``CONDITION => POINTS``."""
+    condition: "Expr"
+    points: Points
+    span: Span = _span()
+
+
+Bound = Union[Number, Duration, Name]
+
+
+@attrs.frozen(kw_only=True)
+class BandCompare:
+    op: CmpOp                 # <, <=, >, >= (== and != are rejected by the checker)
+    value: Bound
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class BandRange:
+    """``low..high`` (both ends included) or ``low..<high`` (high excluded)."""
+    low: Bound
+    high: Bound
+    high_exclusive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class BandValue:
+    """A single number or string, a list literal, or a constant naming one of those."""
+    value: "Number | Text | ListLit | Name"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class BandOtherwise:
+    span: Span = _span()
+
+
+BandTest = Union[BandCompare, BandRange, BandValue, BandOtherwise]
+
+
+@attrs.frozen(kw_only=True)
+class Band:
+    test: BandTest
+    points: Points
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Bands:
+    """``VALUE { BAND => POINTS; ... }``: the one matching band's points."""
+    subject: "Expr"
+    bands: tuple[Band, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Each:
+    """``each EVENT [where C] [within D] => POINTS [max M | once]``."""
+    event: Ident
+    where: "Expr | None"
+    within: Duration | None
+    points: Points
+    span: Span = _span()
+
+
+RuleBody = Union[When, Bands, Each]
+
+
+@attrs.frozen(kw_only=True)
+class Rule:
+    name: Ident
+    body: RuleBody
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Cap:
+    amount: int
+    percent: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    name: Ident
+    cap: Cap | None
+    rules: tuple[Rule, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class DecayStep:
+    after: Duration
+    percent: int
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class InactivityDecay:
+    steps: tuple[DecayStep, ...]
+    activity: tuple[Ident, ...] | None      # None: every event kind
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class HalfLifeDecay:
+    half_life: Duration
+    span: Span = _span()
+
+
+ScoreItem = Union[InactivityDecay, HalfLifeDecay, Group, Rule]
+
+
+@attrs.frozen(kw_only=True)
+class Score:
+    name: Ident
+    max: int | None
+    items: tuple[ScoreItem, ...]
+    span: Span = _span()
+
+    @property
+    def decays(self) -> tuple:
+        return tuple(i for i in self.items if isinstance(i, (InactivityDecay, HalfLifeDecay)))
+
+    @property
+    def contributions(self) -> tuple["Rule | Group", ...]:
+        return tuple(i for i in self.items if isinstance(i, (Rule, Group)))
+
+
+# ------------------------------------------------------------------ tiers and models
+
+@attrs.frozen(kw_only=True)
+class Threshold:
+    op: CmpOp
+    value: "Expr"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Otherwise:
+    span: Span = _span()
+
+
+TierTest = Union[Threshold, Otherwise, "Expr"]
+
+
+@attrs.frozen(kw_only=True)
+class TierEntry:
+    label: Ident
+    test: TierTest
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Tier:
+    name: Ident
+    by: "Expr | None"
+    entries: tuple[TierEntry, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Scope:
+    condition: "Expr"
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Disqualify:
+    name: Ident
+    condition: "Expr"
+    span: Span = _span()
+
+
+ModelItem = Union[Scope, Disqualify, Score, Tier]
+
+
+@attrs.frozen(kw_only=True)
+class Model:
+    name: Ident
+    items: tuple[ModelItem, ...]
+    span: Span = _span()
+
+    def _of(self, kind):
+        return tuple(i for i in self.items if isinstance(i, kind))
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        return self._of(Scope)
+
+    @property
+    def disqualifiers(self) -> tuple[Disqualify, ...]:
+        return self._of(Disqualify)
+
+    @property
+    def scores(self) -> tuple[Score, ...]:
+        return self._of(Score)
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        return self._of(Tier)
+
+
+TopItem = Union[Include, Schema, Let, Model]
+
+
+@attrs.frozen(kw_only=True)
+class Comment:
+    """A ``# ...`` comment: not part of the model, kept for the formatter."""
+    text: str              # including the leading '#'
+    line: int
+    column: int
+
+
+@attrs.frozen(kw_only=True)
+class RuleFile:
+    path: str = attrs.field(eq=False)
+    items: tuple[TopItem, ...]
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False, repr=False)
+    span: Span = _span()
+
+    def _of(self, kind):
+        return tuple(i for i in self.items if isinstance(i, kind))
+
+    @property
+    def includes(self) -> tuple[Include, ...]:
+        return self._of(Include)
+
+    @property
+    def schemas(self) -> tuple[Schema, ...]:
+        return self._of(Schema)
+
+    @property
+    def lets(self) -> tuple[Let, ...]:
+        return self._of(Let)
+
+    @property
+    def models(self) -> tuple[Model, ...]:
+        return self._of(Model)

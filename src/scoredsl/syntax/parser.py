@@ -1,0 +1,208 @@
+"""Text -> :class:`nodes.RuleFile`, or syntax diagnostics.
+
+The LALR parser is built once from the grammar shipped inside the package and cached.
+Syntax errors become :class:`Diagnostic` values with the expected tokens in plain words and,
+for families of common mistakes, a specific hint (``UnexpectedInput.match_examples``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import importlib.resources
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from scoredsl.syntax import nodes
+from scoredsl.diagnostics import Diagnostic, Span, error
+
+MAX_SOURCE_BYTES = 2_000_000
+
+
+def grammar_text() -> str:
+    return (importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark").read_text("utf-8")
+
+
+_comments: contextvars.ContextVar[list | None] = contextvars.ContextVar("scoredsl_comments", default=None)
+
+
+def _collect_comment(token) -> None:
+    sink = _comments.get()
+    if sink is not None:
+        sink.append(token)
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", strict=True,
+                     propagate_positions=True, maybe_placeholders=True,
+                     lexer_callbacks={"COMMENT": _collect_comment})
+
+
+# Terminal names as a marketer would say them.
+_WORDS = {
+    "NAME": "a name", "STRING": "a string", "NUMBER": "a number", "DURATION": "a duration like 30d",
+    "DATE": "a date", "DATETIME": "a datetime", "REGEX": "a /regex/", "SIGN": "'+' or '-'",
+    "COMPARE_OP": "a comparison (==, !=, <, <=, >, >=)", "PERCENT": "'%'", "STAR": "'*'",
+    "CASE": "'case_sensitive'", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "COLON": "':'", "SEMICOLON": "';'", "COMMA": "','",
+    "EQUAL": "'='", "MORETHAN": "'>'", "$END": "the end of the file",
+}
+
+
+def _word(terminal: str) -> str:
+    if terminal in _WORDS:
+        return _WORDS[terminal]
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    if isinstance(pattern, lark.lexer.PatternStr):
+        return f"'{pattern.value}'"
+    return terminal.lower()
+
+
+def _expected_words(expected) -> str:
+    words = sorted({_word(t) for t in expected})
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return ", ".join(words)
+
+
+# Families of common mistakes, matched against the parser state of the error.
+_EXAMPLES: dict[str, list[str]] = {
+    "a comparison uses '==', not '='": [
+        'model m { score s { rule r: industry = "x" => +1 } }',
+        'model m { scope industry = "x" }',
+    ],
+    "every rule needs '=> POINTS', for example '=> +10'": [
+        'model m { score s { rule r: phone is set } }',
+        'model m { score s { rule r: phone is set +5 } }',
+        'model m { score s { rule r: each x } }',
+    ],
+    "points are a whole number with an optional sign, like '+15' or '-90'": [
+        'model m { score s { rule r: phone is set => } }',
+        'model m { score s { rule r: phone is set => x } }',
+        'model m { score s { rule r: phone is set => "5" } }',
+    ],
+    "a rule starts with 'rule NAME:'": [
+        'model m { score s { phone is set => +5 } }',
+        'model m { score s { r: phone is set => +5 } }',
+        'model m { score s { rule phone is set => +5 } }',
+    ],
+    "use 'and', 'or' and 'not' to combine conditions": [
+        'model m { scope a == 1 && b == 2 }',
+        'model m { scope a == 1 || b == 2 }',
+        'model m { scope !a }',
+    ],
+    "a tier entry is 'LABEL: >= N', 'LABEL: CONDITION' or 'LABEL: otherwise'": [
+        'model m { tier t by s { a >= 3 } }',
+        'model m { tier t by s { >= 3 } }',
+    ],
+}
+
+
+@functools.cache
+def _example_keys() -> dict[tuple, str]:
+    """(expected tokens, unexpected token type) of each example mistake -> its hint."""
+    keys: dict[tuple, str] = {}
+    for hint, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                _parser().parse(example)
+            except UnexpectedInput as exc:
+                keys.setdefault(_error_key(exc), hint)
+    return keys
+
+
+def _error_key(exc: UnexpectedInput) -> tuple:
+    token = getattr(exc, "token", None)
+    accepts = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ()
+    return frozenset(accepts), token.type if token is not None else "$END"
+
+
+def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if ch == "'":
+            return "strings are written in double quotes"
+        if ch in "&|!":
+            return "use 'and', 'or' and 'not' to combine conditions"
+        if ch == "/":
+            return "a regex follows 'matches', as in: job_title matches /vp/"
+        if ch == '"':
+            return "a string must end on the line it starts; write a line break as \\n"
+        return None
+    hint = _example_keys().get(_error_key(exc))
+    if hint is None and "RBRACE" in _error_key(exc)[0] and _error_key(exc)[1] == "$END":
+        hint = "a '}' is missing: every '{' needs a matching '}'"
+    return hint
+
+
+def _span_of(exc: UnexpectedInput, file: str, text: str) -> Span:
+    if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) is not None and exc.token.type == "$END":
+        lines = text.splitlines() or [""]
+        return Span.point(file, len(lines), len(lines[-1]) + 1)
+    line, column = exc.line, exc.column
+    length = 1
+    token = getattr(exc, "token", None)
+    if token is not None and token.end_column and token.line == token.end_line:
+        length = max(1, token.end_column - token.column)
+    return Span(file=file, line=line, column=column, end_line=line, end_column=column + length)
+
+
+def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    span = _span_of(exc, file, text)
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        message = f"unexpected character {ch!r}"
+    elif isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        found = exc.token.value
+        message = f"unexpected {found!r}; expected {_expected_words(exc.accepts or exc.expected)}"
+    else:
+        expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or []
+        message = ("unexpected end of file" if "RBRACE" in expected
+                   else f"unexpected end of file; expected {_expected_words(expected)}")
+    hint = _hint_for(exc, text)
+    if hint is None and isinstance(exc, UnexpectedToken) and exc.token.value in _RESERVED:
+        hint = f"'{exc.token.value}' is a reserved word and cannot be used as a name"
+    return error("SD101", message, span, hint)
+
+
+_RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify each
+ends_with event false first group half_life has in inactivity include is last let matches max
+missing model not once or otherwise rule schema scope score set starts_with tier true where
+within""".split())
+
+
+def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
+    """Parse one rule file. Returns the tree (or ``None``) and every diagnostic found."""
+    from scoredsl.syntax.transformer import ToNodes
+
+    if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        return None, [error("SD102", f"rule file is larger than {MAX_SOURCE_BYTES} bytes",
+                            Span.point(file, 1, 1))]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [error("SD103", "rule file contains a NUL character", Span.point(file, line, 1),
+                            "rule files are UTF-8 text")]
+    comments: list = []
+    reset = _comments.set(comments)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        return None, [syntax_diagnostic(exc, file, text)]
+    finally:
+        _comments.reset(reset)
+    transformer = ToNodes(file)
+    try:
+        items = transformer.transform(tree)
+    except VisitError as exc:  # an unexpected failure inside the transformer: report, never crash
+        inner = exc.orig_exc
+        return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))]
+    # Lexical problems (bad escapes, units, fractional points) leave a usable tree: return both,
+    # so that the checker can still report every other problem in the file.
+    found = tuple(nodes.Comment(text=str(t).rstrip(), line=t.line, column=t.column) for t in comments)
+    return (nodes.RuleFile(path=file, items=tuple(items), comments=found, span=Span.point(file, 1, 1)),
+            transformer.diagnostics)
