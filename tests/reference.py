@@ -55,8 +55,8 @@ from typing import Any, Iterable, Mapping
 import attrs
 import re2
 
-from scoredsl.syntax import nodes
 from scoredsl.data.records import Event, epoch_micros
+from scoredsl.syntax import nodes
 from scoredsl.syntax.parser import parse
 
 MICROS_PER_SECOND = 1_000_000

@@ -14,14 +14,9 @@ import uuid
 import hypothesis
 import pytest
 
-from scoredsl.data.records import to_micros
-from scoredsl.data.canonical import table_columns
-from scoredsl.data.canonical import encode
 from scoredsl.compiler.sql.generator import compile_model
-from scoredsl.data.canonical import event_columns
-from scoredsl.data.canonical import contacts_columns
-from scoredsl.data.canonical import event_table
-from scoredsl.data.canonical import CONTACTS
+from scoredsl.data.canonical import CONTACTS, contacts_columns, encode, event_columns, event_table, table_columns
+from scoredsl.data.records import to_micros
 
 REQUIRE_SERVICES = os.environ.get("SCOREDSL_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("SCOREDSL_TEST_POSTGRES", "host=127.0.0.1 port=5432 user=postgres dbname=test")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from typing import Callable, Mapping
 
 import attrs
@@ -748,3 +749,9 @@ def _witness(candidate: list[tuple[str, int]], earlier: list[tuple[str, int]]) -
 def rule_files(draw) -> str:
     """Source text of a random valid rule file over :data:`SCHEMA_TEXT` (no includes)."""
     return FileWriter(draw).file()
+
+
+def examples(n: int) -> int:
+    """How many examples a property draws: ``n``, ten times that under the ``explore``
+    Hypothesis profile (see tests/conftest.py)."""
+    return n * 10 if os.environ.get("SCOREDSL_HYPOTHESIS", "ci") == "explore" else n

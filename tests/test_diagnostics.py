@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
-from scoredsl.diagnostics import render_json, render_text, sort
+import paths
 from scoredsl.compiler.pipeline import check_file
+from scoredsl.diagnostics import render_json, render_text, sort
 
-HERE = Path(__file__).parent / "diagnostics"
+HERE = paths.TESTS / "diagnostics"
 CASES = sorted(p.name for p in HERE.glob("*.score"))
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+import paths
 from scoredsl.plugins import hookspecs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 
 def test_every_diagnostic_code_in_the_source_is_documented():

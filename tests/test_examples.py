@@ -9,17 +9,17 @@ import io
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 import reference
+import paths
 from scoredsl.cli.main import cli
 from scoredsl.compiler.pipeline import compile_file
 from scoredsl.plugins.manager import open_source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 EXAMPLES = ROOT / "examples"
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 MODELS = {"b2b_saas": EXAMPLES / "b2b_saas" / "model.score",

@@ -17,9 +17,9 @@ import strategies
 from scoredsl.data.records import STATUSES, epoch_micros
 from scoredsl.syntax.parser import parse
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=strategies.examples(150), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LAWS = settings(SETTINGS, max_examples=60)          # each law re-evaluates every model twice
+LAWS = settings(SETTINGS, max_examples=strategies.examples(60))          # each law re-evaluates every model twice
 
 
 def evaluate_all(files, scenario, *, contact=None, events=None):

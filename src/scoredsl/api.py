@@ -4,11 +4,13 @@ A plugin distribution imports ``scoredsl.api`` and nothing else of scoredsl; a t
 repository fails when one does. What is here stays stable; what is not here may move. The
 hooks themselves are documented in :mod:`scoredsl.plugins.hookspecs`.
 
-* Hooks: :data:`hookimpl`, and the registries the registration hooks receive.
+* Hooks: :data:`hookimpl`, and the registries the registration hooks receive;
+  :func:`register_plugin` and :func:`reset_plugins` for a plugin's own tests.
 * Specs and configuration: :class:`Spec`, :class:`SpecError`, :func:`parse_spec`,
   :func:`load_config`, :func:`find_config`, :class:`ConfigError`.
 * Data: the schema and record types, :class:`DataError`, the cell readers and writers.
-* Sources and sinks: the :class:`Source` and :class:`Sink` interfaces and their helpers.
+* Sources and sinks: the :class:`Source` and :class:`Sink` interfaces and their helpers;
+  :func:`open_source` and :func:`open_sink` by spec.
 * SQL sources that run models inside their database (``--engine pushdown``): the canonical
   relation layout (:mod:`scoredsl.data.canonical`) and :class:`EngineError`.
 * Lints and commands: :mod:`ir` (the checked model), :class:`Diagnostic` and its helpers,
@@ -23,33 +25,35 @@ from scoredsl.compiler.model import CompiledModel, Program
 from scoredsl.compiler.pipeline import compile_file, compile_text
 from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, contacts_columns, event_columns,
                                      event_table)
-from scoredsl.data.config import ConfigError
-from scoredsl.data.config import find as find_config
-from scoredsl.data.config import load as load_config
+from scoredsl.data.config import ConfigError, find as find_config, load as load_config
 from scoredsl.data.records import (STATUSES, DataError, DataSchema, Event, ResultRow, TypeSpec, epoch_micros,
                                    from_epoch_micros)
-from scoredsl.data.sinks import ModelInfo, RunInfo, Sink, SinkError, columns
-from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
+from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
 from scoredsl.data.specs import Spec, SpecError, parse_spec
-from scoredsl.data.values import format_datetime, parse_csv_value, parse_datetime
+from scoredsl.data.values import (csv_converter, format_datetime, json_converter, parse_csv_value, parse_datetime,
+                                  parse_json_value)
 from scoredsl.diagnostics import CompileError, Diagnostic, Span, error, render_json, render_text, sort, warning
 from scoredsl.engines.base import EngineError, RunOptions
 from scoredsl.engines.frame import RunSummary, run
 from scoredsl.engines.registry import engine_named
 from scoredsl.plugins.hookspecs import hookimpl
+from scoredsl.plugins.manager import open_sink, open_source
+from scoredsl.plugins.manager import register as register_plugin
+from scoredsl.plugins.manager import reset as reset_plugins
 from scoredsl.plugins.registries import CommandRegistry, FunctionRegistry, LintRegistry, Registry
 
 __all__ = [
     # hooks
-    "hookimpl", "Registry", "FunctionRegistry", "LintRegistry", "CommandRegistry",
+    "hookimpl", "Registry", "FunctionRegistry", "LintRegistry", "CommandRegistry", "register_plugin", "reset_plugins",
     # specs and configuration
     "Spec", "SpecError", "parse_spec", "load_config", "find_config", "ConfigError",
     # data
     "DataSchema", "TypeSpec", "Event", "ResultRow", "STATUSES", "DataError", "epoch_micros", "from_epoch_micros",
-    "parse_csv_value", "parse_datetime", "format_datetime",
+    "parse_csv_value", "parse_json_value", "parse_datetime", "format_datetime", "csv_converter", "json_converter",
     # sources and sinks
-    "Source", "OnError", "fail", "OrderError", "order_error", "PackedEvent",
-    "Sink", "SinkError", "RunInfo", "ModelInfo", "columns",
+    "Source", "SourceError", "OnError", "fail", "OrderError", "order_error", "PackedEvent",
+    "Sink", "SinkError", "RunInfo", "ModelInfo", "columns", "record", "AtomicFile", "open_source", "open_sink",
     # pushdown
     "EngineError", "CONTACTS", "LIST_SEP", "LIST_ESC", "WHITESPACE", "contacts_columns", "event_columns",
     "event_table",

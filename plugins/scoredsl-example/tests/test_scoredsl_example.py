@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.compiler.pipeline import check_file, compile_text
+from scoredsl.plugins import manager as plugins
 from scoredsl_example import email_domain, is_free_email
 import scoredsl_example
 

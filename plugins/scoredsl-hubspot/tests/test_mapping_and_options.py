@@ -9,8 +9,7 @@ import sys
 import pytest
 
 from scoredsl.data.records import DataError, TypeSpec
-from scoredsl.data.specs import parse_spec
-from scoredsl.data.specs import SpecError
+from scoredsl.data.specs import SpecError, parse_spec
 from scoredsl_hubspot.mapping import DEFAULT_PROPERTIES, check_types, convert, resolve
 from scoredsl_hubspot.options import sink_settings, source_settings
 

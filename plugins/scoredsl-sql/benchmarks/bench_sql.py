@@ -31,12 +31,11 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.compiler.pipeline import compile_file
-from scoredsl.data.records import to_micros
-from scoredsl.engines.python import run
-from scoredsl.data.records import ResultRow
+from scoredsl.data.records import ResultRow, to_micros
 from scoredsl.data.sinks import ModelInfo, RunInfo, Sink
+from scoredsl.engines.python import run
+from scoredsl.plugins import manager as plugins
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "b2b_saas"

@@ -16,8 +16,8 @@ import sys
 import time
 
 from scoredsl import hookimpl
-from scoredsl.plugins import manager as plugins
 from scoredsl.data.sources import Source
+from scoredsl.plugins import manager as plugins
 
 
 class BlockingSource(Source):

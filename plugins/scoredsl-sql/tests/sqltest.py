@@ -22,14 +22,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from scoredsl.plugins import manager as plugins
-from scoredsl.data.records import DataSchema, TypeSpec
 from scoredsl.compiler.pipeline import compile_file
-from scoredsl.data.records import to_micros
+from scoredsl.data.records import DataSchema, TypeSpec, to_micros
+from scoredsl.data.sinks import ModelInfo, RunInfo, Sink, record
 from scoredsl.engines.base import RunOptions
 from scoredsl.engines.frame import run
 from scoredsl.engines.python import PythonEngine
-from scoredsl.data.sinks import ModelInfo, RunInfo, Sink, record
+from scoredsl.plugins import manager as plugins
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=UTC)

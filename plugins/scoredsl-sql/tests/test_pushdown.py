@@ -15,9 +15,9 @@ from click.testing import CliRunner
 from sqlalchemy.dialects import mysql, postgresql
 
 import scoredsl.engines.pushdown as pushdown_engine
-from scoredsl.plugins import manager as plugins
 from scoredsl.cli.main import cli
 from scoredsl.compiler.pipeline import compile_file
+from scoredsl.plugins import manager as plugins
 
 from sqltest import REPO, backend_params, load_example
 

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.data.records import DataError
-from scoredsl.plugins.manager import open_sink, open_source
 from scoredsl.data.sources import Source
+from scoredsl.plugins import manager as plugins
+from scoredsl.plugins.manager import open_sink, open_source
 
 from sqltest import EXAMPLE, UTC, load_example, score
 

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.compiler.pipeline import compile_text
-from scoredsl.plugins.manager import open_sink
 from scoredsl.data.sinks import SinkError
 from scoredsl.data.values import format_datetime
+from scoredsl.plugins import manager as plugins
+from scoredsl.plugins.manager import open_sink
 
 from sqltest import (TYPED_MODEL, UTC, backend_params, load_example, load_typed, run_info,
                       score, typed_contact, typed_event)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.data.records import DataSchema, TypeSpec
-from scoredsl.data.specs import SpecError
 from scoredsl.data.sources import OrderError
+from scoredsl.data.specs import SpecError
+from scoredsl.plugins import manager as plugins
 
 from sqltest import EXAMPLE, Collect, load_example, score
 

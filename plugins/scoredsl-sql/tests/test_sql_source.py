@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.data.records import DataError
 from scoredsl.data.specs import Spec, SpecError, parse_spec
+from scoredsl.plugins import manager as plugins
 
 from sqltest import (EXAMPLE, UTC, Collect, backend_params, load_example, load_typed, score,
                       typed_contact, typed_event)

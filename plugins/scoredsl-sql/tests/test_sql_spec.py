@@ -8,12 +8,10 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from scoredsl.plugins import manager as plugins
 from scoredsl.cli.main import cli
 from scoredsl.data.records import DataSchema, TypeSpec
-from scoredsl.data.specs import parse_spec
-from scoredsl.data.specs import SpecError
-from scoredsl.data.specs import Spec
+from scoredsl.data.specs import Spec, SpecError, parse_spec
+from scoredsl.plugins import manager as plugins
 
 from scoredsl_sql.database import Database, TableName
 from scoredsl_sql.sink import SINK_OPTIONS

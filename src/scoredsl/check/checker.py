@@ -12,23 +12,22 @@ from typing import Mapping
 
 import attrs
 
-from scoredsl.check import ir
-from scoredsl.check import lints
-from scoredsl.syntax import nodes
+from scoredsl.check import ir, lints
+from scoredsl.check.expressions import ExprChecker, Scope, duration_micros, literal
+from scoredsl.check.types import Type, fold_case, from_schema
 from scoredsl.data.records import DataSchema, TypeSpec
 from scoredsl.diagnostics import Diagnostic, error, suggest, warning
-from scoredsl.check.expressions import ExprChecker, Scope, duration_micros, literal
+from scoredsl.syntax import nodes
 from scoredsl.syntax.formatter import band_test, bound_text
 from scoredsl.syntax.loader import Unit
 from scoredsl.syntax.parser import _RESERVED
-from scoredsl.check.types import Type, fold_case, from_schema
 
 OUTPUT_COLUMNS = ("contact_id", "model", "status", "reason", "model_version", "as_of", "id")
 
 
 def check(unit: Unit, functions: Mapping[str, object] | None = None) -> tuple[ir.Program | None, list[Diagnostic]]:
     """Check ``unit``; ``functions`` are the plugin functions rules may call (name -> function
-    with ``params``, ``returns`` and ``plugin``, see :class:`scoredsl.plugins.manager.PluginFunction`)."""
+    with ``params``, ``returns`` and ``plugin``, see :class:`scoredsl.plugins.registries.PluginFunction`)."""
     checker = Checker(functions or {})
     program = checker.run(unit)
     has_error = any(d.is_error for d in checker.diagnostics)

@@ -14,10 +14,10 @@ import attrs
 import re2
 
 from scoredsl.check import ir
-from scoredsl.syntax import nodes
+from scoredsl.check.types import Type, arith_result, comparable, element_fits, fold_case, list_of
 from scoredsl.data.records import epoch_micros
 from scoredsl.diagnostics import Diagnostic, Span, error, suggest, warning
-from scoredsl.check.types import Type, arith_result, comparable, element_fits, fold_case, list_of
+from scoredsl.syntax import nodes
 
 MICROS = 1_000_000
 MAX_REGEX_MEMORY = 8 << 20

@@ -16,10 +16,10 @@ from typing import Union
 
 import attrs
 
+from scoredsl.check.types import Type
 from scoredsl.data.records import DataSchema
 from scoredsl.diagnostics import Span
 from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
-from scoredsl.check.types import Type
 
 _NO_SPAN = Span(file="<none>", line=0, column=0, end_line=0, end_column=0)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 from scoredsl.check import ir
-from scoredsl.syntax import nodes
-from scoredsl.diagnostics import Diagnostic, error, warning
 from scoredsl.check.types import Type
+from scoredsl.diagnostics import Diagnostic, error, warning
+from scoredsl.syntax import nodes
 
 INF = math.inf
 

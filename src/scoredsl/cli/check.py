@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from scoredsl.diagnostics import sort
+from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
 from scoredsl.compiler.pipeline import check_file, compile_file
 from scoredsl.compiler.sql.dialects import DIALECTS
-from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
+from scoredsl.diagnostics import sort
 
 
 @click.command()

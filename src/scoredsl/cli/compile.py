@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from scoredsl.cli.options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option, parse_as_of,
+                                  root_option, select_models)
+from scoredsl.compiler.sql.dialects import DIALECTS
 from scoredsl.data.records import to_micros
 from scoredsl.data.values import iso
-from scoredsl.compiler.sql.dialects import DIALECTS
-from scoredsl.cli.options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option,
-                                  parse_as_of, root_option, select_models)
 
 
 @click.command("compile")

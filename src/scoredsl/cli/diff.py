@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import click
 
-from scoredsl.data.records import DataError
-from scoredsl.diagnostics import CompileError, render_text
+from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, handle_errors, model_option, parse_as_of,
+                                  root_option)
+from scoredsl.cli.sources import config_option, load_config, open_source_for
 from scoredsl.compiler.model import EvaluationError
+from scoredsl.data.records import DataError
+from scoredsl.data.sinks import AtomicFile
+from scoredsl.diagnostics import CompileError, render_text
 from scoredsl.diff.gitrefs import GitError, load, load_base
 from scoredsl.diff.impact import GUARD_FORM, GuardError, check_guards, compare, parse_guard, validate_guards
 from scoredsl.diff.model import diff as model_diff
 from scoredsl.diff.report import RENDERERS, Report, render_html
-from scoredsl.data.sinks import AtomicFile
-from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, handle_errors, model_option,
-                                  parse_as_of, root_option)
-from scoredsl.cli.sources import config_option, load_config, open_source_for
 
 
 @click.command()

@@ -6,13 +6,12 @@ import json
 
 import click
 
-from scoredsl.data.records import DataError
-from scoredsl.compiler.explain import explain as explain_contact
-from scoredsl.engines.frame import ErrorPolicy
-from scoredsl.engines.frame import RunSummary
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
                                   model_option, parse_as_of, root_option, select_models)
 from scoredsl.cli.sources import choose, config_option, load_config, open_source_for
+from scoredsl.compiler.explain import explain as explain_contact
+from scoredsl.data.records import DataError
+from scoredsl.engines.frame import ErrorPolicy, RunSummary
 
 
 @click.command()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
+from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK
 from scoredsl.diagnostics import CompileError, render_text
 from scoredsl.syntax.formatter import format_text
-from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK
 
 
 def _files(paths) -> list[Path]:

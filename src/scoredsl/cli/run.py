@@ -6,6 +6,9 @@ import time
 
 import click
 
+from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
+                                  is_terminal, model_option, parse_as_of, root_option, select_models)
+from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for
 from scoredsl.compiler.model import EvaluationError
 from scoredsl.data.records import DataError
 from scoredsl.data.sinks import SinkError
@@ -14,9 +17,6 @@ from scoredsl.data.values import iso
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
 from scoredsl.engines.frame import run as run_batch
 from scoredsl.engines.registry import ENGINES, choose_engine
-from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors, is_terminal,
-                                  model_option, parse_as_of, root_option, select_models)
-from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for
 
 
 @click.command()

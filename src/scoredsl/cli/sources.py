@@ -7,12 +7,12 @@ import warnings
 
 import click
 
+from scoredsl.cli.options import Failure
 from scoredsl.data import config as project_config
+from scoredsl.data.sinks import SinkError
+from scoredsl.data.specs import SpecError
 from scoredsl.plugins.manager import PluginWarning, open_sink, open_source
 from scoredsl.plugins.registries import PluginError
-from scoredsl.data.specs import SpecError
-from scoredsl.data.sinks import SinkError
-from scoredsl.cli.options import Failure
 
 
 def config_option(f):

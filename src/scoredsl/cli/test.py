@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from scoredsl.diagnostics import render_text
-from scoredsl.modeltests.suite import (SUFFIX, Programs, discover, load_suite, render_coverage,
-                                       render_text as render_report, run_suites, to_json, to_junit)
 from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors
+from scoredsl.diagnostics import render_text
+from scoredsl.modeltests.cases import SUFFIX, Programs, discover, load_suite
+from scoredsl.modeltests.render import render_coverage, render_text as render_report, to_json, to_junit
+from scoredsl.modeltests.runner import run_suites
 
 
 @click.command("test")

@@ -12,10 +12,9 @@ from typing import Iterable, Mapping
 import attrs
 
 from scoredsl.check import ir
-from scoredsl.data.values import iso
-from scoredsl.data.records import Event, from_epoch_micros
-from scoredsl.data.records import to_micros
 from scoredsl.compiler.model import CompiledModel
+from scoredsl.data.records import Event, from_epoch_micros, to_micros
+from scoredsl.data.values import iso
 
 DAY = 86_400_000_000
 

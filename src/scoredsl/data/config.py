@@ -35,10 +35,7 @@ from typing import Any, Mapping
 
 import attrs
 
-from scoredsl.data.specs import redact
-from scoredsl.data.specs import parse_spec
-from scoredsl.data.specs import SpecError
-from scoredsl.data.specs import Spec
+from scoredsl.data.specs import Spec, SpecError, parse_spec, redact
 
 FILE_NAME = "scoredsl.toml"
 _VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")

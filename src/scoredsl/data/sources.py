@@ -123,7 +123,7 @@ class Source(abc.ABC):
 
         ``(contact_id, type, (timestamp, value, ...))``: the timestamp and each attribute the
         schema declares for the type, in declaration order, as
-        :func:`scoredsl.compiler.pipeline.pack_event` makes them: dates and datetimes as epoch
+        :func:`scoredsl.compiler.python.packing.pack_event` makes them: dates and datetimes as epoch
         microseconds (:func:`scoredsl.data.records.epoch_micros`), a blank text as ``None``, other
         values as :meth:`events` has them. Errors, skipped rows and ignored events are counted
         exactly as by :meth:`events`; only one of the two is read in a run.

@@ -266,7 +266,7 @@ def csv_converter(spec: TypeSpec, *, packed: bool = False) -> Converter:
     location (it raises :class:`BadValue`), faster. Made once per column.
 
     ``packed=True``: dates and datetimes become epoch microseconds (the form of
-    :func:`scoredsl.compiler.pipeline.pack_event`); every other value is the same as unpacked.
+    :func:`scoredsl.compiler.python.packing.pack_event`); every other value is the same as unpacked.
     """
     if spec.is_list:
         return lambda raw: _from_text(raw, spec)

@@ -20,10 +20,10 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
-from scoredsl.diagnostics import CompileError
 from scoredsl.compiler.pipeline import compile_file
-from scoredsl.syntax.loader import display_path
+from scoredsl.diagnostics import CompileError
 from scoredsl.diff.model import RuleSet
+from scoredsl.syntax.loader import display_path
 
 
 class GitError(Exception):

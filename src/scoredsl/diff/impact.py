@@ -28,13 +28,11 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import attrs
 
-from scoredsl.data.records import DataSchema, Event, TypeSpec, from_epoch_micros
-from scoredsl.compiler.python.packing import pack_event
-from scoredsl.compiler.python.packing import event_layouts
 from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.python.packing import event_layouts, pack_event
+from scoredsl.data.records import DataSchema, Event, TypeSpec, from_epoch_micros
 from scoredsl.diff.model import RuleSet, rule_scores
-from scoredsl.engines.frame import ErrorPolicy
-from scoredsl.engines.frame import RunSummary
+from scoredsl.engines.frame import ErrorPolicy, RunSummary
 
 DISQUALIFIED, OUT_OF_SCOPE, NO_LABEL = "(disqualified)", "(out_of_scope)", "(none)"
 STATUS_ORDER = ("scored", "disqualified", "out_of_scope")

@@ -20,9 +20,9 @@ from typing import Callable, Iterable, Sequence
 import attrs
 
 from scoredsl.check import ir
+from scoredsl.compiler.model import Program
 from scoredsl.data.records import DataSchema
 from scoredsl.diagnostics import Span
-from scoredsl.compiler.model import Program
 
 DAY = 86_400_000_000
 

@@ -16,8 +16,8 @@ from typing import Sequence
 import attrs
 
 from scoredsl.data.values import iso
-from scoredsl.diff.impact import (GuardResult, Histogram, Impact, ModelImpact, Mover, ScoreImpact,
-                                  Transitions, histogram, percent)
+from scoredsl.diff.impact import (GuardResult, Histogram, Impact, ModelImpact, Mover, ScoreImpact, Transitions,
+                                  histogram, percent)
 from scoredsl.diff.model import Change, ModelDiff, RuleSet
 
 BAR_WIDTH = 28

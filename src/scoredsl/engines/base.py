@@ -1,20 +1,15 @@
-"""What an engine is: the interface every engine implements, the options of a run, and the
-error an engine raises when it cannot run a model or a source.
-
-An engine turns contacts and events into result rows. It never opens, commits or aborts the
-sink and never times the run: the run frame (:mod:`scoredsl.engines.frame`) does that, the
-same for every engine.
-"""
+"""What every engine shares beneath the run frame: the options of a run, the error an engine
+raises when it cannot run a model or a source, and the check that models can run as SQL.
+The engine interface itself is :class:`scoredsl.engines.frame.Engine`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import attrs
 
 if TYPE_CHECKING:  # pragma: no cover
     from scoredsl.compiler.model import CompiledModel
-    from scoredsl.engines.frame import Output
 
 #: Events held in memory before the python engine, on an unsorted source, spills them to disk.
 DEFAULT_EVENT_BUDGET = 1_000_000
@@ -52,24 +47,6 @@ class RunOptions:
     spark: Mapping[str, Any] = attrs.field(factory=dict)
     #: called now and then with ``(what, how many)`` while a long run goes on.
     progress: Progress | None = attrs.field(default=None, eq=False)
-
-
-class Engine(Protocol):
-    """Where a model runs. Engines are chosen by name (:mod:`scoredsl.engines.registry`)."""
-
-    name: str
-
-    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
-        """Why this engine cannot run ``models`` on ``source``; ``None`` when it can."""
-
-    def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
-              out: Output) -> None:
-        """Score every contact of ``source`` with every model at ``as_of`` (epoch microseconds).
-
-        Each result row goes to ``out.write`` (one per contact and model, in the source's contact
-        order, the models in their given order); what was read is counted in ``out.summary``.
-        A data error is raised or skipped as ``options.on_error`` says.
-        """
 
 
 def sql_refusal(models: Sequence[CompiledModel], dialect: str) -> str | None:

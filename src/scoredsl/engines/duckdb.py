@@ -21,8 +21,8 @@ from typing import Any, Iterable, Sequence
 
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.sql.generator import model_sql
-from scoredsl.data.canonical import CONTACTS, OutOfRange, contacts_columns, encode, event_columns, event_table, \
-    table_columns
+from scoredsl.data.canonical import (CONTACTS, OutOfRange, contacts_columns, encode, event_columns, event_table,
+                                     table_columns)
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files

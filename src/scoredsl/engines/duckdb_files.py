@@ -18,8 +18,8 @@ import csv
 
 import attrs
 
-from scoredsl.data.canonical import CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, canonical_type, contacts_columns, \
-    event_columns, event_table
+from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, canonical_type, contacts_columns,
+                                     event_columns, event_table)
 from scoredsl.data.records import DataSchema, TypeSpec
 from scoredsl.engines.frame import RunSummary
 

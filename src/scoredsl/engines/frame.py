@@ -1,5 +1,9 @@
-"""The run frame, the same for every engine: open the sink, let the engine score, count every
-row written, then commit, or abort on any failure so that the previous output stays whole.
+"""The engine interface, and the run frame around every engine: open the sink, let the engine
+score, count every row written, then commit, or abort on any failure so that the previous
+output stays whole.
+
+An engine (:class:`Engine`) only turns contacts and events into result rows: it never opens,
+commits or aborts the sink and never times the run.
 
 :func:`run` is the one way a batch is scored::
 
@@ -11,14 +15,32 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import time
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import attrs
 
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.data.records import DataError, ResultRow, to_micros
 from scoredsl.data.sinks import ModelInfo, RunInfo, Sink
-from scoredsl.engines.base import Engine, RunOptions
+from scoredsl.engines.base import RunOptions
+
+
+class Engine(Protocol):
+    """Where a model runs. Engines are chosen by name (:mod:`scoredsl.engines.registry`)."""
+
+    name: str
+
+    def refusal(self, models: Sequence[CompiledModel], source) -> str | None:
+        """Why this engine cannot run ``models`` on ``source``; ``None`` when it can."""
+
+    def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
+              out: "Output") -> None:
+        """Score every contact of ``source`` with every model at ``as_of`` (epoch microseconds).
+
+        Each result row goes to ``out.write`` (one per contact and model, in the source's contact
+        order, the models in their given order); what was read is counted in ``out.summary``.
+        A data error is raised or skipped as ``options.on_error`` says.
+        """
 
 
 @attrs.define

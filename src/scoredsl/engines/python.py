@@ -1,7 +1,7 @@
 """Score every contact of a source with one or more compiled models and write the results.
 
 Each contact is evaluated by every selected model with its own events: per event type, the
-timestamp-sorted tuples the generated evaluators read (:func:`scoredsl.compiler.pipeline.pack_event`).
+timestamp-sorted tuples the generated evaluators read (:func:`scoredsl.compiler.python.packing.pack_event`).
 The events come from :meth:`Source.packed_events` when the source has that fast path, else
 from :meth:`Source.events`, packed here. A run brings each contact its events in one of three
 ways, chosen by the source and the size of the data; the results are the same in every way,
@@ -61,7 +61,7 @@ class PythonEngine:
 
     def score(self, models: Sequence[CompiledModel], source: Source, as_of: int, options: RunOptions,
               out: Output) -> None:
-        """See :class:`~scoredsl.engines.base.Engine`; the module docs say how events are held."""
+        """See :class:`~scoredsl.engines.frame.Engine`; the module docs say how events are held."""
         summary, progress = out.summary, options.progress
         # Errors are listed events first, then contacts, as if the events were read first,
         # whichever way the two streams are read.

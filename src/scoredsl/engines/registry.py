@@ -19,7 +19,8 @@ import os
 from typing import Sequence
 
 from scoredsl.compiler.model import CompiledModel
-from scoredsl.engines.base import Engine, EngineError
+from scoredsl.engines.base import EngineError
+from scoredsl.engines.frame import Engine
 
 __all__ = ["ENGINES", "AUTO_BYTES", "engine_named", "choose_engine"]
 

@@ -46,9 +46,9 @@ def scoredsl_register_sources(registry: Registry) -> None:
         ``scheme`` is the lower-case prefix of a spec (``"csv"`` in ``csv:data/``; at least two
         characters of ``a-z0-9+.-``, starting with a letter); ``description`` is one line shown
         in "unknown scheme" errors and plugin listings. ``factory(spec, schema)``
-        receives the parsed :class:`scoredsl.plugins.manager.Spec` and the
+        receives the parsed :class:`scoredsl.data.specs.Spec` and the
         :class:`scoredsl.data.records.DataSchema` of the compiled unit, and returns a
-        :class:`scoredsl.data.sources.Source`. It raises :class:`scoredsl.plugins.manager.SpecError` for a
+        :class:`scoredsl.data.sources.Source`. It raises :class:`scoredsl.data.specs.SpecError` for a
         spec it cannot use (unknown option, missing file), with a message for the user.
 
     A scheme that another plugin has already registered is reported as a warning and ignored;
@@ -62,8 +62,8 @@ def scoredsl_register_sinks(registry: Registry) -> None:
 
     :param registry: call ``registry.add(scheme, factory, description)`` once per sink, with
         the same rules for ``scheme`` and ``description`` as for sources.
-        ``factory(spec)`` receives the parsed :class:`scoredsl.plugins.manager.Spec` and returns an
-        unopened :class:`scoredsl.data.sinks.Sink`; it raises :class:`scoredsl.plugins.manager.SpecError`
+        ``factory(spec)`` receives the parsed :class:`scoredsl.data.specs.Spec` and returns an
+        unopened :class:`scoredsl.data.sinks.Sink`; it raises :class:`scoredsl.data.specs.SpecError`
         for a spec it cannot use.
 
     A scheme that another plugin has already registered is reported as a warning and ignored;

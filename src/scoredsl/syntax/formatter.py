@@ -14,8 +14,8 @@ lines, so ``format(format(x)) == format(x)`` and ``parse(format(x)) == parse(x)`
 
 from __future__ import annotations
 
-from scoredsl.syntax import nodes
 from scoredsl.diagnostics import CompileError, SourceMap
+from scoredsl.syntax import nodes
 
 WIDTH = 100
 INDENT = "  "

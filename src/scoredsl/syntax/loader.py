@@ -12,8 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from scoredsl.syntax import nodes
 from scoredsl.diagnostics import Diagnostic, SourceMap, error
+from scoredsl.syntax import nodes
 from scoredsl.syntax.parser import parse
 
 MAX_INCLUDE_DEPTH = 32

@@ -14,8 +14,8 @@ import importlib.resources
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from scoredsl.syntax import nodes
 from scoredsl.diagnostics import Diagnostic, Span, error
+from scoredsl.syntax import nodes
 
 MAX_SOURCE_BYTES = 2_000_000
 

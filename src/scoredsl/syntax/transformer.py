@@ -11,8 +11,8 @@ import re
 
 from lark import Token, Transformer, v_args
 
-from scoredsl.syntax import nodes
 from scoredsl.diagnostics import Diagnostic, Span, error
+from scoredsl.syntax import nodes
 
 MAX_NAME_LENGTH = 64
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}

@@ -12,8 +12,7 @@ missing, so neither rule fires), must be deterministic and have no side effects.
 
 from __future__ import annotations
 
-from scoredsl.api import hookimpl
-from scoredsl.api import warning
+from scoredsl.api import hookimpl, warning
 
 __version__ = "0.1.0"
 

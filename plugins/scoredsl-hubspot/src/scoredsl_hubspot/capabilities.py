@@ -29,8 +29,7 @@ from typing import Iterable, Mapping
 
 import attrs
 
-from scoredsl.api import ir
-from scoredsl.api import Diagnostic, Span, warning
+from scoredsl.api import Diagnostic, Span, ir, warning
 
 __all__ = ["SUMMARIES", "NO_EVENTS_API", "Need", "needs", "diagnose", "describe_property"]
 

@@ -21,10 +21,7 @@ import json
 
 import click
 
-from scoredsl.api import CompileError, Diagnostic, render_json, render_text, sort
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
-from scoredsl.api import SinkError
+from scoredsl.api import CompileError, Diagnostic, SinkError, Spec, SpecError, render_json, render_text, sort
 
 from . import hub
 from .capabilities import describe_property, diagnose, needs

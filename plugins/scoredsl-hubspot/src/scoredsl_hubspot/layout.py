@@ -24,8 +24,7 @@ from typing import Iterable, Mapping, Sequence
 
 import attrs
 
-from scoredsl.api import STATUSES
-from scoredsl.api import SinkError
+from scoredsl.api import STATUSES, SinkError
 
 from .options import SinkSettings
 
@@ -113,7 +112,7 @@ def columns_for(models: Sequence[ModelShape], settings: SinkSettings) -> list[Co
 
 
 def shapes_from_program(models: Iterable) -> list[ModelShape]:
-    """Model shapes, tier labels included, from compiled models (``scoredsl.compiler.pipeline.CompiledModel``)."""
+    """Model shapes, tier labels included, from compiled models (``scoredsl.api.CompiledModel``)."""
     shapes = []
     for model in models:
         labels = {tier.name: tuple(entry.label for entry in tier.entries) for tier in model.ir.tiers}

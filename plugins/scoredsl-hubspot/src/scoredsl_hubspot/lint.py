@@ -13,10 +13,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any, Iterator
 
-from scoredsl.api import Diagnostic
-from scoredsl.api import parse_spec
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
+from scoredsl.api import Diagnostic, Spec, SpecError, parse_spec
 
 from .capabilities import diagnose, needs
 from .mapping import resolve

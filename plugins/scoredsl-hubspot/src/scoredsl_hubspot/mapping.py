@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from scoredsl.api import TypeSpec, from_epoch_micros
-from scoredsl.api import parse_csv_value
+from scoredsl.api import TypeSpec, from_epoch_micros, parse_csv_value
 
 __all__ = ["DEFAULT_PROPERTIES", "COMPATIBLE", "resolve", "convert", "check_types"]
 
@@ -86,7 +85,7 @@ def check_types(mapping: Mapping[str, str], schema: Mapping[str, TypeSpec],
 
 
 def convert(raw: Any, spec: TypeSpec) -> Any:
-    """The typed value of a HubSpot property value; :class:`scoredsl.data.records.DataError` if it does
+    """The typed value of a HubSpot property value; :class:`scoredsl.api.DataError` if it does
     not fit ``spec``."""
     if raw is None:
         return None

@@ -19,9 +19,7 @@ from typing import Any, Mapping
 
 import attrs
 
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
-from scoredsl.api import parse_datetime
+from scoredsl.api import Spec, SpecError, parse_datetime
 
 __all__ = ["ClientSettings", "SourceSettings", "SinkSettings", "source_settings", "sink_settings",
            "CLIENT_OPTIONS", "SOURCE_OPTIONS", "SINK_OPTIONS", "DEFAULT_BASE_URL", "DEFAULT_TOKEN_ENV",

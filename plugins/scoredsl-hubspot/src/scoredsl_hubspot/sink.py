@@ -34,9 +34,7 @@ import sys
 import time
 from typing import Any, Mapping
 
-from scoredsl.api import ResultRow
-from scoredsl.api import Spec
-from scoredsl.api import RunInfo, Sink, SinkError
+from scoredsl.api import ResultRow, RunInfo, Sink, SinkError, Spec
 
 from . import hub
 from .checkpoint import Journal, Previous

@@ -43,11 +43,8 @@ import sys
 import tempfile
 from typing import Any, Iterator, Mapping
 
-from scoredsl.api import DataError, DataSchema, Event, TypeSpec, epoch_micros
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
-from scoredsl.api import OnError, Source, fail
-from scoredsl.api import parse_datetime
+from scoredsl.api import (DataError, DataSchema, Event, OnError, Source, Spec, SpecError, TypeSpec, epoch_micros,
+                          fail, parse_datetime)
 
 from . import hub
 from .client import HubSpotClient

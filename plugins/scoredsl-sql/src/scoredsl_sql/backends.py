@@ -24,9 +24,7 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from scoredsl.api import SpecError
-from scoredsl.api import SinkError
-from scoredsl.api import format_datetime
+from scoredsl.api import SinkError, SpecError, format_datetime
 
 from .typemap import DbColumn, Kind
 

@@ -1,9 +1,9 @@
-"""Pushdown support: the canonical relations of :mod:`scoredsl.compiler.sql.generator`, written as SELECTs over
+"""Pushdown support: the canonical relations (:mod:`scoredsl.data.canonical`), written as SELECTs over
 the source's own tables or queries, so that ``--engine pushdown`` runs a model's query inside
 PostgreSQL or MariaDB and only the result rows travel (see :mod:`scoredsl.engines.pushdown`).
 
 Each value is converted **in SQL** to exactly what the Python reader makes of it
-(:mod:`scoredsl_sql.typemap`) and then to its canonical encoding (:mod:`scoredsl.compiler.sql.generator`):
+(:mod:`scoredsl_sql.typemap`) and then to its canonical encoding (:mod:`scoredsl.data.canonical`):
 
 ============ ======================================== ========================================
 schema type  PostgreSQL                               MariaDB
@@ -54,15 +54,8 @@ from typing import Iterable, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.api import DataSchema, TypeSpec
-from scoredsl.api import WHITESPACE
-from scoredsl.api import EngineError
-from scoredsl.api import event_columns
-from scoredsl.api import contacts_columns
-from scoredsl.api import event_table
-from scoredsl.api import CONTACTS
-from scoredsl.api import LIST_ESC
-from scoredsl.api import LIST_SEP
+from scoredsl.api import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, DataSchema, EngineError, TypeSpec,
+                          contacts_columns, event_columns, event_table)
 
 from .backends import code_point_order
 from .database import drop_connection
@@ -392,9 +385,9 @@ class _Part:
 
 
 class Pushdown:
-    """What :func:`scoredsl.engines.pushdown.run_pushdown` needs from a SQL source.
+    """What :class:`scoredsl.engines.pushdown.PushdownEngine` needs from a SQL source.
 
-    * :attr:`dialect`: the :mod:`scoredsl.compiler.sql.generator` dialect of the model's query;
+    * :attr:`dialect`: the SQL dialect of the model's query (:mod:`scoredsl.compiler.sql.dialects`);
     * :attr:`binary_collation`: the collation that compares text exactly (MariaDB);
     * :attr:`materialize`: whether ``WITH name AS MATERIALIZED (...)`` is understood;
     * :attr:`relations`: ``(name, SELECT)`` of the canonical relations (and their helpers), in

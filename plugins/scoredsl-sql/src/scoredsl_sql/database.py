@@ -1,6 +1,6 @@
 """A spec turned into a database connection, and the options of a spec.
 
-A spec is ``SCHEME:LOCATION?OPTIONS`` as :func:`scoredsl.plugins.manager.parse_spec` splits it:
+A spec is ``SCHEME:LOCATION?OPTIONS`` as :func:`scoredsl.api.parse_spec` splits it:
 
 * ``sqlite:PATH`` / ``duckdb:PATH``: a database file (also the SQLAlchemy spelling
   ``sqlite:///relative.db`` or ``sqlite:////absolute.db``);
@@ -28,8 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
+from scoredsl.api import Spec, SpecError
 
 from . import backends
 
@@ -43,7 +42,7 @@ _SECRET_WORDS = ("pass", "secret", "token", "key")
 class DatabaseError(Exception):
     """The database failed while a source was reading (connection lost, table dropped).
 
-    Not a :class:`~scoredsl.data.records.DataError`: no row is at fault, so there is nothing to skip.
+    Not a :class:`~scoredsl.api.DataError`: no row is at fault, so there is nothing to skip.
     The message names the database without its password.
     """
 

@@ -5,7 +5,7 @@ Protocol (:mod:`scoredsl.data.sinks`) and what each step does here:
 ``open(run)``
     Connects, and checks the target table (and the history table) if it exists: it needs a
     primary key or unique index on ``(contact_id, model)``, and the columns it already has
-    must have fitting types. A problem is a :class:`~scoredsl.data.sinks.SinkError` now, before any
+    must have fitting types. A problem is a :class:`~scoredsl.api.SinkError` now, before any
     contact is scored. Then it creates a private **temporary staging table** (it lives in the
     connection's session: it vanishes with the connection, whatever happens to the process).
 ``write(row)``
@@ -43,10 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from scoredsl.api import STATUSES, ResultRow
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
-from scoredsl.api import RunInfo, Sink, SinkError, columns
+from scoredsl.api import STATUSES, ResultRow, RunInfo, Sink, SinkError, Spec, SpecError, columns
 
 from .database import DEFAULT_BATCH_SIZE, Database, TableName
 from .typemap import Columns, Kind

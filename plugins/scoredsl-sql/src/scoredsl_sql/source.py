@@ -3,7 +3,7 @@
 Opening the source (:func:`open_sql_source`) connects, reflects the column types of the
 contacts and events tables (or queries) and checks them against the schema: a missing table,
 a failing query, a missing column or a column whose type cannot hold the schema's type is a
-:class:`~scoredsl.plugins.manager.SpecError` that lists every problem, raised before any row is read.
+:class:`~scoredsl.api.SpecError` that lists every problem, raised before any row is read.
 
 Reading streams: each of :meth:`SqlSource.contacts` and :meth:`SqlSource.events` uses its own
 connection and a server-side cursor where the driver has one (PostgreSQL, MySQL/MariaDB),
@@ -39,10 +39,8 @@ from typing import Any, Callable, Iterator, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.api import DataError, DataSchema, Event, TypeSpec, epoch_micros
-from scoredsl.api import SpecError
-from scoredsl.api import Spec
-from scoredsl.api import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.api import (DataError, DataSchema, Event, OnError, OrderError, PackedEvent, Source, Spec, SpecError,
+                          TypeSpec, epoch_micros, fail, order_error)
 
 from . import typemap
 from .backends import code_point_order, strip_query
@@ -364,9 +362,9 @@ class SqlSource(Source):
     def pushdown(self):
         """``--engine pushdown``: ``pushdown.dialect`` is the SQL dialect of this database, and
         ``pushdown(schema)`` what the engine needs to run a model's SQL inside it: the canonical
-        relations of :mod:`scoredsl.compiler.sql.generator` as SELECTs over this source's tables or queries,
+        relations (:mod:`scoredsl.data.canonical`) as SELECTs over this source's tables or queries,
         the check for values the Python reader would reject, connections (see
-        :mod:`scoredsl_sql.canonical`). :class:`~scoredsl.engines.registry.EngineError` when this
+        :mod:`scoredsl_sql.canonical`). :class:`~scoredsl.api.EngineError` when this
         database cannot run it."""
         from .canonical import Hook
 

@@ -24,7 +24,7 @@ ids, event type    text, int, uuid (ids); text (event type)              strippe
 
 A column without a declared type (an expression in a SQLite query, ``NULL`` in MySQL) is
 accepted for every schema type; its values are checked one by one. Text values are parsed
-exactly as CSV cells are (:func:`scoredsl.data.values.parse_csv_value`).
+exactly as CSV cells are (:func:`scoredsl.api.parse_csv_value`).
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ from typing import Any, Callable
 
 import attrs
 
-from scoredsl.api import DataError, TypeSpec
-from scoredsl.api import parse_csv_value
+from scoredsl.api import DataError, TypeSpec, parse_csv_value
 
 __all__ = ["DbColumn", "Kind", "Columns", "fits", "wanted", "converter", "identity", "IDENTITY",
            "LABEL"]

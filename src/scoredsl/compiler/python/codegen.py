@@ -21,9 +21,9 @@ import re2
 
 from scoredsl.check import ir
 from scoredsl.check.ir import DECAY_SCALE
+from scoredsl.check.types import Type
 from scoredsl.compiler.python.emitter import Emitter, Minter
 from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
-from scoredsl.check.types import Type
 
 
 _PY_OP = {CmpOp.EQ: "==", CmpOp.NE: "!=", CmpOp.LT: "<", CmpOp.LE: "<=", CmpOp.GT: ">", CmpOp.GE: ">="}

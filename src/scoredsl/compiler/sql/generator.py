@@ -31,11 +31,12 @@ from sqlglot import exp
 
 from scoredsl.check import ir
 from scoredsl.check.ir import DECAY_SCALE, model_exprs
+from scoredsl.check.types import Type
 from scoredsl.compiler.sql.dialects import DIALECTS, MARIADB_BINARY, SqlError
-from scoredsl.data.canonical import CONTACTS, LIST_ESC, LIST_SEP, contacts_columns, escape_item, event_columns, event_table
+from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, contacts_columns, escape_item, event_columns,
+                                     event_table)
 from scoredsl.data.records import DataSchema
 from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
-from scoredsl.check.types import Type
 
 __all__ = ["compile_model", "model_sql", "unsupported", "engine_diagnostics", "Dialect"]
 

@@ -75,13 +75,12 @@ import sys
 import unicodedata
 from typing import IO, Any, Callable, Iterator
 
-from scoredsl import hookimpl
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
-from scoredsl.data.specs import SpecError
-from scoredsl.data.specs import Spec
 from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.data.specs import Spec, SpecError
 from scoredsl.data.values import BadValue, csv_converter, json_converter
+from scoredsl.plugins.hookspecs import hookimpl
 
 FORMATS = ("csv", "jsonl")
 _TIMESTAMP = TypeSpec("datetime")

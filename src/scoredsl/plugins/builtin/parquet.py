@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator
 
-from scoredsl import hookimpl
-from scoredsl.plugins.builtin.files import _identity
 from scoredsl.data.records import DataError, DataSchema, Event, TypeSpec
-from scoredsl.data.specs import SpecError
-from scoredsl.data.specs import Spec
 from scoredsl.data.sources import OnError, Source, fail
+from scoredsl.data.specs import Spec, SpecError
 from scoredsl.data.values import parse_csv_value
+from scoredsl.plugins.builtin.files import _identity
+from scoredsl.plugins.hookspecs import hookimpl
 
 _TIMESTAMP = TypeSpec("datetime")
 

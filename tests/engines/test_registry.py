@@ -10,31 +10,26 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
-from click.testing import CliRunner
 
-from scoredsl.cli.main import cli
-from scoredsl.compiler.sql.generator import DIALECTS
+import paths
+from scoredsl.compiler.sql.dialects import DIALECTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 EXAMPLES = [("b2b_saas", "2026-11-01"), ("product_lines", "2026-11-01")]
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
-def run_to(tmp_path, name, model, source, *extra):
+def run_to(invoke, tmp_path, name, model, source, *extra):
     out = tmp_path / f"{name}.csv"
     result = invoke("run", model, "--source", source, "--as-of", "2026-11-01", "--sink", f"csv:{out}", *extra)
     return result, out
 
 
 @pytest.mark.parametrize("example,as_of", EXAMPLES)
-def test_duckdb_engine_writes_the_python_engines_bytes(tmp_path, example, as_of):
+def test_duckdb_engine_writes_the_python_engines_bytes(invoke, tmp_path, example, as_of):
     model = ROOT / "examples" / example / "model.score"
     data = f"csv:{ROOT / 'examples' / example / 'data'}"
-    python, expected = run_to(tmp_path, "python", model, data)
-    duck, actual = run_to(tmp_path, "duckdb", model, data, "--engine", "duckdb")
+    python, expected = run_to(invoke, tmp_path, "python", model, data)
+    duck, actual = run_to(invoke, tmp_path, "duckdb", model, data, "--engine", "duckdb")
     assert python.exit_code == 0 and duck.exit_code == 0, duck.output
     assert actual.read_bytes() == expected.read_bytes()
     assert "engine: duckdb" in duck.output
@@ -51,12 +46,12 @@ def to_parquet(folder: Path, target: Path) -> None:
 
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])
-def test_parquet_files_score_like_their_csv(tmp_path, engine):
+def test_parquet_files_score_like_their_csv(invoke, tmp_path, engine):
     model = ROOT / "examples" / "b2b_saas" / "model.score"
     data = ROOT / "examples" / "b2b_saas" / "data"
     to_parquet(data, tmp_path / "pq")
-    _, expected = run_to(tmp_path, "csv", model, f"csv:{data}")
-    result, actual = run_to(tmp_path, "pq", model, f"parquet:{tmp_path / 'pq'}", "--engine", engine)
+    _, expected = run_to(invoke, tmp_path, "csv", model, f"csv:{data}")
+    result, actual = run_to(invoke, tmp_path, "pq", model, f"parquet:{tmp_path / 'pq'}", "--engine", engine)
     assert result.exit_code == 0, result.output
     assert actual.read_bytes() == expected.read_bytes()
 
@@ -73,13 +68,13 @@ def broken_copy(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
-def test_bad_data_fails_with_the_python_engines_message_and_writes_nothing(tmp_path, engine):
+def test_bad_data_fails_with_the_python_engines_message_and_writes_nothing(invoke, tmp_path, engine):
     if engine == "spark":
         pytest.importorskip("pyspark")
     data = broken_copy(tmp_path)
     model = ROOT / "examples" / "b2b_saas" / "model.score"
-    python, out_python = run_to(tmp_path, "python", model, f"csv:{data}")
-    other, out_other = run_to(tmp_path, engine, model, f"csv:{data}", "--engine", engine)
+    python, out_python = run_to(invoke, tmp_path, "python", model, f"csv:{data}")
+    other, out_other = run_to(invoke, tmp_path, engine, model, f"csv:{data}", "--engine", engine)
     assert python.exit_code == other.exit_code == 1
     message = [line for line in python.output.splitlines() if "bad data" in line]
     assert message and message == [line for line in other.output.splitlines() if "bad data" in line]
@@ -87,39 +82,39 @@ def test_bad_data_fails_with_the_python_engines_message_and_writes_nothing(tmp_p
     assert not out_python.exists() and not out_other.exists()
 
 
-def test_skipped_rows_are_the_same_on_duckdb(tmp_path):
+def test_skipped_rows_are_the_same_on_duckdb(invoke, tmp_path):
     data = broken_copy(tmp_path)
     model = ROOT / "examples" / "b2b_saas" / "model.score"
-    python, expected = run_to(tmp_path, "python", model, f"csv:{data}", "--on-error", "skip")
-    duck, actual = run_to(tmp_path, "duckdb", model, f"csv:{data}", "--on-error", "skip", "--engine", "duckdb")
+    python, expected = run_to(invoke, tmp_path, "python", model, f"csv:{data}", "--on-error", "skip")
+    duck, actual = run_to(invoke, tmp_path, "duckdb", model, f"csv:{data}", "--on-error", "skip", "--engine", "duckdb")
     assert python.exit_code == duck.exit_code == 0
     assert actual.read_bytes() == expected.read_bytes()
     assert "1 rows skipped because of bad data" in duck.output
 
 
-def test_spark_engine_writes_the_python_engines_bytes(tmp_path):
+def test_spark_engine_writes_the_python_engines_bytes(invoke, tmp_path):
     pytest.importorskip("pyspark")
     model = ROOT / "examples" / "product_lines" / "model.score"
     data = f"csv:{ROOT / 'examples' / 'product_lines' / 'data'}"
-    _, expected = run_to(tmp_path, "python", model, data)
-    spark, actual = run_to(tmp_path, "spark", model, data, "--engine", "spark", "--threads", "2")
+    _, expected = run_to(invoke, tmp_path, "python", model, data)
+    spark, actual = run_to(invoke, tmp_path, "spark", model, data, "--engine", "spark", "--threads", "2")
     assert spark.exit_code == 0, spark.output
     assert actual.read_bytes() == expected.read_bytes()
 
 
-def test_auto_picks_python_for_small_files_and_pushdown_needs_a_sql_source(tmp_path):
+def test_auto_picks_python_for_small_files_and_pushdown_needs_a_sql_source(invoke, tmp_path):
     model = ROOT / "examples" / "b2b_saas" / "model.score"
     data = f"csv:{ROOT / 'examples' / 'b2b_saas' / 'data'}"
-    auto, _ = run_to(tmp_path, "auto", model, data, "--engine", "auto")
+    auto, _ = run_to(invoke, tmp_path, "auto", model, data, "--engine", "auto")
     assert auto.exit_code == 0 and "engine:" not in auto.output
-    pushdown, out = run_to(tmp_path, "pushdown", model, data, "--engine", "pushdown")
+    pushdown, out = run_to(invoke, tmp_path, "pushdown", model, data, "--engine", "pushdown")
     assert pushdown.exit_code == 2
     assert "pushdown needs a SQL source" in pushdown.output
     assert not out.exists()
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-def test_compile_emits_sql_every_dialect_reads_back(dialect):
+def test_compile_emits_sql_every_dialect_reads_back(invoke, dialect):
     result = invoke("compile", ROOT / "examples" / "b2b_saas" / "model.score", "--emit", "sql",
                     "--dialect", dialect, "--as-of", "2026-11-01")
     assert result.exit_code == 0, result.output
@@ -130,7 +125,7 @@ def test_compile_emits_sql_every_dialect_reads_back(dialect):
     assert "_sd_contacts" in body
 
 
-def test_check_engine_reports_what_an_engine_cannot_run(tmp_path):
+def test_check_engine_reports_what_an_engine_cannot_run(invoke, tmp_path):
     rules = tmp_path / "rx.score"
     rules.write_text("schema {\n  contact { title: text }\n}\nmodel m {\n  score s {\n"
                      "    rule a: title matches /\\p{Lu}x/ => +5\n    rule b: title matches /\\bvp\\b/ => +5\n"
@@ -161,32 +156,32 @@ def test_duckdb_reads_clean_files_itself_and_hands_bad_ones_to_python(tmp_path, 
                               RunSummary())
 
 
-def test_a_broken_sort_promise_fails_without_the_skip_hint(tmp_path):
+def test_a_broken_sort_promise_fails_without_the_skip_hint(invoke, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "contacts.csv").write_text("id,email\nc2,a@x.com\nc1,b@y.com\n", "utf-8")
     (data / "events.csv").write_text("contact_id,type,timestamp\n", "utf-8")
     model = ROOT / "examples" / "b2b_saas" / "model.score"
     for on_error in ("fail", "skip"):
-        result, out = run_to(tmp_path, f"sorted-{on_error}", model, f"csv:{data}?sorted=contact_id",
+        result, out = run_to(invoke, tmp_path, f"sorted-{on_error}", model, f"csv:{data}?sorted=contact_id",
                              "--on-error", on_error)
         assert result.exit_code == 1, result.output
         assert "bad data:" in result.output and "row 3" in result.output
         assert "--on-error skip" not in result.output and not out.exists()
 
 
-def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(tmp_path):
+def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(invoke, tmp_path):
     model = ROOT / "examples" / "b2b_saas" / "model.score"
     data = ROOT / "examples" / "b2b_saas" / "data"
-    spilled, a = run_to(tmp_path, "spilled", model, f"csv:{data}", "--max-events-in-memory", "500",
+    spilled, a = run_to(invoke, tmp_path, "spilled", model, f"csv:{data}", "--max-events-in-memory", "500",
                         "--spill-dir", tmp_path)
-    joined, b = run_to(tmp_path, "sorted", model, f"csv:{data}?sorted=contact_id")
+    joined, b = run_to(invoke, tmp_path, "sorted", model, f"csv:{data}?sorted=contact_id")
     assert "spilled to a temporary file" in spilled.output
     assert "joined contact by contact" in joined.output
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_an_int_beyond_64_bits_is_bad_data_on_sql_engines_only(tmp_path):
+def test_an_int_beyond_64_bits_is_bad_data_on_sql_engines_only(invoke, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(ROOT / "examples" / "b2b_saas" / "data", data)
     lines = (data / "contacts.csv").read_text("utf-8").splitlines(keepends=True)
@@ -194,7 +189,7 @@ def test_an_int_beyond_64_bits_is_bad_data_on_sql_engines_only(tmp_path):
     cells[5] = str(10 ** 20)          # employees
     (data / "contacts.csv").write_text("".join([lines[0], ",".join(cells)] + lines[2:]), "utf-8")
     model = ROOT / "examples" / "b2b_saas" / "model.score"
-    python, _ = run_to(tmp_path, "python", model, f"csv:{data}")
-    duck, out = run_to(tmp_path, "duckdb", model, f"csv:{data}", "--engine", "duckdb")
+    python, _ = run_to(invoke, tmp_path, "python", model, f"csv:{data}")
+    duck, out = run_to(invoke, tmp_path, "duckdb", model, f"csv:{data}", "--engine", "duckdb")
     assert python.exit_code == 0
     assert duck.exit_code == 1 and "beyond the 64-bit integers" in duck.output and not out.exists()

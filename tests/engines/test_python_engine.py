@@ -17,15 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import examples
 from scoredsl.compiler.pipeline import compile_text
 from scoredsl.data.records import DataError, Event, TypeSpec
+from scoredsl.data.sinks import Sink
+from scoredsl.data.sources import OrderError, Source
+from scoredsl.data.values import parse_csv_value
 from scoredsl.engines.base import RunOptions
 from scoredsl.engines.frame import ErrorPolicy, RunSummary, run
 from scoredsl.engines.python import EventStore, PythonEngine
 from scoredsl.plugins.manager import open_source
-from scoredsl.data.sinks import Sink
-from scoredsl.data.sources import OrderError, Source
-from scoredsl.data.values import parse_csv_value
 
 UTC = dt.timezone.utc
 AS_OF = dt.datetime(2024, 7, 1, tzinfo=UTC)
@@ -224,7 +225,7 @@ def every_mode(path, on_error, budget):
     return runs
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=data_sets(), budget=st.integers(1, 4))
 def test_every_mode_scores_valid_data_as_the_model_does(tmp_path_factory, data, budget):
     path = folder(tmp_path_factory.mktemp("d"), "data", *data)
@@ -242,7 +243,7 @@ def test_every_mode_scores_valid_data_as_the_model_does(tmp_path_factory, data, 
     assert runs["sorted"][1].orphan_events >= orphans
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=data_sets(allow_bad=True), budget=st.integers(1, 4))
 def test_every_mode_skips_the_same_rows(tmp_path_factory, data, budget):
     path = folder(tmp_path_factory.mktemp("d"), "data", *data)
@@ -252,7 +253,7 @@ def test_every_mode_skips_the_same_rows(tmp_path_factory, data, budget):
         assert outcome(rows, summary) == reference, name
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_the_order_of_events_across_contacts_does_not_matter(tmp_path_factory, data):
     contacts, events = data.draw(data_sets(allow_bad=True))

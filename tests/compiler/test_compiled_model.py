@@ -6,16 +6,16 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from scoredsl.data.records import Event
-from scoredsl.compiler.pipeline import compile_text
+import paths
 from scoredsl.compiler.model import EvaluationError
+from scoredsl.compiler.pipeline import compile_text
+from scoredsl.data.records import Event
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 MODEL = """schema { contact { employees: int, title: text } event visit { url: text } }
 model m {

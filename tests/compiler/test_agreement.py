@@ -8,16 +8,16 @@ difference is a bug in one of them (or an ambiguity in the reference).
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import reference
 import strategies
+import paths
 from scoredsl.compiler.pipeline import compile_file, compile_text
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("SCOREDSL_AGREEMENT_EXAMPLES", "60")), deadline=None,
+SETTINGS = settings(max_examples=strategies.examples(int(__import__("os").environ.get("SCOREDSL_AGREEMENT_EXAMPLES", "60"))), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -42,7 +42,7 @@ def test_random_models_agree_on_random_data(source, data):
             assert engine_result(model, scenario) == expected, name
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 FIXED_MODELS = [ROOT / "tests" / "models" / "full.score", ROOT / "examples" / "b2b_saas" / "model.score",
                 ROOT / "examples" / "product_lines" / "model.score"]
 _COMPILED = {path: (compile_file(path), reference.load(path)) for path in FIXED_MODELS}

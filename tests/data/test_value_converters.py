@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from strategies import examples
 from scoredsl.data.records import DataError, TypeSpec, epoch_micros
 from scoredsl.data.values import BadValue, csv_converter, json_converter, parse_csv_value, parse_json_value
 
@@ -50,7 +51,7 @@ def packed(value):
     return value
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(raw=st.one_of(st.none(), cells))
 def test_csv_converters_are_parse_csv_value(raw):
     for spec in SPECS:
@@ -68,7 +69,7 @@ json_values = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.integ
                         st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(value=json_values)
 def test_json_converters_are_parse_json_value(value):
     for spec in SPECS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import strategies
+import paths
 from scoredsl.cli.main import cli
 from scoredsl.syntax.formatter import format_text
 from scoredsl.syntax.parser import parse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 RULE_FILES = sorted((ROOT / "examples").rglob("*.score")) + sorted((ROOT / "tests" / "models").glob("*.score"))
-SETTINGS = settings(max_examples=int(os.environ.get("SCOREDSL_FORMAT_EXAMPLES", "40")), deadline=None,
+SETTINGS = settings(max_examples=strategies.examples(int(os.environ.get("SCOREDSL_FORMAT_EXAMPLES", "40"))), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 MESSY = """# leading comment

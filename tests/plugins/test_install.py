@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+import paths
+
+ROOT = paths.ROOT
 PLUGIN = ROOT / "plugins" / "scoredsl-example"
 
 MODEL = """schema { contact { email: text } }

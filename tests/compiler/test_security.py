@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoredsl.diagnostics import CompileError
+from strategies import examples
 from scoredsl.compiler.pipeline import compile_text
+from scoredsl.diagnostics import CompileError
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 SCHEMA = "schema { contact { email: text, job_title: text } event page_view { url: text } }\n"
@@ -103,7 +104,7 @@ def test_hostile_literals_are_data(literal):
     assert row.tiers["t"] == ("other" if blank else "hit")
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=examples(150), suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.text(min_size=1, max_size=30))
 def test_any_text_literal_compiles_to_inert_code_and_matches_itself(literal):
     from scoredsl.data.records import Event

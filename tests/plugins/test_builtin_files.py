@@ -8,9 +8,9 @@ import stat
 import pytest
 
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
-from scoredsl.plugins.manager import open_sink, open_source
-from scoredsl.data.specs import SpecError
 from scoredsl.data.sinks import ModelInfo, RunInfo, SinkError
+from scoredsl.data.specs import SpecError
+from scoredsl.plugins.manager import open_sink, open_source
 
 UTC = dt.timezone.utc
 SCHEMA = DataSchema(

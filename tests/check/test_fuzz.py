@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import examples
+import paths
 from scoredsl.check import checker
 from scoredsl.syntax.loader import load_text
 
-HERE = Path(__file__).parent
+HERE = paths.TESTS
 CORPUS = [p.read_text("utf-8") for p in sorted((HERE / "models").glob("*.score"))] + \
          [p.read_text("utf-8") for p in sorted((HERE / "diagnostics").glob("*.score"))]
 TOKENS = ["{", "}", "(", ")", "[", "]", ":", ";", ",", "=>", "==", "=", "+", "-", "*", "%", "..", '"',
@@ -29,14 +30,14 @@ def compile_never_crashes(text: str) -> None:
         assert d.code.startswith("SD") and d.message
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CORPUS), st.data())
 def test_truncated_files(text, data):
     cut = data.draw(st.integers(min_value=0, max_value=len(text)))
     compile_never_crashes(text[:cut])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CORPUS), st.data())
 def test_mutated_files(text, data):
     for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
@@ -53,13 +54,13 @@ def test_mutated_files(text, data):
     compile_never_crashes(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=40))
 def test_token_soup(tokens):
     compile_never_crashes(" ".join(tokens))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=200))
 def test_arbitrary_text(text):
     compile_never_crashes(text)

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from scoredsl.data import config
 from scoredsl.cli.main import cli
-from scoredsl.data.specs import redact
-from scoredsl.data.specs import parse_spec
+from scoredsl.data import config
+from scoredsl.data.specs import parse_spec, redact
 
 MODEL = """schema { contact { title: text } }
 model m { score s { rule vp: title contains "vp" => +5 } tier t by s { hot: >= 5; cold: otherwise } }

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from diffdata import CONTACTS, MODEL_BODY, SCHEMA, changed, events
-from scoredsl.data.records import DataSchema, Event, TypeSpec
 from scoredsl.compiler.pipeline import compile_text
 from scoredsl.compiler.python.packing import pack_events
+from scoredsl.data.records import DataSchema, Event, TypeSpec
 from scoredsl.diff.impact import (DISQUALIFIED, GuardError, bucket_width, check_guards, compare, histogram,
                                   merge_schemas, parse_guard, unpack_events)
 from scoredsl.diff.model import KINDS, RuleSet, diff

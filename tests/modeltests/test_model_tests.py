@@ -1,4 +1,4 @@
-"""scoredsl.modeltests.suite: test files next to a model, their cases, mismatches, mistakes and coverage."""
+"""scoredsl.modeltests: test files next to a model, their cases, mismatches, mistakes and coverage."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from scoredsl.modeltests import suite as testing
-from scoredsl.compiler.model import CompiledModel
-from scoredsl.compiler.model import EvaluationError
-from scoredsl.modeltests.suite import load_suite, parse_offset, run_paths, run_suites
+import paths
+from scoredsl.compiler.model import CompiledModel, EvaluationError
+from scoredsl.modeltests import render
+from scoredsl.modeltests.cases import Programs, discover, load_suite, parse_offset
+from scoredsl.modeltests.coverage import KINDS
+from scoredsl.modeltests.runner import run_paths, run_suites
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 UTC = dt.timezone.utc
 DAY = dt.timedelta(days=1)
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=UTC)
@@ -419,7 +421,7 @@ expect = { fit = 0 }
     report = run_suites([suite])
     assert [r.outcome for r in report.suites[0].results] == ["error", "pass"]
     assert (report.passed, report.failed, report.errors, report.ok) == (1, 0, 1, False)
-    text = testing.render_text(report)
+    text = render.render_text(report)
     assert "ERROR model.test.toml:4  typo\n      expect.fitt: model 'b2b' has no score or tier 'fitt'" in text
 
 
@@ -449,7 +451,7 @@ def test_a_rule_file_that_does_not_compile_keeps_its_diagnostics(tmp_path):
     assert suite.compile_error is not None and suite.compile_error.diagnostics
     report = run_suites([suite])
     assert (report.errors, report.ok) == (1, False)
-    assert "diagnostics" in testing.to_json(report)["files"][0]
+    assert "diagnostics" in render.to_json(report)["files"][0]
 
 
 def test_a_model_is_needed_when_the_rule_file_has_several(tmp_path):
@@ -472,7 +474,7 @@ def test_a_rule_file_is_compiled_once_for_several_test_files(tmp_path):
 
     write(tmp_path, '[[case]]\nname = "x"\nexpect = { fit = 0 }\n', name="a.test.toml")
     write(tmp_path, '[[case]]\nname = "x"\nexpect = { fit = 0 }\n', name="b.test.toml")
-    programs = testing.Programs(counting)
+    programs = Programs(counting)
     suites = [load_suite(tmp_path / n, programs) for n in ("a.test.toml", "b.test.toml")]
     assert suites[0].program is suites[1].program
     assert len(calls) == 1
@@ -486,7 +488,7 @@ def test_discover_searches_directories_and_skips_hidden_ones(tmp_path):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
-    found = testing.discover([tmp_path, tmp_path / "a.test.toml", tmp_path / "sub" / "f.toml"])
+    found = discover([tmp_path, tmp_path / "a.test.toml", tmp_path / "sub" / "f.toml"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
         "a.test.toml", "sub/b.test.toml", "sub/deeper/c.test.toml", "sub/f.toml"]
 
@@ -537,7 +539,7 @@ expect = { status = "disqualified", level = false }
 def test_coverage_counts_items_as_computed_by_hand(tmp_path):
     suite = load_suite(write(tmp_path, COVERAGE_CASES, model=COVERAGE_MODEL))
     report = run_suites([suite])
-    assert report.ok, testing.render_text(report)
+    assert report.ok, render.render_text(report)
     (model,) = report.coverage.models
     # 12 items: scope in/out, 2 disqualifiers, rules known/views/pricing, 3 bands, 2 labels.
     # case 1: scope in, known, size 10..99, views, low
@@ -545,7 +547,7 @@ def test_coverage_counts_items_as_computed_by_hand(tmp_path):
     # case 3: employee, known, size >= 100, views, pricing; its tier (high) does not count
     assert (model.covered, model.total) == (9, 12)
     assert model.percent == 75.0
-    assert {k: model.by_kind(k) for k in testing.KINDS} == {
+    assert {k: model.by_kind(k) for k in KINDS} == {
         "scope": (2, 2), "disqualifier": (1, 2), "rule": (3, 3), "band": (2, 3), "tier": (1, 2)}
     assert [(i.describe(), i.span.line) for i in model.uncovered()] == [
         ("disqualify giant: never true", 9),
@@ -573,7 +575,7 @@ def test_coverage_reports_every_model_of_the_rule_file(tmp_path):
     report = run_suites([suite])
     assert [(m.model, m.covered, m.total) for m in report.coverage.models] == [("m", 9, 12), ("other", 0, 1)]
     assert (report.coverage.covered, report.coverage.total) == (9, 13)
-    table = testing.render_coverage(report.coverage)
+    table = render.render_coverage(report.coverage)
     lines = table.splitlines()
     assert lines[0].split() == ["coverage", "scope", "disqualify", "rules", "bands", "tiers", "total", "%"]
     assert lines[1].split()[2:] == ["2/2", "1/2", "3/3", "2/3", "1/2", "9/12", "75.0%"]
@@ -594,7 +596,7 @@ def mixed_report(tmp_path):
 def test_text_report(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     report = mixed_report(Path("."))
-    text = testing.render_text(report, coverage=True)
+    text = render.render_text(report, coverage=True)
     lines = text.splitlines()
     assert lines[0].startswith("ERROR broken.test.toml: not valid TOML: ")
     assert lines[1] == "PASS  model.test.toml:4  VP with a demo"
@@ -608,7 +610,7 @@ def test_text_report(tmp_path, monkeypatch):
 
 def test_json_report(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    data = json.loads(json.dumps(testing.to_json(mixed_report(Path(".")))))
+    data = json.loads(json.dumps(render.to_json(mixed_report(Path(".")))))
     assert data["summary"] == {"passed": 1, "failed": 1, "errors": 2, "deselected": 0, "files": 2, "ok": False}
     broken, good = data["files"]
     assert broken["file"] == "broken.test.toml" and broken["error"].startswith("not valid TOML")
@@ -633,7 +635,7 @@ def test_json_report(tmp_path, monkeypatch):
 
 def test_junit_report(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    xml = testing.to_junit(mixed_report(Path(".")))
+    xml = render.to_junit(mixed_report(Path(".")))
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
     root = ET.fromstring(xml)
     assert root.tag == "testsuites"
@@ -661,12 +663,12 @@ def test_junit_report(tmp_path, monkeypatch):
 
 
 def test_junit_classname_and_invalid_characters(tmp_path):
-    assert testing._classname("examples/b2b_saas/model.test.toml") == "examples.b2b_saas.model"
-    assert testing._classname("./x.test.toml") == "x"
+    assert render._classname("examples/b2b_saas/model.test.toml") == "examples.b2b_saas.model"
+    assert render._classname("./x.test.toml") == "x"
     path = write(tmp_path, GOOD_CASE.replace("VP with a demo", "bell \x07 here") + 'expect = { fit = 1 }\n')
     # TOML has no raw control characters in strings; an escaped one is legal, XML 1.0 has none
     path.write_text(path.read_text().replace("\x07", "\\u0007"))
-    root = ET.fromstring(testing.to_junit(run_paths([path])))
+    root = ET.fromstring(render.to_junit(run_paths([path])))
     assert root.find("testsuite/testcase").get("name") == "bell \ufffd here"
 
 
@@ -683,6 +685,6 @@ def test_match_deselects_cases(tmp_path):
 @pytest.mark.parametrize("project, cases", [("b2b_saas", 27), ("product_lines", 18)])
 def test_the_example_suites_pass_with_full_coverage(project, cases):
     report = run_paths([ROOT / "examples" / project / "model.test.toml"])
-    assert report.ok, testing.render_text(report)
+    assert report.ok, render.render_text(report)
     assert report.passed == cases
-    assert report.coverage.percent == 100.0, testing.render_coverage(report.coverage)
+    assert report.coverage.percent == 100.0, render.render_coverage(report.coverage)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import paths
 from scoredsl.cli import test as cli_test
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 MODEL = """
 schema {

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strategies import examples
+from scoredsl.data.canonical import OutOfRange, encode
 from scoredsl.data.records import DataError, TypeSpec, epoch_micros
-from scoredsl.engines.duckdb_files import convert
-from scoredsl.data.canonical import OutOfRange
-from scoredsl.data.canonical import encode
 from scoredsl.data.values import parse_csv_value
+from scoredsl.engines.duckdb_files import convert
 
 SPACES = st.sampled_from(["", " ", "\t", "\u00a0", "\u3000", "\x1f", "\n", " \u2028"])
 DIGITS = st.text("0123456789", min_size=1, max_size=4)
@@ -65,7 +65,7 @@ def con():
     connection.close()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(sorted(CELLS)), data=st.data())
 def test_duckdb_reads_every_cell_as_python_does(con, kind, data):
     spec = TypeSpec("text", is_list=True) if kind == "list" else TypeSpec(kind)

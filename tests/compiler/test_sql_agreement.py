@@ -9,24 +9,24 @@ samples.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import strategies
+import paths
 from scoredsl.compiler.pipeline import compile_file, compile_text
 from scoredsl.compiler.sql.generator import unsupported
 from sqltargets import DuckTarget, PostgresTarget, SparkTarget
 
 EXAMPLES = int(os.environ.get("SCOREDSL_SQL_EXAMPLES", "60"))
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 
 
 def settings_for(n, shrink=True):
     phases = list(Phase) if shrink else [Phase.explicit, Phase.reuse, Phase.generate]
-    return settings(max_examples=n, deadline=None, phases=phases,
+    return settings(max_examples=strategies.examples(n), deadline=None, phases=phases,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
 

@@ -9,17 +9,16 @@ import warnings
 
 import pluggy
 import pytest
-from pathlib import Path
 
+import paths
 import scoredsl
-from scoredsl.plugins import hookspecs
-from scoredsl.plugins import manager as plugins
-from scoredsl.plugins.builtin import files
 from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.data.sources import Source
+from scoredsl.data.specs import Spec, SpecError, parse_spec
+from scoredsl.plugins import hookspecs, manager as plugins
+from scoredsl.plugins.builtin import files
 from scoredsl.plugins.manager import PluginWarning
 from scoredsl.plugins.registries import PluginError
-from scoredsl.data.specs import Spec, SpecError, parse_spec
-from scoredsl.data.sources import Source
 
 SCHEMA = DataSchema(contact={"email": TypeSpec("text")}, events={})
 HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
@@ -74,8 +73,7 @@ def test_every_hook_documents_every_parameter(name):
 def test_every_hook_is_implemented_by_a_builtin_or_a_test_plugin(name):
     if callable(getattr(files, name, None)):
         return
-    tests = Path(__file__).parent
-    implemented = any(f"def {name}(" in p.read_text("utf-8") for p in tests.glob("test_*.py"))
+    implemented = any(f"def {name}(" in p.read_text("utf-8") for p in paths.TESTS.rglob("test_*.py"))
     assert implemented, f"neither a built-in nor a test plugin implements {name}"
 
 

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from scoredsl import hookimpl
-from scoredsl.plugins import manager as plugins
+from scoredsl.compiler.model import EvaluationError
+from scoredsl.compiler.pipeline import check_file, compile_text
 from scoredsl.data.records import Event
 from scoredsl.diagnostics import CompileError, warning
-from scoredsl.compiler.pipeline import check_file, compile_text
-from scoredsl.compiler.model import EvaluationError
+from scoredsl.plugins import manager as plugins
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 FREE = {"gmail.com", "yahoo.com", "outlook.com"}

@@ -1,0 +1,116 @@
+"""The layers of the package hold: no module imports a layer above its own, no modules import
+each other in a circle, and plugin distributions import only ``scoredsl.api``. Imports inside
+functions and under ``if TYPE_CHECKING`` count. See docs/architecture.md."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import layering
+import paths
+import scoredsl.api
+
+ROOT = paths.ROOT
+SRC = ROOT / "src"
+PLUGINS = sorted(p for p in (ROOT / "plugins").glob("*/src"))
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    edges, files = layering.graph(SRC, "scoredsl"), layering.modules(SRC, "scoredsl")
+    assert layering.upward_imports(edges, files) == []
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    assert layering.cycles(layering.graph(SRC, "scoredsl")) == []
+
+
+@pytest.mark.parametrize("plugin_src", PLUGINS, ids=lambda p: p.parent.name)
+def test_plugin_distributions_import_only_the_public_api(plugin_src):
+    assert layering.private_imports(plugin_src) == []
+
+
+@pytest.mark.parametrize("plugin_src", PLUGINS, ids=lambda p: p.parent.name)
+def test_plugin_distributions_have_no_circles(plugin_src):
+    for package in sorted(d.name for d in plugin_src.iterdir() if (d / "__init__.py").exists()):
+        assert layering.cycles(layering.graph(plugin_src, package)) == [], package
+
+
+def test_the_public_api_holds_every_name_it_lists():
+    missing = [name for name in scoredsl.api.__all__ if not hasattr(scoredsl.api, name)]
+    assert missing == []
+    assert len(set(scoredsl.api.__all__)) == len(scoredsl.api.__all__)
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def test_the_contract_fails_on_an_upward_import_even_inside_a_function(tmp_path):
+    src = _tree(tmp_path, {
+        "scoredsl/__init__.py": "",
+        "scoredsl/data/__init__.py": "",
+        "scoredsl/data/records.py": """
+            def load():
+                from scoredsl.engines.frame import run   # the data layer reaching up
+                return run
+            """,
+        "scoredsl/engines/__init__.py": "",
+        "scoredsl/engines/frame.py": "from scoredsl.data.records import load\n",
+        "scoredsl/check/__init__.py": "",
+        "scoredsl/check/types.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from scoredsl.compiler.model import CompiledModel
+            """,
+        "scoredsl/compiler/__init__.py": "",
+        "scoredsl/compiler/model.py": "",
+        "scoredsl/diff/__init__.py": "from scoredsl.modeltests import cases\n",
+        "scoredsl/modeltests/__init__.py": "",
+        "scoredsl/modeltests/cases.py": "",
+        "scoredsl/extra.py": "",
+    })
+    edges, files = layering.graph(src, "scoredsl"), layering.modules(src, "scoredsl")
+    problems = layering.upward_imports(edges, files)
+    assert any("records.py:3: scoredsl.data.records imports scoredsl.engines.frame, which is a layer above"
+               in p for p in problems), problems
+    assert any("types.py:4: scoredsl.check.types imports scoredsl.compiler.model" in p for p in problems)
+    assert any("scoredsl.diff imports scoredsl.modeltests.cases, which is beside it" in p for p in problems)
+    assert any("module scoredsl.extra belongs to no layer" in p for p in problems)
+    assert len(problems) == 4, problems
+
+
+def test_the_contract_fails_on_a_circle_of_relative_imports(tmp_path):
+    src = _tree(tmp_path, {
+        "scoredsl/__init__.py": "",
+        "scoredsl/engines/__init__.py": "",
+        "scoredsl/engines/a.py": "from . import b\n",
+        "scoredsl/engines/b.py": "def f():\n    from .c import g\n",
+        "scoredsl/engines/c.py": "from scoredsl.engines.a import x\n",
+        "scoredsl/engines/d.py": "from scoredsl.engines import a\n",
+    })
+    assert layering.cycles(layering.graph(src, "scoredsl")) == [
+        ["scoredsl.engines.a", "scoredsl.engines.b", "scoredsl.engines.c"]]
+
+
+def test_the_contract_fails_on_a_plugin_importing_internals(tmp_path):
+    src = _tree(tmp_path, {
+        "myplugin/__init__.py": """
+            from scoredsl.api import hookimpl
+            from scoredsl import hookimpl as also
+            import scoredsl.data.records
+            def later():
+                from scoredsl.engines.duckdb import DuckDBEngine
+            """,
+    })
+    problems = layering.private_imports(src)
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "imports scoredsl.hookimpl; a plugin imports only scoredsl.api",
+        "imports scoredsl.data.records; a plugin imports only scoredsl.api",
+        "imports scoredsl.engines.duckdb; a plugin imports only scoredsl.api"]
