@@ -7,7 +7,9 @@ hooks themselves are documented in :mod:`scoredsl.plugins.hookspecs`.
 * Hooks: :data:`hookimpl`, and the registries the registration hooks receive;
   :func:`register_plugin` and :func:`reset_plugins` for a plugin's own tests.
 * Specs and configuration: :class:`Spec`, :class:`SpecError`, :func:`parse_spec`,
-  :func:`load_config`, :func:`find_config`, :class:`ConfigError`.
+  :func:`load_config`, :func:`find_config`, :class:`ConfigError`; :func:`remember_secrets` for a
+  secret a plugin reads from elsewhere (an environment variable), so that no message shows it,
+  and :func:`mask_secrets` to mask every secret known in a message.
 * Data: the schema and record types, :class:`DataError`, the cell readers and writers.
 * Sources and sinks: the :class:`Source` and :class:`Sink` interfaces and their helpers;
   :func:`open_source` and :func:`open_sink` by spec.
@@ -30,7 +32,8 @@ from scoredsl.data.records import (STATUSES, DataError, DataSchema, Event, Resul
                                    from_epoch_micros)
 from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
-from scoredsl.data.specs import Spec, SpecError, parse_spec
+from scoredsl.data.specs import (Spec, SpecError, mask_known as mask_secrets, parse_spec,
+                                 remember as remember_secrets)
 from scoredsl.data.values import (csv_converter, format_datetime, json_converter, parse_csv_value, parse_datetime,
                                   parse_json_value)
 from scoredsl.diagnostics import CompileError, Diagnostic, Span, error, render_json, render_text, sort, warning
@@ -38,16 +41,15 @@ from scoredsl.engines.base import EngineError, RunOptions
 from scoredsl.engines.frame import RunSummary, run
 from scoredsl.engines.registry import engine_named
 from scoredsl.plugins.hookspecs import hookimpl
-from scoredsl.plugins.manager import open_sink, open_source
-from scoredsl.plugins.manager import register as register_plugin
-from scoredsl.plugins.manager import reset as reset_plugins
+from scoredsl.plugins.manager import open_sink, open_source, register as register_plugin, reset as reset_plugins
 from scoredsl.plugins.registries import CommandRegistry, FunctionRegistry, LintRegistry, Registry
 
 __all__ = [
     # hooks
     "hookimpl", "Registry", "FunctionRegistry", "LintRegistry", "CommandRegistry", "register_plugin", "reset_plugins",
     # specs and configuration
-    "Spec", "SpecError", "parse_spec", "load_config", "find_config", "ConfigError",
+    "Spec", "SpecError", "parse_spec", "load_config", "find_config", "ConfigError", "mask_secrets",
+    "remember_secrets",
     # data
     "DataSchema", "TypeSpec", "Event", "ResultRow", "STATUSES", "DataError", "epoch_micros", "from_epoch_micros",
     "parse_csv_value", "parse_json_value", "parse_datetime", "format_datetime", "csv_converter", "json_converter",

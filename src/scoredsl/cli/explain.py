@@ -8,7 +8,7 @@ import click
 
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
                                   model_option, parse_as_of, root_option, select_models)
-from scoredsl.cli.sources import choose, config_option, load_config, open_source_for
+from scoredsl.cli.sources import choose, config_option, load_config, open_source_for, spec_text
 from scoredsl.compiler.explain import explain as explain_contact
 from scoredsl.data.records import DataError
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
@@ -37,7 +37,8 @@ def explain(file, contact_id, source_spec, models, as_of, fmt, root, config_path
     try:
         contact = next((c for c in source.contacts(program.schema, policy) if c["id"] == contact_id), None)
         if contact is None:
-            raise Failure(f"no contact with id '{contact_id}' in {source_spec}", EXIT_FINDINGS)
+            raise Failure(f"no contact with id '{contact_id}' in {spec_text(source_spec, config, 'source')}",
+                          EXIT_FINDINGS)
         events = [e for e in source.events(program.schema, policy) if e.contact_id == contact_id]
     except DataError as exc:
         raise Failure(f"bad data: {exc.describe()}", EXIT_FINDINGS) from None

@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from scoredsl.data.specs import mask_known
 from scoredsl.diagnostics import CompileError, render_github, render_json, render_sarif, render_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -26,7 +27,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:
-        click.echo(f"scoredsl: {self.format_message()}", err=True)
+        # every secret of every spec this process has seen is masked, whoever wrote the message
+        click.echo(f"scoredsl: {mask_known(self.format_message())}", err=True)
 
 
 def parse_as_of(value: str | None) -> dt.datetime:

@@ -8,7 +8,7 @@ import click
 
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
                                   is_terminal, model_option, parse_as_of, root_option, select_models)
-from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for
+from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for, spec_text
 from scoredsl.compiler.model import EvaluationError
 from scoredsl.data.records import DataError
 from scoredsl.data.sinks import SinkError
@@ -85,10 +85,10 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     except EvaluationError as exc:
         raise Failure(str(exc)) from None
     except SinkError as exc:
-        raise Failure(f"cannot write results to '{sink_spec}': {exc}\n  (the previous results are "
+        raise Failure(f"cannot write results to '{spec_text(sink_spec, config, 'sink')}': {exc}\n  (the previous results are "
                       "unchanged)") from None
     except SourceError as exc:
-        raise Failure(f"reading '{source_spec}' failed: {exc}\n  (nothing was written)") from None
+        raise Failure(f"reading '{spec_text(source_spec, config, 'source')}' failed: {exc}\n  (nothing was written)") from None
     except EngineError as exc:
         raise Failure(f"engine {engine}: {exc}\n  (nothing was written)") from None
     finally:

@@ -10,7 +10,7 @@ import click
 from scoredsl.cli.options import Failure
 from scoredsl.data import config as project_config
 from scoredsl.data.sinks import SinkError
-from scoredsl.data.specs import SpecError
+from scoredsl.data.specs import SpecError, mask_known, redact
 from scoredsl.plugins.manager import PluginWarning, open_sink, open_source
 from scoredsl.plugins.registries import PluginError
 
@@ -39,12 +39,12 @@ def _opening(kind: str, text: str, config: project_config.Config, opener):
         finally:
             for warning in caught:
                 if issubclass(warning.category, PluginWarning):
-                    click.echo(f"scoredsl: warning: {warning.message}", err=True)
+                    click.echo(f"scoredsl: warning: {mask_known(str(warning.message))}", err=True)
 
 
 def spec_text(text: str, config, kind: str) -> str:
-    from scoredsl.data.specs import redact
-
+    """How a message shows ``--source``/``--sink`` TEXT: a name from scoredsl.toml as it is, a
+    spec with its secrets masked."""
     return text if text in (config.sources if kind == "source" else config.sinks) else redact(text)
 
 

@@ -78,7 +78,8 @@ class Config:
             if key in options:
                 raise ConfigError(f"{where}: option {key!r} is given both in the spec and as a key")
             options[key] = _interpolate_all(value, env, where)
-        return Spec(scheme=parsed.scheme, location=parsed.location, options=options, text=redact(written))
+        return Spec(scheme=parsed.scheme, location=parsed.location, options=options, text=redact(written),
+                    secrets=parsed.secrets, password=parsed.password)
 
     def default(self, kind: str) -> str | None:
         return self.defaults.get(kind)

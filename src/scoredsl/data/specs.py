@@ -18,13 +18,45 @@ class SpecError(ValueError):
     """A source or sink spec that cannot be used: unknown scheme, bad option, missing file."""
 
 
+MASK = "***"
+
+#: Option names whose values are secrets wherever they appear (``connect.password``, ``token``).
+_SECRET_OPTION = re.compile(r"(?i)(passw(or)?d|secret|token|api[_.-]?key|credential)")
+
+
 @attrs.frozen(kw_only=True)
 class Spec:
-    """A parsed spec: ``scheme:location?options``; ``text`` is the spec as the user wrote it."""
+    """A parsed spec: ``scheme:location?options``.
+
+    ``location`` and ``options`` are what a plugin connects with, secrets included. Everything
+    meant for a person is masked: ``text`` (the spec as written, every secret as ``***``),
+    ``str()`` and ``repr()``; :meth:`mask` masks the secrets in any other message, such as a
+    driver's error. A spec's secrets are the password of a URL (``//user:PASSWORD@host``) and
+    the values of options named like a secret (``password``, ``token``, ``secret``, ...).
+    """
     scheme: str
-    location: str
-    options: Mapping[str, str] = attrs.field(factory=dict)
+    location: str = attrs.field(repr=False)
+    options: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     text: str = ""
+    secrets: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+    #: the password of a URL as written in the whole spec (``//USER:PASSWORD@``, up to the last
+    #: ``@``), or None; a plugin refuses a spec whose URL its driver would read otherwise
+    password: str | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        found = list(self.secrets) + ([self.password] if self.password else []) + secrets_in(self.location)
+        for key, value in self.options.items():
+            found += secrets_of_option(key, value)
+        object.__setattr__(self, "secrets", tuple(dict.fromkeys(s for s in found if s)))
+        remember(self.secrets)
+        object.__setattr__(self, "text", masked(self.text))
+
+    def mask(self, message: str) -> str:
+        """``message`` with every secret of this spec (and of every spec seen) as ``***``."""
+        return mask_known(_mask(message, [s for s in self.secrets if len(s) >= KNOWN_MIN]))
+
+    def __str__(self) -> str:
+        return self.text
 
     def check_options(self, known: tuple[str, ...]) -> None:
         """Raise :class:`SpecError` naming any option not in ``known``."""
@@ -35,22 +67,105 @@ class Spec:
                             f"{self.scheme} (allowed: {allowed})")
 
 
-_PASSWORD = re.compile(r"(//[^/@:\s]*:)[^@/\s]*@")
+def _url_password(text: str) -> tuple[int, int] | None:
+    """Where the password of a URL in ``text`` stands: between ``//USER:`` and the last ``@``
+    after it, so that a password holding ``/``, ``?``, ``@``, ``:`` or a space is all of it."""
+    start = text.find("://")
+    if start < 0:
+        return None
+    at = text.rfind("@", start + 3)
+    colon = text.find(":", start + 3, at) if at >= 0 else -1
+    if colon < 0 or colon + 1 == at:
+        return None
+    return colon + 1, at
+
+
+_OPTION = re.compile(r"([?&])([^=&?]+)=([^&]*)")
+
+
+def masked(text: str) -> str:
+    """``text`` (a spec, a URL) with the URL's password and secret options' values as ``***``,
+    by their place in it."""
+    span = _url_password(text)
+    if span is not None:
+        text = text[:span[0]] + MASK + text[span[1]:]
+    text = _OPTION.sub(lambda m: m.group(0) if not secrets_of_option(m.group(2), m.group(3))
+                       else f"{m.group(1)}{m.group(2)}={MASK}", text)
+    return text
+
+
+def url_password(text: str) -> str | None:
+    """The password of a URL in ``text`` (see :func:`masked`), or None."""
+    span = _url_password(text)
+    return None if span is None else text[span[0]:span[1]]
+
+
+def secrets_in(text: str) -> list[str]:
+    """The secrets written in ``text``: a URL's password and secret options' values."""
+    found = []
+    span = _url_password(text)
+    if span is not None:
+        found.append(text[span[0]:span[1]])
+    for match in _OPTION.finditer(text):
+        found += secrets_of_option(match.group(2), match.group(3))
+    return found
+
+
+def secrets_of_option(key: object, value: object) -> list[str]:
+    """The secrets in an option: its value when its name says it is one (nested tables too)."""
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in secrets_of_option(f"{key}.{k}", v)]
+    if isinstance(value, str) and value and _SECRET_OPTION.search(str(key)) and not str(key).endswith("_env"):
+        return [value]
+    return []
+
+
+# Every secret of every spec this process has seen, so that any message can be masked, even
+# one that a plugin or a driver wrote without the spec at hand. A secret shorter than this is
+# masked only where it stands in a spec (masking every "ab" of every message would garble them).
+_KNOWN: set[str] = set()
+KNOWN_MIN = 4
+
+
+def remember(secrets) -> None:
+    """Mask these secrets in every message from now on (:func:`mask_known`)."""
+    _KNOWN.update(s for s in secrets if s and len(s) >= KNOWN_MIN)
+
+
+def forget() -> None:
+    """Forget every secret remembered (for tests, which run many commands in one process)."""
+    _KNOWN.clear()
+
+
+def mask_known(message: str) -> str:
+    """``message`` with every secret of every spec seen by this process as ``***``."""
+    return _mask(message, _KNOWN) if _KNOWN else message
+
+
+def _mask(message: str, secrets) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and secret in message:
+            message = message.replace(secret, MASK)
+    return message
 
 
 def redact(text: str) -> str:
-    """A spec as messages may show it: a password in a URL (``//user:secret@``) becomes ``***``."""
-    return _PASSWORD.sub(r"\1***@", text)
+    """A spec's text as messages may show it: its secrets as ``***`` (see :func:`masked`), and
+    every secret seen by this process."""
+    return mask_known(masked(text))
 
 
 def parse_spec(text: str, kind: str = "source") -> Spec:
     """Split ``text`` into scheme, location and options, inferring the scheme from a path.
 
-    ``Spec.text``, the form error messages show, has any password in it replaced by ``***``."""
-    shown = redact(text)
+    ``Spec.text``, the form error messages show, has every secret in it replaced by ``***``."""
+    secrets = secrets_in(text)
+    remember(secrets)
+    shown = masked(text)
     match = _SPEC.fullmatch(text)
     if match is None:
-        return Spec(scheme=_infer(text, kind), location=text, text=shown)
+        return Spec(scheme=_infer(text, kind), location=text, text=shown, secrets=tuple(secrets),
+                    password=url_password(text))
     scheme, rest = match.group(1).lower(), match.group(2)
     location, question, query = rest.partition("?")
     options: dict[str, str] = {}
@@ -63,7 +178,8 @@ def parse_spec(text: str, kind: str = "source") -> Spec:
             if key in options:
                 raise SpecError(f"{shown}: option {key!r} is given twice")
             options[key] = value
-    return Spec(scheme=scheme, location=location, options=options, text=shown)
+    return Spec(scheme=scheme, location=location, options=options, text=shown, secrets=tuple(secrets),
+                password=url_password(text))
 
 
 def _infer(path: str, kind: str) -> str:

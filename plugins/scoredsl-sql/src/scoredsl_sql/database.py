@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 from typing import Any, Callable, Mapping
+from urllib.parse import unquote
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from scoredsl.api import Spec, SpecError
+from scoredsl.api import Spec, SpecError, remember_secrets
 
 from . import backends
 
@@ -222,6 +223,12 @@ class Database:
             url = make_url(f"{backend.driver}:{location}")
         except (sa.exc.ArgumentError, ValueError):
             url = None
+        if spec.password is not None and (url is None or url.password != unquote(spec.password)):
+            # a password holding '@', '?', '#' or '&': the driver would read another password,
+            # host or database than the spec says (and a message could show a piece of it)
+            raise SpecError(f"{spec.text}: the password holds a character that a URL cannot hold as it "
+                            "is ('@', '?', '#', '&'); write it percent-encoded (%40 for @), or give it "
+                            "with password_env=VARIABLE")
         display = (_redact(url, spec.scheme) if url is not None
                    else f"{spec.scheme}://{location.rpartition('@')[2].lstrip('/')}")
         if url is None or not url.host:
@@ -237,6 +244,7 @@ class Database:
                                 f"variable {variable} is not set")
             url = url.set(password=password)
             secrets.append(password)
+            remember_secrets([password])
         connect = options.connect()
         secrets += [v for k, v in connect.items() if any(w in k.lower() for w in _SECRET_WORDS)]
         if not url.database:
