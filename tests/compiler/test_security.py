@@ -24,7 +24,7 @@ SCHEMA = "schema { contact { email: text, job_title: text } event page_view { ur
 
 HOSTILE = [
     '"""', "'''", "\\", "\\\\", "\n", "\r\n", "\t", '"); __import__("os").system("echo pwned"); ("',
-    "__import__('os').system('echo pwned')", "{0.__class__}", "%s%s%s", "\x00", "\u2028", "é ß İ",
+    "__import__('os').system('echo pwned')", "{0.__class__}", "%s%s%s", "\x01", "\u2028", "é ß İ",
     "' + open('/etc/passwd').read() + '", "\\N{LATIN SMALL LETTER A}", "#", "${HOME}", "\\u0041",
 ]
 
@@ -104,8 +104,17 @@ def test_hostile_literals_are_data(literal):
     assert row.tiers["t"] == ("other" if blank else "hit")
 
 
+@pytest.mark.parametrize("literal", ["\x00", "a\x00b", "\ud800", "x\udfff"])
+def test_a_literal_no_data_can_hold_is_refused_not_compiled(literal):
+    from scoredsl.diagnostics import CompileError
+
+    with pytest.raises(CompileError) as info:
+        compile_text(model_with_literal(literal), "hostile.score")
+    assert {d.code for d in info.value.diagnostics} == {"SD112"}
+
+
 @settings(max_examples=examples(150), suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.text(min_size=1, max_size=30))
+@given(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1, max_size=30))
 def test_any_text_literal_compiles_to_inert_code_and_matches_itself(literal):
     from scoredsl.data.records import Event
 

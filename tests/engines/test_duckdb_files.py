@@ -13,7 +13,9 @@ from strategies import examples
 from scoredsl.data.canonical import OutOfRange, encode
 from scoredsl.data.records import DataError, TypeSpec, epoch_micros
 from scoredsl.data.values import parse_csv_value
-from scoredsl.engines.duckdb_files import convert
+from scoredsl.data.records import DataSchema
+from scoredsl.engines.duckdb_files import MAX_CSV_CELL, Files, convert, load_files
+from scoredsl.engines.frame import RunSummary
 
 SPACES = st.sampled_from(["", " ", "\t", "\u00a0", "\u3000", "\x1f", "\n", " \u2028"])
 DIGITS = st.text("0123456789", min_size=1, max_size=4)
@@ -33,8 +35,12 @@ TIME = st.builds(lambda h, mi, sec, frac: f"{h}:{mi}" + (f":{sec}" if sec is not
                  two(top=25), two(top=61), st.none() | two(top=61),
                  st.none() | st.sampled_from([".5", ".123456", ",25", ".1234567", ".123456789", "."]))
 ZONE = st.sampled_from(["", "Z", "z", "+02:00", "-05:30", "+0530", "+02", "+24:00", "-23:59", "+1", "UTC"])
-DATETIME = st.one_of(DATE, st.builds(lambda d, sep, t, z: d + sep + t + z, DATE,
-                                     st.sampled_from(["T", "t", " ", "  ", "_"]), TIME, ZONE))
+# instants that leave years 1 to 9999 once in UTC, in each of the shapes DuckDB reads differently
+EDGES = st.sampled_from(["9999-12-31T23:59:59-01:00", "9999-12-31 23:30-0030", "9999-12-31t23:59:59,5-00:01",
+                         "0001-01-01T00:30:00+01:00", "0001-01-01 00:00+0001", "0001-01-01t00:00:00.1+23:59",
+                         "9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z", "9999-12-31T22:59:59-01:00"])
+DATETIME = st.one_of(DATE, EDGES, st.builds(lambda d, sep, t, z: d + sep + t + z, DATE,
+                                            st.sampled_from(["T", "t", " ", "  ", "_"]), TIME, ZONE))
 CELLS = {
     "text": st.text(max_size=6),
     "int": st.one_of(st.integers(-10**20, 10**20).map(str), st.builds(lambda s, d: s + d, st.sampled_from(["", "+", "-", "--"]), DIGITS),
@@ -90,3 +96,25 @@ def test_the_datetime_forms_of_the_language():
                  "2024-02-29T23:59:59-0100"]:
         got = con.execute(f"SELECT {convert('x', TypeSpec('datetime'))} FROM (SELECT ? AS x)", [cell]).fetchone()[0]
         assert got == epoch_micros(parse_csv_value(cell, TypeSpec("datetime"))), cell
+
+
+def test_every_edge_instant_is_read_as_python_reads_it():
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for cell in EDGES.wrapped_strategy.elements if hasattr(EDGES, "wrapped_strategy") else EDGES.elements:
+        got = con.execute(f"SELECT {convert('x', TypeSpec('datetime'))} FROM (SELECT ? AS x)", [cell]).fetchone()[0]
+        assert got == python_value(cell, TypeSpec("datetime"))[1], cell
+
+
+@pytest.mark.parametrize("contacts, readable", [
+    ("id,note\nc1,short\n", True),
+    ("id,note\nc1," + "x" * MAX_CSV_CELL + "\n", True),
+    ("id,note\nc1," + "x" * (MAX_CSV_CELL + 1) + "\nc2,y\n", False),         # too long a cell
+    ("id,unused\nc1," + "x" * (MAX_CSV_CELL + 1) + "\n", False),            # in a column nobody reads
+    ("id,note\nc1,y\nc2," + "z" * 3_000_000 + "\n", False),                # a last line DuckDB would drop
+])
+def test_files_duckdb_cannot_read_as_python_does_go_to_the_python_reader(tmp_path, contacts, readable):
+    (tmp_path / "contacts.csv").write_text(contacts)
+    schema = DataSchema(contact={"id": TypeSpec("text"), "note": TypeSpec("text")}, events={})
+    con = duckdb.connect()
+    assert load_files(con, Files("csv", str(tmp_path / "contacts.csv"), None), schema, RunSummary()) is readable

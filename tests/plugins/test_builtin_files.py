@@ -406,3 +406,60 @@ def test_sink_errors(tmp_path):
                              tiers={}))
     sink.abort()
     assert os.listdir(tmp_path) == []
+
+
+# ================================================================== hostile data
+
+HOSTILE_MODEL = """schema {
+  contact { x: int, note: text, tags: list[text] }
+  event visit { page: text }
+}
+model m { score fit { rule r: x > 1 => +1 } }
+"""
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """One bad row of each kind the readers must skip, not crash on, between good ones."""
+    big = "9" * 5000
+    (tmp_path / "m.score").write_text(HOSTILE_MODEL)
+    csv_dir, jsonl_dir = tmp_path / "csv", tmp_path / "jsonl"
+    csv_dir.mkdir(), jsonl_dir.mkdir()
+    write(csv_dir / "contacts.csv", f"id,x,note,tags\nok1,5,,\nbig,{big},,\nok2,1,,\n")
+    write(csv_dir / "events.csv", "contact_id,type,timestamp,page\nok1,visit,2026-01-01,/a\n")
+    write(jsonl_dir / "contacts.jsonl", "\n".join([
+        '{"id": "ok1", "x": 5}',
+        '{"id": "big", "x": ' + big + '}',
+        '{"id": "lone", "x": 5, "note": "\\ud800"}',
+        '{"id": "lonelist", "x": 5, "tags": ["a", "\\udc00"]}',
+        '{"id": "deep", "x": 5, "other": ' + "[" * 100_000 + "]" * 100_000 + '}',
+        '{"id": "ok2", "x": 1}']) + "\n")
+    write(jsonl_dir / "events.jsonl", '{"contact_id": "ok1", "type": "visit", "timestamp": "2026-01-01", '
+                                      '"page": "\\ud83d\\ude00"}\n'
+                                      '{"contact_id": "ok1", "type": "visit", "timestamp": "2026-01-01", '
+                                      '"page": "\\ud83d"}\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_hostile_rows_are_skipped_with_a_reason_on_every_engine(invoke, hostile, engine):
+    outputs = {}
+    for kind in ("csv", "jsonl"):
+        result = invoke("run", hostile / "m.score", "--source", f"{kind}:{hostile / kind}", "--as-of",
+                        "2026-02-01", "--on-error", "skip", "--engine", engine)
+        assert result.exit_code == 0, result.output
+        outputs[kind] = result.output
+    assert "row 3, column 'x': '99999999" in outputs["csv"] and "has more than 4,300 digits" in outputs["csv"]
+    jsonl = outputs["jsonl"]
+    assert "contacts.jsonl, row 2: a number has more than 4,300 digits" in jsonl
+    assert "contacts.jsonl, row 3, column 'note': \"\\ud800\" holds a lone surrogate" in jsonl
+    assert "contacts.jsonl, row 4, column 'tags'" in jsonl
+    assert "contacts.jsonl, row 5: values are nested too deeply" in jsonl
+    assert "events.jsonl, row 2, column 'page'" in jsonl
+    assert "ok1,m,scored,,1" in jsonl and "ok2,m,scored,,0" in jsonl
+
+
+def test_a_hostile_row_stops_a_failing_run_naming_it(invoke, hostile):
+    result = invoke("run", hostile / "m.score", "--source", f"jsonl:{hostile / 'jsonl'}", "--as-of", "2026-02-01")
+    assert result.exit_code == 1
+    assert "bad data:" in result.output and "internal error" not in result.output

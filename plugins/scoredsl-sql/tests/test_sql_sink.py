@@ -252,3 +252,73 @@ def test_a_score_named_like_the_run_time_is_refused(db):
     with pytest.raises(SinkError, match="scored_at"):
         open_sink(db.spec).open(run_info(program))
     plugins.reset()
+
+
+# ================================================================== limits and concurrency
+
+@pytest.mark.parametrize("db", backend_params(["postgresql", "mariadb"]), indirect=True)
+def test_a_table_name_the_database_would_cut_is_refused(db):
+    too_long = "t" * 70
+    with pytest.raises(Exception, match=r"longer than the (63 bytes|64 characters)") as info:
+        open_sink(db.with_options(table=too_long))
+    assert "SpecError" in type(info.value).__name__
+    db_limit = 63 if db.kind == "postgresql" else 64
+    open_sink(db.with_options(table="t" * db_limit))           # the longest name it keeps is fine
+
+
+@pytest.mark.parametrize("db", backend_params(["postgresql", "mariadb"]), indirect=True)
+def test_runs_creating_the_same_table_at_once_take_turns(db, typed):
+    """Several runs commit a new table at the same instant: each waits for the one before; none
+    fails on the database's own catalog (PostgreSQL: a duplicate key in pg_type; MariaDB: the
+    table exists already)."""
+    import threading
+
+    from scoredsl.data.records import ResultRow
+
+    people(db)
+    for attempt in range(3):
+        table = f"race_{attempt}"
+        sinks = [open_sink(db.with_options(table=table)) for _ in range(4)]
+        for sink in sinks:
+            sink.open(run_info(typed))
+            sink.write(ResultRow(contact_id="a1", model="typed", status="scored", reason=None,
+                                 scores={"fit": 1, "engagement": 2}, tiers={"level": "low"}))
+        start, failures = threading.Barrier(len(sinks)), []
+
+        def commit(sink):
+            start.wait()
+            try:
+                sink.commit()
+            except Exception as exc:            # noqa: BLE001 - collected and shown
+                failures.append(exc)
+
+        threads = [threading.Thread(target=commit, args=(s,)) for s in sinks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert failures == []
+        assert len(db.table(table)) == 1
+
+
+@pytest.mark.parametrize("db", backend_params(["postgresql"]), indirect=True)
+def test_a_connection_dropped_in_the_middle_is_a_sink_error_naming_the_sink(db, typed):
+    from scoredsl.data.records import ResultRow
+
+    people(db)
+    sink = open_sink(db.with_options(table="dropped", batch_size=1))
+    sink.open(run_info(typed))
+
+    def row(cid):
+        return ResultRow(contact_id=cid, model="typed", status="scored", reason=None,
+                         scores={"fit": 1, "engagement": 2}, tiers={"level": "low"})
+
+    sink.write(row("a1"))
+    db.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+               f"'{db.url.database}' AND pid <> pg_backend_pid()")
+    with pytest.raises(SinkError) as info:
+        for cid in ("a2", "a3", "a4"):
+            sink.write(row(cid))
+        sink.commit()
+    assert str(info.value).startswith(f"{db.spec.split('?')[0]}: writing table dropped failed: ")
+    assert not db.has_table("dropped")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import os
+import shutil
+import stat
 import tempfile
 from typing import IO, Any
 
@@ -130,20 +132,37 @@ def _number(value: Any) -> Any:
 
 
 class AtomicFile:
-    """A text file written under a temporary name next to ``path`` and renamed on commit.
+    """A text file that appears whole or not at all: written under a temporary name and renamed
+    over ``path`` on :meth:`commit`; :meth:`abort` deletes it and leaves ``path`` as it was.
 
-    The temporary file (``.NAME.XXXX.tmp`` in the same directory, so that :func:`os.replace`
-    is atomic) gets the permissions of the file it replaces, or the usual ``0666 & ~umask``.
-    :meth:`abort` deletes it; the previous file at ``path`` is never touched until
-    :meth:`commit`. UTF-8, no BOM, newlines written as given.
+    * The temporary file (``.NAME.PID.XXXX.tmp``, in the same directory so that
+      :func:`os.replace` is atomic) gets the permissions of the file it replaces, or the usual
+      ``0666 & ~umask``. Temporary files of this name left by a process that has died (a killed
+      run) are deleted on the way.
+    * A symbolic link is followed: the file it points to is replaced, the link stays.
+    * A special file (``/dev/stdout``, a named pipe, a terminal, a device) cannot be replaced:
+      the output is kept in a temporary file and copied into it on :meth:`commit`. Nothing reaches
+      it from a run that fails; a failure while copying (``/dev/full``) can leave part of it
+      written there.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
-        directory, name = os.path.split(os.path.abspath(self.path))
-        fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
         try:
-            os.chmod(self.temp_path, _mode_for(self.path))
+            self.special = not stat.S_ISREG(os.stat(self.path).st_mode)
+        except FileNotFoundError:        # a new file (or a link to one that is not there yet)
+            self.special = False
+        target = os.path.realpath(self.path)
+        directory, name = os.path.split(target)
+        if self.special:         # opened by the name given: /dev/stdout resolves to no openable path
+            target, directory, name = self.path, None, os.path.basename(self.path)
+        else:
+            _remove_stale(directory, name)
+        self.target = target
+        fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=directory)
+        try:
+            if not self.special:
+                os.chmod(self.temp_path, _mode_for(target))
             self.file: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
         except BaseException:
             os.close(fd)
@@ -156,9 +175,15 @@ class AtomicFile:
         file, self.file = self.file, None
         try:
             file.flush()
+            if self.special:
+                file.close()
+                with open(self.temp_path, "rb") as data, open(self.target, "wb") as out:
+                    shutil.copyfileobj(data, out, 1 << 20)
+                _unlink(self.temp_path)
+                return
             os.fsync(file.fileno())
             file.close()
-            os.replace(self.temp_path, self.path)
+            os.replace(self.temp_path, self.target)
         except BaseException:
             file.close()
             _unlink(self.temp_path)
@@ -169,6 +194,31 @@ class AtomicFile:
             file, self.file = self.file, None
             file.close()
             _unlink(self.temp_path)
+
+
+def _remove_stale(directory: str, name: str) -> None:
+    """Delete ``.NAME.PID.*.tmp`` in ``directory`` whose process is gone (a killed run's)."""
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        pid = entry[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _unlink(os.path.join(directory, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:          # it exists, and belongs to someone else
+        return True
+    return True
 
 
 def _mode_for(path: str) -> int:

@@ -169,8 +169,16 @@ def _scalar_text(text: str, base: str) -> Any:
     return parse(text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: The most digits an int may have (Python's own limit for reading one from text).
+MAX_INT_DIGITS = 4300
+
+
 def _int(text: str) -> int:
     if _INT.fullmatch(text):
+        if len(text.lstrip("+-")) > MAX_INT_DIGITS:
+            raise BadValue(f"{_show(text)} has more than {MAX_INT_DIGITS:,} digits")
         return int(text)
     raise BadValue(_not_a(_show(text), "int", None))
 
@@ -275,7 +283,7 @@ def csv_converter(spec: TypeSpec, *, packed: bool = False) -> Converter:
         return _text_cell
     if base == "int":
         def convert(raw):
-            if raw and raw.isdigit() and raw.isascii():
+            if raw and len(raw) < 19 and raw.isdigit() and raw.isascii():
                 return int(raw)
             return _from_text(raw, spec)
     elif base == "number":
@@ -314,7 +322,7 @@ def json_converter(spec: TypeSpec, *, packed: bool = False) -> Converter:
     base = spec.base
     if base == "text":
         def convert(value):
-            if value.__class__ is str:
+            if value.__class__ is str and value.isascii():
                 return value if value and not value.isspace() else None
             return slow(value)
     elif base in ("date", "datetime"):
@@ -411,6 +419,9 @@ def _from_json(value: Any, spec: TypeSpec) -> Any:
 def _scalar_json(value: Any, base: str, in_list: bool = False) -> Any:
     if base in ("text", "date", "datetime"):
         if isinstance(value, str):
+            if not value.isascii() and _SURROGATE.search(value):
+                raise BadValue(f"{_show_json(value)} holds a lone surrogate (\\ud800 to \\udfff), which is "
+                               "not a character")
             if not value.strip():
                 if in_list:
                     raise BadValue(f"{_show_json(value)} is empty")

@@ -107,11 +107,24 @@ def convert(raw: str, spec: TypeSpec, stripped: str | None = None) -> str:
         # the export formats seen most (2026-06-01T09:30:00Z, with a space, a date alone) by
         # LIKE and the hour, not by a regex
         usual = " OR ".join(f"{s} LIKE '{shape}'" for shape in _USUAL_DATETIMES)
+        # a form with an offset can leave years 1 to 9999 once in UTC (9999-12-31T23:00-02:00):
+        # the language rejects it, as Python does
         return (f"CASE WHEN ({usual}) AND substr({s}, 12, 2) <= '23' AND {s} >= '0001' "
                 f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) "
                 f"WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
-                f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) ELSE {_datetime(s)} END")
+                f"THEN {_in_years(f'epoch_us(TRY_CAST({s} AS TIMESTAMPTZ))')} ELSE {_in_years(_datetime(s))} END")
     raise ValueError(f"unknown type {base!r}")
+
+
+# Instants of years 1 to 9999 in UTC, in epoch microseconds: what a Python datetime holds.
+_FIRST_MICROS, _END_MICROS = -62135596800000000, 253402300800000000
+#: The most characters a CSV cell may hold (Python's csv reader's limit; the Python engine
+#: rejects a longer one, so DuckDB's reading flags it for the Python reader to report).
+MAX_CSV_CELL = 131072
+
+
+def _in_years(micros: str) -> str:
+    return f"(CASE WHEN {micros} >= {_FIRST_MICROS} AND {micros} < {_END_MICROS} THEN {micros} END)"
 
 
 def _datetime(s: str) -> str:
@@ -144,7 +157,7 @@ def _relation(files: Files, path: str) -> tuple[str, dict[str, str]] | None:
     if files.format == "parquet":
         return f"read_parquet({_q(path)})", None
     header = _header(path, files.delimiter)
-    if header is None or len(set(header)) != len(header) or "" in header:
+    if header is None or len(set(header)) != len(header) or "" in header or _last_line_too_long(path):
         return None
     names = {name: f"c{i}" for i, name in enumerate(header)}
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
@@ -152,6 +165,31 @@ def _relation(files: Files, path: str) -> tuple[str, dict[str, str]] | None:
                 f"delim = {_q(files.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
                 f"null_padding = false, parallel = true)")
     return relation, names
+
+
+# DuckDB's parallel CSV reader drops a last line longer than its maximum line size without a
+# word (DuckDB 2.0); a longer line anywhere else is an error, which sends the file to Python.
+_LINE_CHECKED = 1_000_000
+
+
+def _last_line_too_long(path: str) -> bool:
+    """Whether the file's last line (its final newline aside) is longer than :data:`_LINE_CHECKED` bytes."""
+    try:
+        with open(path, "rb") as file:
+            size = file.seek(0, 2)
+            start = max(0, size - _LINE_CHECKED - 2)
+            file.seek(start)
+            tail = file.read().rstrip(b"\r\n")
+    except OSError:
+        return True
+    return b"\n" not in tail and start > 0
+
+
+def _long_cells(names: dict[str, str] | None) -> str:
+    """SQL: whether a row of a CSV file holds a cell longer than :data:`MAX_CSV_CELL`."""
+    if not names:
+        return "FALSE"
+    return "(" + " OR ".join(f"length({_ident(c)}) > {MAX_CSV_CELL}" for c in names.values()) + ")"
 
 
 def load_files(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
@@ -210,11 +248,12 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
     if text["id"].startswith("CAST(NULL"):
         return False
     # contacts: a table keeps the file's order in its rowid
-    staged = _staged([(c, text[n], s, None) for c, n, s in props], {"_sd_id": _stripped(text["id"])}, relation)
+    staged = _staged([(c, text[n], s, None) for c, n, s in props],
+                     {"_sd_id": _stripped(text["id"]), "_sd_long": _long_cells(names)}, relation)
     con.execute(f"CREATE TABLE _sd_stage_contacts AS {staged}")
     problems, duplicates = con.execute(
-        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), count(*) - count(DISTINCT _sd_id) "
-        "FROM _sd_stage_contacts").fetchone()
+        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_long OR _sd_id IS NULL OR _sd_id = ''), "
+        "count(*) - count(DISTINCT _sd_id) FROM _sd_stage_contacts").fetchone()
     if problems or duplicates:
         return False
 
@@ -240,11 +279,11 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
             spec = next(s for e in kinds for _c, n, s in event_columns(schema, e) if n == name)
             staged_as[(name, spec_text)] = f"_sd_v{i}"
             columns.append((f"_sd_v{i}", etext[name], spec, f"_sd_kind IN ({', '.join(_q(k) for k in kinds)})"))
-        keep = {"_sd_kind": kind, "_sd_cid": _stripped(etext["contact_id"])}
+        keep = {"_sd_kind": kind, "_sd_cid": _stripped(etext["contact_id"]), "_sd_long": _long_cells(enames)}
         con.execute(f"CREATE TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
         declared = ", ".join(_q(e) for e in events) or "NULL"
         problems, ignored = con.execute(
-            "SELECT count(*) FILTER (WHERE _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
+            "SELECT count(*) FILTER (WHERE _sd_long OR _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
             f"({declared}) AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
             f"count(*) FILTER (WHERE _sd_kind <> '' AND _sd_kind NOT IN ({declared})) FROM _sd_stage_events").fetchone()
         if problems:

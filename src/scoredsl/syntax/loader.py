@@ -14,7 +14,7 @@ import attrs
 
 from scoredsl.diagnostics import Diagnostic, SourceMap, error
 from scoredsl.syntax import nodes
-from scoredsl.syntax.parser import parse
+from scoredsl.syntax.parser import MAX_SOURCE_BYTES, parse
 
 MAX_INCLUDE_DEPTH = 32
 
@@ -42,8 +42,8 @@ def load(path: str | os.PathLike, *, root: str | os.PathLike | None = None,
     root_path = Path(root) if root is not None else main_path.parent
     diagnostics: list[Diagnostic] = []
     try:
-        text = main_path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_rule_file(main_path)
+    except (OSError, UnicodeDecodeError, TooLarge) as exc:
         return None, [error("SD213", f"cannot read rule file {path}: {_reason(exc)}")], sources
     return _load(text, display_path(main_path) if main_path.is_absolute() else str(path),
                  main_path.resolve(), root_path.resolve(), sources, diagnostics)
@@ -58,9 +58,25 @@ def load_text(text: str, file: str = "<input>", *, root: str | os.PathLike | Non
     return _load(text, file, here, root_path, sources, [])
 
 
+class TooLarge(Exception):
+    """A rule file larger than :data:`~scoredsl.syntax.parser.MAX_SOURCE_BYTES`."""
+
+
+def read_rule_file(path: Path) -> str:
+    """The text of a rule file: UTF-8, a byte order mark at the start dropped. At most
+    ``MAX_SOURCE_BYTES`` are read (``/dev/zero`` or a huge file is refused, not read to the end)."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise TooLarge(f"it is larger than {MAX_SOURCE_BYTES:,} bytes")
+    return data.decode("utf-8-sig")
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8 text"
+    if isinstance(exc, TooLarge):
+        return str(exc)
     return exc.strerror or str(exc)
 
 
@@ -95,8 +111,8 @@ def _load(text, display, real, root, sources, diagnostics):
                 incomplete.append(inc.path)
                 continue
             try:
-                child_text = target.read_text("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                child_text = read_rule_file(target)
+            except (OSError, UnicodeDecodeError, TooLarge) as exc:
                 diagnostics.append(error("SD213", f"cannot read included file '{inc.path}': {_reason(exc)}",
                                          inc.span))
                 incomplete.append(inc.path)
@@ -116,6 +132,8 @@ def _load(text, display, real, root, sources, diagnostics):
 
 def _resolve(inc: nodes.Include, display: str, real: Path, root: Path) -> tuple[Path | None, Diagnostic | None]:
     raw = inc.path
+    if "\x00" in raw:
+        return None, error("SD214", "an include path cannot hold a NUL character", inc.span)
     if not raw.endswith(".score"):
         return None, error("SD214", f"included file must end in .score: '{raw}'", inc.span)
     if os.path.isabs(raw) or raw.startswith(("/", "\\")) or (len(raw) > 1 and raw[1] == ":"):

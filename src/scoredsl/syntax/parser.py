@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib.resources
+import re
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from scoredsl.diagnostics import Diagnostic, Span, error
+from scoredsl.diagnostics import Diagnostic, Span, error, warning
 from scoredsl.syntax import nodes
 
 MAX_SOURCE_BYTES = 2_000_000
@@ -170,6 +171,45 @@ def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
     return error("SD101", message, span, hint)
 
 
+#: Expressions may nest this deep (each not, comparison, operator, call or list is a level; a
+#: chain of 'and' or 'or', and parentheses, are not). Every stage after the parser walks
+#: expressions recursively; the limit keeps them far from Python's recursion limit.
+MAX_NESTING = 100
+_EXPRESSIONS = frozenset({"or_", "and_", "not_", "compare", "in_", "not_in", "text_test", "matches", "is_set",
+                          "is_missing", "arith", "unary", "aggregate", "call", "list_lit"})
+
+
+def _too_deep(tree: lark.Tree):
+    """The meta of the first expression nested deeper than :data:`MAX_NESTING`, or None
+    (walked without recursion: the tree may be thousands of levels deep)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _EXPRESSIONS:
+            depth += 1
+            if depth > MAX_NESTING:
+                return node.meta
+        stack.extend((child, depth) for child in node.children if isinstance(child, lark.Tree))
+    return None
+
+
+# Characters that reorder how text is displayed: a line can show one thing and mean another
+# ("Trojan Source", CVE-2021-42574).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _bidi_warnings(text: str, file: str) -> list[Diagnostic]:
+    found = []
+    for number, line in enumerate(text.split("\n"), 1):
+        for match in _BIDI.finditer(line):
+            column = match.start() + 1
+            found.append(warning("SD113", f"invisible bidirectional control character U+{ord(match.group()):04X}",
+                                 Span(file=file, line=number, column=column, end_line=number, end_column=column + 1),
+                                 "it can make this line display differently from what it means; remove it, "
+                                 "or write it as an escape (\\u202e) inside a string"))
+    return found
+
+
 _RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify each
 ends_with event false first group half_life has in inactivity include is last let matches max
 missing model not once or otherwise rule schema scope score set starts_with tier true where
@@ -180,6 +220,7 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
     """Parse one rule file. Returns the tree (or ``None``) and every diagnostic found."""
     from scoredsl.syntax.transformer import ToNodes
 
+    text = text.removeprefix("\ufeff")        # a byte order mark, as some editors write
     if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         return None, [error("SD102", f"rule file is larger than {MAX_SOURCE_BYTES} bytes",
                             Span.point(file, 1, 1))]
@@ -187,22 +228,38 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [error("SD103", "rule file contains a NUL character", Span.point(file, line, 1),
                             "rule files are UTF-8 text")]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:      # text given as a str may hold what no file can
+        line = text[: exc.start].count("\n") + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        return None, [error("SD112", f"a lone surrogate U+{ord(text[exc.start]):04X} is not a character",
+                            Span(file=file, line=line, column=column, end_line=line, end_column=column + 1),
+                            "rule files are UTF-8 text")]
+    warnings = _bidi_warnings(text, file)
     comments: list = []
     reset = _comments.set(comments)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
-        return None, [syntax_diagnostic(exc, file, text)]
+        return None, [syntax_diagnostic(exc, file, text)] + warnings
     finally:
         _comments.reset(reset)
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        return None, [error("SD111", f"this expression nests more than {MAX_NESTING} levels deep",
+                            Span(file=file, line=too_deep.line, column=too_deep.column, end_line=too_deep.line,
+                                 end_column=too_deep.column + 1),
+                            "split it into named parts with 'let', or flatten it: a chain of 'and' or "
+                            "'or' is one level")] + warnings
     transformer = ToNodes(file)
     try:
         items = transformer.transform(tree)
     except VisitError as exc:  # an unexpected failure inside the transformer: report, never crash
         inner = exc.orig_exc
-        return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))]
+        return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))] + warnings
     # Lexical problems (bad escapes, units, fractional points) leave a usable tree: return both,
     # so that the checker can still report every other problem in the file.
     found = tuple(nodes.Comment(text=str(t).rstrip(), line=t.line, column=t.column) for t in comments)
     return (nodes.RuleFile(path=file, items=tuple(items), comments=found, span=Span.point(file, 1, 1)),
-            transformer.diagnostics)
+            transformer.diagnostics + warnings)

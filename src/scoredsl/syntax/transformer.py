@@ -64,8 +64,24 @@ class ToNodes(Transformer):
                 out.append(_ESCAPES[nxt])
                 i += 2
             elif nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
-                out.append(chr(int(body[i + 2:i + 6], 16)))
-                i += 6
+                code = int(body[i + 2:i + 6], 16)
+                low = body[i + 6:i + 12]
+                if 0xD800 <= code <= 0xDBFF and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                    # a surrogate pair, as JSON writes characters beyond U+FFFF: one character
+                    code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)
+                    length = 12
+                else:
+                    length = 6
+                if code == 0 or 0xD800 <= code <= 0xDFFF:
+                    col = token.column + 1 + i
+                    self.report("SD112", f"a string cannot hold {body[i:i + 6]}",
+                                Span(file=self.file, line=token.line, column=col, end_line=token.line,
+                                     end_column=col + 6),
+                                "no value in the data can hold U+0000 or a lone surrogate (U+D800 to "
+                                "U+DFFF); write a character beyond U+FFFF as a surrogate pair, \\uD83D\\uDE00")
+                    code = 0xFFFD
+                out.append(chr(code))
+                i += length
             else:
                 col = token.column + 1 + i
                 self.report("SD105", f"unknown escape '\\{nxt}' in string",

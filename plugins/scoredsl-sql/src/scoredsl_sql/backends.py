@@ -17,6 +17,8 @@ One :class:`Backend` per database family; the source and the sink only call its 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import importlib
 import sqlite3
 import uuid
 from typing import Any, Sequence
@@ -49,9 +51,27 @@ def strip_query(sql: str) -> str:
     return sql
 
 
+@functools.cache
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What a database, its driver or the file system under it raise when a write fails
+    (SQLAlchemy wraps most driver errors, not those of a driver's bulk paths or of the file
+    system). Drivers are imported only when this is asked, which ``except`` does only when
+    something was raised."""
+    errors: list[type[BaseException]] = [sa.exc.SQLAlchemyError, sqlite3.Error, OSError]
+    for module, name in (("duckdb", "Error"), ("psycopg", "Error"), ("pymysql", "Error")):
+        try:
+            errors.append(getattr(importlib.import_module(module), name))
+        except ImportError:  # pragma: no cover - a driver that is not installed raises nothing
+            pass
+    return tuple(errors)
+
+
+
 class Backend:
     """The behaviour shared by every database; subclasses override what differs."""
     name = ""                 # SQLAlchemy backend name
+    #: the longest identifier the database keeps whole, and its unit; None: no limit
+    max_identifier: tuple[int, str] | None = None
     driver = ""               # SQLAlchemy drivername
     label = ""                # for people
     file_based = False
@@ -61,6 +81,20 @@ class Backend:
     types = {"key": "TEXT", "text": "TEXT", "score": "INTEGER", "timestamp": "TIMESTAMP WITH TIME ZONE"}
 
     # ------------------------------------------------------------------ connecting
+    def lock(self, conn: Connection, key: str) -> None:
+        """Hold a lock on ``key`` until the transaction ends (a no-op where the database
+        serializes writers itself, as SQLite and DuckDB files do)."""
+
+    def check_identifier(self, name: str) -> str | None:
+        """Why ``name`` cannot name a table or column here, or None."""
+        if self.max_identifier is None:
+            return None
+        limit, unit = self.max_identifier
+        size = len(name.encode("utf-8")) if unit == "bytes" else len(name)
+        if size > limit:
+            return f"{name!r} is longer than the {limit} {unit} {self.label} keeps of a name"
+        return None
+
     def connect_args(self) -> dict[str, Any]:
         return {}
 
@@ -283,6 +317,12 @@ class PostgreSQL(Backend):
     name = "postgresql"
     driver = "postgresql+psycopg"
     label = "PostgreSQL"
+    max_identifier = (63, "bytes")      # longer ones are cut, silently
+
+    def lock(self, conn: Connection, key: str) -> None:
+        """Hold a lock on ``key`` until the transaction ends: two runs creating or changing the
+        same table take turns (else the second fails on PostgreSQL's own catalog)."""
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": key})
 
     def connect_args(self) -> dict[str, Any]:
         return {"connect_timeout": 10}
@@ -354,6 +394,13 @@ class MySQL(Backend):
     name = "mysql"
     driver = "mysql+pymysql"
     label = "MySQL/MariaDB"
+    max_identifier = (64, "characters")
+
+    def lock(self, conn: Connection, key: str) -> None:
+        """A named lock held by the session until it ends (DDL commits here, so a transaction
+        cannot hold it); waits up to two minutes for another run's."""
+        if conn.exec_driver_sql("SELECT GET_LOCK(%s, 120)", (key[:64],)).scalar() != 1:
+            raise sa.exc.OperationalError("GET_LOCK", {}, Exception(f"another run holds the lock {key!r}"))
     transactional_ddl = False           # CREATE/ALTER TABLE commit implicitly
     placeholder = "%s"
     types = {"key": "VARCHAR(255)", "text": "TEXT", "score": "INT", "timestamp": "DATETIME(6)"}

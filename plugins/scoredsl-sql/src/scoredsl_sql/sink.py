@@ -45,6 +45,7 @@ import sqlalchemy as sa
 
 from scoredsl.api import STATUSES, ResultRow, RunInfo, Sink, SinkError, Spec, SpecError, columns
 
+from .backends import database_errors
 from .database import DEFAULT_BATCH_SIZE, Database, TableName
 from .typemap import Columns, Kind
 
@@ -74,6 +75,11 @@ def open_sql_sink(spec: Spec) -> "SqlSink":
         raise SpecError(f"{db.display}: {exc}") from None
     if history is not None and str(history).casefold() == str(table).casefold():
         raise SpecError(f"{db.display}: history= must name another table than table= ({table})")
+    for name in (table, history):
+        for part in (name.schema, name.name) if name is not None else ():
+            problem = part and db.backend.check_identifier(part)
+            if problem:
+                raise SpecError(f"{db.display}: {problem}")
     batch_size = opts.integer("batch_size", DEFAULT_BATCH_SIZE)
     if not db.backend.file_based:            # fail now, not after scoring every contact
         engine = db.engine()
@@ -115,6 +121,10 @@ class SqlSink(Sink):
             raise SinkError(f"{self.db.display}: the sink is already open")
         self._roles = _roles(run)
         self.names = tuple(name for name, _ in self._roles)
+        for name in self.names:
+            problem = self.db.backend.check_identifier(name)
+            if problem:
+                raise SinkError(f"{self.db.display}: column {problem}")
         self.run = run
         self._prepare_rows(run)
         backend = self.db.backend
@@ -131,7 +141,7 @@ class SqlSink(Sink):
             quote = conn.dialect.identifier_preparer.quote
             self._stage_columns = [(quote(name), role) for name, role in self._roles]
             backend.create_stage(conn, self._stage, self._stage_columns)
-        except sa.exc.SQLAlchemyError as exc:
+        except database_errors() as exc:
             self.abort()
             raise self.db.fail(SinkError, f"cannot prepare table {self.table}", exc) from None
         except BaseException:
@@ -143,7 +153,11 @@ class SqlSink(Sink):
             raise SinkError(f"{self.db.display}: write() outside open() ... commit()")
         self._buffer.append(self._row(row))
         if len(self._buffer) >= self.batch_size:
-            self._flush()
+            try:
+                self._flush()
+            except database_errors() as exc:    # a dropped connection, a full disk: name the sink
+                self.abort()
+                raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
 
     def commit(self) -> None:
         if self._conn is None:
@@ -152,17 +166,19 @@ class SqlSink(Sink):
         try:
             self._flush()
             if self.db.backend.transactional_ddl:
+                self.db.backend.lock(conn, f"scoredsl:{self.table}")
                 self._publish(conn, apply=True)
                 self._tx.commit()
             else:
                 self._tx.commit()                      # the staged rows: private to this session
                 with conn.begin():                     # DDL commits implicitly here
+                    self.db.backend.lock(conn, f"scoredsl:{self.table}")   # held by the session
                     self._layout(conn, self.table, keyed=True, apply=True)
                     if self.history is not None:
                         self._layout(conn, self.history, keyed=False, apply=True)
                 with conn.begin():
                     self._publish(conn, apply=False)
-        except sa.exc.SQLAlchemyError as exc:
+        except database_errors() as exc:
             self.abort()
             raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
         except BaseException:
@@ -299,6 +315,11 @@ class SqlSink(Sink):
         return actual
 
     def _close(self, *, committed: bool) -> None:
+        if self._conn is not None:      # closed, not left to the garbage collector: a session
+            try:                        # lock (MariaDB's GET_LOCK) ends with it
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - the connection may be gone already
+                pass
         if self._engine is not None:
             self._engine.dispose()
         self._engine = self._conn = self._tx = None

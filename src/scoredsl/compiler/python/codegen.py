@@ -520,8 +520,8 @@ class ModelCompiler:
         local = self.mint("v", name)
         pos = [p if s > 0 else f"({p} if {p} > 0 else 0)" for p, s in parts if s >= 0]
         neg = [p if s < 0 else f"({p} if {p} < 0 else 0)" for p, s in parts if s <= 0]
-        out.line(f"_pos = {' + '.join(pos) or '0'}", span)
-        out.line(f"_neg = {' + '.join(neg) or '0'}", span)
+        _sum_lines(out, "_pos", pos, span)
+        _sum_lines(out, "_neg", neg, span)
         if cap is None:
             out.line(f"{local} = _pos + _neg", span)
         else:
@@ -636,3 +636,16 @@ def band_subjects_folded(model: ir.Model):
         for rule in score.rules():
             if isinstance(rule, ir.BandRule) and rule.fold:
                 yield rule.subject
+
+
+# Terms added in one expression at most: Python compiles ``a + b + c ...`` recursively, and a
+# score of thousands of rules would exceed its recursion limit. Adding in chunks keeps the
+# left-to-right order, so results are the same bits.
+SUM_CHUNK = 64
+
+
+def _sum_lines(out: Emitter, target: str, terms: list[str], span) -> None:
+    """Emit ``target = terms[0] + terms[1] + ...``, in lines of at most :data:`SUM_CHUNK` terms."""
+    out.line(f"{target} = {' + '.join(terms[:SUM_CHUNK]) or '0'}", span)
+    for start in range(SUM_CHUNK, len(terms), SUM_CHUNK):
+        out.line(f"{target} += {' + '.join(terms[start:start + SUM_CHUNK])}", span)

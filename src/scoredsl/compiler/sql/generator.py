@@ -610,12 +610,18 @@ class ModelSql:
 
 
 def _sum(items: list[exp.Expression]) -> exp.Expression:
+    """The sum of ``items`` as a balanced tree of additions: its depth grows with the logarithm
+    of the number of rules, not with the number (engines limit the depth of an expression;
+    DuckDB to 1,000). The terms are whole numbers, so the order of the additions cannot change
+    the result."""
     if not items:
         return _num(0)
-    out = items[0]
-    for item in items[1:]:
-        out = exp.Add(this=out, expression=item)
-    return out
+    if len(items) == 1:
+        return items[0]
+    middle = len(items) // 2
+    halves = [_sum(half) if len(half) == 1 else _paren(_sum(half)) for half in (items[:middle], items[middle:])]
+    # parenthesized: written without, the additions would parse back as one left-deep chain
+    return exp.Add(this=halves[0], expression=halves[1])
 
 
 def _sign(points: int) -> int:

@@ -66,6 +66,7 @@ result files in a spreadsheet with "import as text" if ids may come from untrust
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -79,7 +80,7 @@ from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeS
 from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
 from scoredsl.data.specs import Spec, SpecError
-from scoredsl.data.values import BadValue, csv_converter, json_converter
+from scoredsl.data.values import MAX_INT_DIGITS, BadValue, csv_converter, json_converter
 from scoredsl.plugins.hookspecs import hookimpl
 
 FORMATS = ("csv", "jsonl")
@@ -494,6 +495,13 @@ def _jsonl_records(path: str, wanted: tuple[str, ...]) -> _Records:
                 yield row, DataError(f"not valid JSON: {exc.msg} (character {exc.colno})",
                                      file=path, row=row)
                 continue
+            except ValueError:          # an integer of more digits than Python reads
+                yield row, DataError(f"a number has more than {MAX_INT_DIGITS:,} digits", file=path, row=row)
+                continue
+            except RecursionError:
+                yield row, DataError("values are nested too deeply (arrays or objects in one another "
+                                     "hundreds of levels deep)", file=path, row=row)
+                continue
             if not isinstance(value, dict):
                 yield row, DataError(f"expected a JSON object, found {type(value).__name__}",
                                      file=path, row=row)
@@ -534,24 +542,37 @@ class _FileSink(Sink):
         if self.path == "-":
             self._out = sys.stdout
         else:
-            self._file = AtomicFile(self.path)
+            with self._naming_failures():
+                self._file = AtomicFile(self.path)
             self._out = self._file.file
         self._begin()
 
     def write(self, row: ResultRow) -> None:
         if self._out is None or self.run is None:
             raise SinkError(f"{self.path}: write() outside open() ... commit()")
-        self._row(record(row, self.run, self.names))
+        with self._naming_failures():
+            self._row(record(row, self.run, self.names))
 
     def commit(self) -> None:
         if self._out is None:
             raise SinkError(f"{self.path}: commit() without open()")
-        self._end()
-        if self._file is not None:
-            self._file.commit()
-        else:
-            self._out.flush()
+        with self._naming_failures():
+            self._end()
+            if self._file is not None:
+                self._file.commit()
+            else:
+                self._out.flush()
         self._out = self._file = None
+
+    @contextlib.contextmanager
+    def _naming_failures(self):
+        """A failure of the file system (a full disk, a read-only one, no permission) as a
+        :class:`SinkError` that names the file and the cause."""
+        try:
+            yield
+        except OSError as exc:
+            where = "standard output" if self.path == "-" else self.path
+            raise SinkError(f"cannot write {where}: {exc.strerror or exc}") from None
 
     def abort(self) -> None:
         if self._file is not None:
