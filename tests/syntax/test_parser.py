@@ -68,3 +68,16 @@ def test_a_nul_in_an_include_path_is_a_diagnostic_not_a_crash(tmp_path):
     diagnostics, _ = check_file(path)
     assert diagnostics and all(d.code.startswith("SD") for d in diagnostics)
     assert "SD112" in [d.code for d in diagnostics]
+
+
+def test_fmt_refuses_a_string_it_could_not_write_back(tmp_path):
+    from scoredsl.diagnostics import CompileError
+    from scoredsl.syntax.formatter import format_text
+
+    text = _model('note == "\\ud800"')
+    try:
+        format_text(text, "m.score")
+    except CompileError as exc:
+        assert [d.code for d in exc.diagnostics] == ["SD112"]
+    else:
+        raise AssertionError("a lone surrogate escape was formatted (and lost)")

@@ -29,7 +29,7 @@ def format_text(text: str, file: str = "<input>") -> str:
     from scoredsl.syntax.parser import parse
 
     tree, diagnostics = parse(text, file)
-    if tree is None or any(d.code in ("SD101", "SD102", "SD103") for d in diagnostics):
+    if tree is None or any(d.code in ("SD101", "SD102", "SD103", "SD112") for d in diagnostics):
         sources = SourceMap()
         sources.add(file, text)
         raise CompileError(diagnostics, sources)
