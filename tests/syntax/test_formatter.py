@@ -130,4 +130,7 @@ def test_fmt_reports_syntax_errors_and_leaves_the_file(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["fmt", "bad.score"])
     assert result.exit_code == 1
     assert "bad.score:1:31: error[SD101]" in result.output
+    assert "0 files reformatted, 0 unchanged, 1 could not be formatted" in result.output
     assert (tmp_path / "bad.score").read_text() == "model m { score s { rule a: x = 1 => +1 } }\n"
+    check = CliRunner().invoke(cli, ["fmt", "--check", "bad.score"])
+    assert check.exit_code == 1 and "0 unchanged, 1 could not be formatted" in check.output

@@ -45,19 +45,19 @@ def _write_atomically(path: Path, text: str) -> None:
 def fmt(paths, check, show_diff):
     """Format rule files (default: every .score file below the current directory)."""
     files = _files(paths or ["."])
-    changed, failed = [], False
+    changed, failed = [], 0
     for path in files:
         try:
             original = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             click.echo(f"scoredsl: cannot read {path}: {exc}", err=True)
-            failed = True
+            failed += 1
             continue
         try:
             formatted = format_text(original, str(path))
         except CompileError as exc:
             click.echo(render_text(exc.diagnostics, exc.sources), err=True)
-            failed = True
+            failed += 1
             continue
         if formatted == original:
             continue
@@ -71,8 +71,11 @@ def fmt(paths, check, show_diff):
             _write_atomically(path, formatted)
             click.echo(f"reformatted {path}", err=True)
     verb = "would be reformatted" if (check or show_diff) else "reformatted"
-    click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, "
-               f"{len(files) - len(changed)} unchanged", err=True)
+    summary = (f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, "
+               f"{len(files) - len(changed) - failed} unchanged")
+    if failed:
+        summary += f", {failed} could not be formatted"
+    click.echo(summary, err=True)
     if failed or ((check or show_diff) and changed):
         raise SystemExit(EXIT_FINDINGS)
     raise SystemExit(EXIT_OK)
