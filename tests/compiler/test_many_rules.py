@@ -44,3 +44,31 @@ def test_thousands_of_rules_run_on_every_engine(invoke, project, engine):
 def test_check_and_compile_take_them(invoke, project):
     assert invoke("check", project / "m.score").exit_code == 0
     assert invoke("compile", project / "m.score", "--emit", "sql").exit_code == 0
+
+
+def test_spark_states_its_limit_instead_of_running_out_of_memory(invoke, project):
+    checked = invoke("check", project / "m.score", "--engine", "spark")
+    assert checked.exit_code == 1
+    assert "error[SD503]: model 'm': 4,000 rules; Spark plans at most 1,000" in checked.output
+    refused = invoke("run", project / "m.score", "--source", f"csv:{project / 'contacts.csv'}?events="
+                     f"{project / 'events.csv'}", "--as-of", "2026-01-01", "--engine", "spark")
+    assert refused.exit_code == 2 and "SD503" in refused.output and "nothing was written" in refused.output
+
+
+@pytest.mark.slow
+def test_spark_runs_a_model_at_its_limit(tmp_path):
+    """In a process of its own, as a user runs it: the driver gets the memory and stack it needs."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyspark")
+    rules = "\n".join(f"    rule r{i}: x > {i} => +1" for i in range(1000))
+    (tmp_path / "m.score").write_text("schema { contact { x: int } }\nmodel m {\n  score fit {\n" + rules + "\n  }\n}\n")
+    (tmp_path / "contacts.csv").write_text("id,x\nc1,5\nc2,2000\n")
+    (tmp_path / "events.csv").write_text("contact_id,type,timestamp\n")
+    run = subprocess.run([sys.executable, "-m", "scoredsl", "run", str(tmp_path / "m.score"), "--source",
+                          f"csv:{tmp_path / 'contacts.csv'}?events={tmp_path / 'events.csv'}", "--as-of",
+                          "2026-01-01", "--engine", "spark", "-q"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert lines[1].startswith("c1,m,scored,,5,") and lines[2].startswith("c2,m,scored,,1000,")
