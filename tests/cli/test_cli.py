@@ -110,7 +110,7 @@ def test_skip_mode_scores_the_rest_and_counts_the_bad_row(project):
     (project / "data" / "contacts.csv").write_text(CONTACTS + "c5,eve@example.com,CTO,many\n")
     result = invoke(project, *run_args("--sink", "csv:out.csv", "--on-error", "skip"))
     assert result.exit_code == 0
-    assert "1 rows skipped because of bad data" in result.output
+    assert "1 row skipped because of bad data" in result.output
     assert len((project / "out.csv").read_text().splitlines()) == 5
 
 
@@ -201,3 +201,20 @@ def test_check_sarif_for_code_scanning(project):
     assert finding["locations"][0]["physicalLocation"] == {
         "artifactLocation": {"uri": "bad.score"},
         "region": {"startLine": 8, "startColumn": 40, "endLine": 8, "endColumn": 44}}
+
+
+def test_counts_are_said_in_the_right_number(tmp_path):
+    from scoredsl.cli.options import counted
+
+    assert [counted(n, "row") for n in (0, 1, 2, 1000)] == ["0 rows", "1 row", "2 rows", "1,000 rows"]
+    (tmp_path / "m.score").write_text("schema {\n  contact { x: int }\n  event visit\n}\n"
+                                      "model m { score fit { rule r: x > 1 => +1 } }\n")
+    (tmp_path / "contacts.csv").write_text("id,x\nc1,5\n")
+    (tmp_path / "events.csv").write_text("contact_id,type,timestamp\nnobody,visit,2026-01-01\nc1,call,2026-01-01\n")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "m.score"), "--source",
+                                      f"csv:{tmp_path / 'contacts.csv'}?events={tmp_path / 'events.csv'}",
+                                      "--as-of", "2026-02-01"])
+    assert result.exit_code == 0, result.output
+    assert "1 contact, 1 event in " in result.output
+    assert "1 event of types the schema does not declare was ignored" in result.output
+    assert "1 event belongs to no contact in the source" in result.output

@@ -239,3 +239,17 @@ def test_the_example_suites_pass_with_full_coverage(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "45 passed, 0 failed (2 test files)" in result.stdout
     assert "not covered:" not in result.stdout
+
+
+def test_a_report_file_is_readable_as_the_umask_says(project):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        assert invoke("--format", "junit", "-o", "report.xml").exit_code == 0
+    finally:
+        os.umask(old)
+    assert (project / "report.xml").stat().st_mode & 0o777 == 0o644
+    os.chmod(project / "report.xml", 0o640)                 # a report replaced keeps its mode
+    assert invoke("-o", "report.xml").exit_code == 0
+    assert (project / "report.xml").stat().st_mode & 0o777 == 0o640

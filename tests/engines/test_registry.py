@@ -89,7 +89,7 @@ def test_skipped_rows_are_the_same_on_duckdb(invoke, tmp_path):
     duck, actual = run_to(invoke, tmp_path, "duckdb", model, f"csv:{data}", "--on-error", "skip", "--engine", "duckdb")
     assert python.exit_code == duck.exit_code == 0
     assert actual.read_bytes() == expected.read_bytes()
-    assert "1 rows skipped because of bad data" in duck.output
+    assert "1 row skipped because of bad data" in duck.output
 
 
 def test_spark_engine_writes_the_python_engines_bytes(invoke, tmp_path):

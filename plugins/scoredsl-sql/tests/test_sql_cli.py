@@ -82,7 +82,7 @@ def test_a_bad_row_stops_the_run_with_exit_code_1_and_writes_nothing(db, program
     assert not db.has_table("scores")
     skipped = invoke("run", MODEL, "--source", db.spec, "--sink", db.spec, "--as-of", "2026-11-01",
                      "--on-error", "skip")
-    assert skipped.exit_code == 0 and "1 rows skipped" in skipped.stderr
+    assert skipped.exit_code == 0 and "1 row skipped" in skipped.stderr
     assert len(db.table("scores")) == 19
 
 

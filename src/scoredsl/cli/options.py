@@ -19,6 +19,11 @@ from scoredsl.diagnostics import CompileError, render_github, render_json, rende
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``1 row``, ``2 rows``, ``1,000 rows``: a count with its noun in the right number."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 class Failure(click.ClickException):
     """A problem the user must fix; printed without a traceback, with its exit code."""
 

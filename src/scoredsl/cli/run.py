@@ -6,7 +6,7 @@ import time
 
 import click
 
-from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
+from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, counted, handle_errors,
                                   is_terminal, model_option, parse_as_of, root_option, select_models)
 from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for, spec_text
 from scoredsl.compiler.model import EvaluationError
@@ -116,16 +116,17 @@ def _print_summary(summary, models) -> None:
     if is_terminal():
         click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
     rate = summary.contacts / summary.seconds if summary.seconds > 0 else 0
-    click.echo(f"{summary.contacts:,} contacts, {summary.events:,} events in {summary.seconds:.2f}s "
+    click.echo(f"{counted(summary.contacts, 'contact')}, {counted(summary.events, 'event')} in {summary.seconds:.2f}s "
                f"({rate:,.0f} contacts/s)", err=True)
     if summary.skipped_rows:
-        click.echo(f"{summary.skipped_rows:,} rows skipped because of bad data:", err=True)
+        click.echo(f"{counted(summary.skipped_rows, 'row')} skipped because of bad data:", err=True)
         for problem in summary.errors:
             click.echo(f"  {problem.describe()}", err=True)
         if summary.skipped_rows > len(summary.errors):
             click.echo(f"  ... and {summary.skipped_rows - len(summary.errors):,} more", err=True)
     if summary.ignored_events:
-        click.echo(f"{summary.ignored_events:,} events of types the schema does not declare were ignored",
+        click.echo(f"{counted(summary.ignored_events, 'event')} of types the schema does not declare "
+                   f"{'was' if summary.ignored_events == 1 else 'were'} ignored",
                    err=True)
     if summary.mode == "sorted":
         click.echo(f"events: sorted by contact, joined contact by contact; at most {summary.peak_events:,} "
@@ -134,7 +135,8 @@ def _print_summary(summary, models) -> None:
         click.echo(f"events: more than fit in memory, spilled to a temporary file; at most "
                    f"{summary.peak_events:,} in memory", err=True)
     if summary.orphan_events:
-        click.echo(f"{summary.orphan_events:,} events belong to no contact in the source", err=True)
+        click.echo(f"{counted(summary.orphan_events, 'event')} "
+                   f"{'belongs' if summary.orphan_events == 1 else 'belong'} to no contact in the source", err=True)
     for model in models:
         statuses = summary.statuses[model.name]
         parts = [f"{statuses.get(s, 0):,} {s.replace('_', ' ')}" for s in ("scored", "disqualified", "out_of_scope")]

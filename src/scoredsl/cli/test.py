@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors
+from scoredsl.data.sinks import AtomicFile
 from scoredsl.diagnostics import render_text
 from scoredsl.modeltests.cases import SUFFIX, Programs, discover, load_suite
 from scoredsl.modeltests.render import render_coverage, render_text as render_report, to_json, to_junit
@@ -66,16 +65,16 @@ def test(paths, fmt, output, coverage, min_coverage, match):
 
 
 def _write(path: Path, text: str) -> None:
-    """Write atomically: a failed write leaves the previous report untouched."""
-    directory = path.parent if str(path.parent) else Path(".")
+    """Write as every sink does (:class:`~scoredsl.data.sinks.AtomicFile`): atomically, with the
+    permissions of the report it replaces or those the umask gives a new file, into a special
+    file as it is; a failed write leaves the previous report untouched."""
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        out = AtomicFile(path)
+        try:
+            out.file.write(text)
+        except BaseException:
+            out.abort()
+            raise
+        out.commit()
     except OSError as exc:
         raise Failure(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
