@@ -235,16 +235,18 @@ def data_value(value: Any) -> Any:
 # ====================================================================== evaluation
 
 def evaluate(files: list[nodes.RuleFile], model: str, contact: Mapping[str, Any], events: list[Event],
-             as_of: dt.datetime) -> Result:
+             as_of: dt.datetime, previous: Mapping[str, Any] | None = None) -> Result:
     """``(status, reason, scores, tiers)`` of one contact under one model (see "Models").
 
     ``events`` are the contact's events, in any order. For ``out_of_scope`` and
-    ``disqualified`` the scores and tiers are ``None``.
+    ``disqualified`` the scores and tiers are ``None``. ``previous`` holds the previous run's
+    scores and tier labels of this contact and model by name (see "State" in the reference);
+    a name it lacks, or ``None``, is missing.
     """
     unit = Unit.of(files)
     if model not in unit.models:
         raise SpecError(f"no model {model!r}")
-    return Interpreter(unit, contact, events, as_of).model(unit.models[model])
+    return Interpreter(unit, contact, events, as_of, previous).model(unit.models[model])
 
 
 @attrs.frozen
@@ -266,9 +268,12 @@ _ORDER = {
 class Interpreter:
     """Evaluates one contact: its properties, its events (those up to ``as_of``) and ``as_of``."""
 
-    def __init__(self, unit: Unit, contact: Mapping[str, Any], events: Iterable[Event], as_of: dt.datetime):
+    def __init__(self, unit: Unit, contact: Mapping[str, Any], events: Iterable[Event], as_of: dt.datetime,
+                 previous: Mapping[str, Any] | None = None):
         self.unit = unit
         self.contact = contact
+        self.previous = previous or {}
+        self.outputs: set[str] = set()
         self.as_of = epoch_micros(as_of)
         # "Events with a timestamp after as_of are ignored by every aggregate, rule and decay."
         # Events of a type the schema does not declare are not data the model reads.
@@ -278,6 +283,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ models
     def model(self, model: nodes.Model) -> Result:
+        self.outputs = {s.name.name for s in model.scores} | {t.name.name for t in model.tiers}
         if len(model.scopes) > 1:
             raise SpecError("a model has at most one scope")
         for scope in model.scopes:
@@ -321,7 +327,11 @@ class Interpreter:
             percent = self.inactivity_percent(inactivity)
             if percent is not None:
                 value = value * percent / 100
-        return math.floor(value + Fraction(1, 2))
+        value = math.floor(value + Fraction(1, 2))
+        # "min N": the final score is never below N
+        if score.floor is not None:
+            value = max(value, int(score.floor.text))
+        return value
 
     @staticmethod
     def cap(cap: nodes.Cap | None, score: nodes.Score) -> int | None:
@@ -414,7 +424,22 @@ class Interpreter:
 
     # ------------------------------------------------------------------ tiers
     def tier(self, tier: nodes.Tier, scope: Scope) -> str | None:
-        """The label of the first entry whose test is true, or None."""
+        """The label of the first entry whose test is true, or None; a monotonic tier keeps the
+        previous label when that ranks higher (comes earlier), unless ``unless`` is true."""
+        label = self.first_entry(tier, scope)
+        if tier.monotonic is None:
+            return label
+        labels = [e.label.name for e in tier.entries]
+        before = self.previous.get(tier.name.name)
+        if before not in labels:
+            return label
+        if tier.monotonic.unless is not None and self.condition(tier.monotonic.unless, scope) is True:
+            return label
+        if label is None or labels.index(before) < labels.index(label):
+            return before
+        return label
+
+    def first_entry(self, tier: nodes.Tier, scope: Scope) -> str | None:
         subject = None if tier.by is None else self.value(tier.by, scope)
         for entry in tier.entries:
             test = entry.test
@@ -487,6 +512,11 @@ class Interpreter:
         raise SpecError(f"unknown name {name!r}")
 
     def eval_Call(self, expr: nodes.Call, scope: Scope) -> Elapsed | None:
+        if expr.func.name == "previous":
+            (arg,) = expr.args
+            if not isinstance(arg, nodes.Name) or arg.name not in self.outputs:
+                raise SpecError("previous() takes a score or tier of the model")
+            return data_value(self.previous.get(arg.name))
         if expr.func.name != "age" or len(expr.args) != 1:
             raise SpecError(f"unknown function {expr.func.name!r}")
         when = self.value(expr.args[0], scope)

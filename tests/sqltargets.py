@@ -14,7 +14,7 @@ import uuid
 import hypothesis
 import pytest
 
-from scoredsl.compiler.sql.generator import compile_model
+from scoredsl.compiler.sql.generator import compile_model, state_layout
 from scoredsl.data.canonical import CONTACTS, contacts_columns, encode, event_columns, event_table, table_columns
 from scoredsl.data.records import to_micros
 
@@ -39,6 +39,21 @@ def canonical_rows(schema, contacts, events):
     return tables
 
 
+def state_tables(models, previous):
+    """``{table: (columns, rows)}``: the state relation of each model that reads the previous
+    run, from ``previous`` (``{model: {contact_id: {name: value}}}``)."""
+    out = {}
+    for index, model in enumerate(models):
+        table, columns = state_layout(model.ir, index)
+        if not columns:
+            continue
+        layout = [("_sd_id", "VARCHAR")] + [(c, "BIGINT" if p.kind == "score" else "VARCHAR") for c, p in columns]
+        rows = [[contact_id] + [values.get(p.name) for _c, p in columns]
+                for contact_id, values in (previous or {}).get(model.name, {}).items()]
+        out[table] = (layout, rows)
+    return out
+
+
 def as_results(model, rows):
     n = len(model.score_names)
     out = []
@@ -56,15 +71,19 @@ class DuckTarget:
         import duckdb
         self.con = duckdb.connect()
 
-    def run(self, models, schema, contacts, events, as_of):
+    def run(self, models, schema, contacts, events, as_of, previous=None):
         con = self.con
-        for table, columns in table_columns(schema).items():
-            con.execute(f'CREATE OR REPLACE TABLE "{table}" ({", ".join(f"{c!r} {t}".replace(chr(39), chr(34)) for c, t in columns)})')
+        tables = {t: (c, []) for t, c in table_columns(schema).items()}
         for table, rows in canonical_rows(schema, contacts, events).items():
+            tables[table] = (tables[table][0], rows)
+        tables.update(state_tables(models, previous))
+        for table, (columns, rows) in tables.items():
+            con.execute(f'CREATE OR REPLACE TABLE "{table}" ({", ".join(f"{c!r} {t}".replace(chr(39), chr(34)) for c, t in columns)})')
             if rows:
                 con.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(rows[0]))})', rows)
-        return {m.name: as_results(m, con.execute(compile_model(m.ir, schema, to_micros(as_of), "duckdb")
-                                                  .sql(dialect="duckdb")).fetchall()) for m in models}
+        return {m.name: as_results(m, con.execute(compile_model(m.ir, schema, to_micros(as_of), "duckdb",
+                                                                state_layout(m.ir, i)[0])
+                                                  .sql(dialect="duckdb")).fetchall()) for i, m in enumerate(models)}
 
     def close(self):
         self.con.close()
@@ -93,21 +112,23 @@ class PostgresTarget:
         self.con.execute(f'CREATE SCHEMA "{self.schema}"')
         self.con.execute(f'SET search_path TO "{self.schema}"')
 
-    def run(self, models, schema, contacts, events, as_of):
+    def run(self, models, schema, contacts, events, as_of, previous=None):
         con = self.con
-        for table, columns in table_columns(schema).items():
+        tables = {t: (c, []) for t, c in table_columns(schema).items()}
+        for table, rows in canonical_rows(schema, contacts, events).items():
+            tables[table] = (tables[table][0], rows)
+        tables.update(state_tables(models, previous))
+        if any(isinstance(v, str) and "\x00" in v for _c, rows in tables.values() for row in rows for v in row):
+            hypothesis.reject()     # PostgreSQL text cannot hold NUL (documented)
+        for table, (columns, rows) in tables.items():
             con.execute(f'DROP TABLE IF EXISTS "{table}"')
             con.execute(f'CREATE TABLE "{table}" ({", ".join(chr(34) + c + chr(34) + " " + _PG_TYPES[t] for c, t in columns)})')
-        tables = canonical_rows(schema, contacts, events)
-        if any(isinstance(v, str) and "\x00" in v for rows in tables.values() for row in rows for v in row):
-            hypothesis.reject()     # PostgreSQL text cannot hold NUL (documented)
-        for table, rows in tables.items():
             if rows:
                 with con.cursor() as cur:
                     cur.executemany(f'INSERT INTO "{table}" VALUES ({", ".join(["%s"] * len(rows[0]))})', rows)
         results = {}
-        for m in models:
-            query = compile_model(m.ir, schema, to_micros(as_of), "postgres").sql(dialect="postgres")
+        for i, m in enumerate(models):
+            query = compile_model(m.ir, schema, to_micros(as_of), "postgres", state_layout(m.ir, i)[0]).sql(dialect="postgres")
             results[m.name] = as_results(m, con.execute(query).fetchall())
         return results
 
@@ -130,17 +151,19 @@ class SparkTarget:
         self.spark = spark_session(threads=2)
         self.spark.udf.register(HALF_POW, _half_pow(), DoubleType())
 
-    def run(self, models, schema, contacts, events, as_of):
+    def run(self, models, schema, contacts, events, as_of, previous=None):
         from pyspark.sql.types import (BooleanType, DoubleType, LongType, StringType, StructField,
                                        StructType)
         from scoredsl.engines.spark import spark_query
         types = {"VARCHAR": StringType(), "BIGINT": LongType(), "DOUBLE": DoubleType(), "BOOLEAN": BooleanType()}
         rows = canonical_rows(schema, contacts, events)
-        for table, columns in table_columns(schema).items():
+        tables = {t: (c, rows[t]) for t, c in table_columns(schema).items()}
+        tables.update(state_tables(models, previous))
+        for table, (columns, table_rows) in tables.items():
             struct = StructType([StructField(c, types[t]) for c, t in columns])
-            self.spark.createDataFrame(rows[table], struct).createOrReplaceTempView(table)
-        return {m.name: as_results(m, [tuple(r) for r in self.spark.sql(spark_query(m, to_micros(as_of))).collect()])
-                for m in models}
+            self.spark.createDataFrame(table_rows, struct).createOrReplaceTempView(table)
+        return {m.name: as_results(m, [tuple(r) for r in self.spark.sql(spark_query(m, to_micros(as_of), i)).collect()])
+                for i, m in enumerate(models)}
 
     def close(self):
         pass

@@ -306,6 +306,7 @@ class FileWriter:
         self.draw = draw
         self.counter = itertools.count(1)
         self.constants: list[Constant] = []
+        self.outputs: tuple[list[str], list[str]] = ([], [])     # this model's scores and tiers
 
     # ------------------------------------------------------------------ helpers
     def pick(self, options):
@@ -356,15 +357,18 @@ class FileWriter:
 
     def model(self) -> str:
         lines = [f"model {self.fresh('m')} {{"]
+        scores = [self.fresh("s") for _ in range(self.draw(st.integers(1, 3)))]
+        tiers = [self.fresh("t") for _ in range(self.draw(st.integers(0, 3)))]
+        # what previous(...) may name: some of this model's scores and tiers
+        self.outputs = ([s for s in scores if self.chance(0.3)], [t for t in tiers if self.chance(0.3)])
         if self.chance(0.15):
             lines.append(f"  scope {self.condition(CONTACT, 1).text}")
         for _ in range(self.draw(st.integers(0, 2))):
             lines.append(f"  disqualify {self.fresh('dq')}: {self.condition(CONTACT, 1).text}")
-        scores = [self.fresh("s") for _ in range(self.draw(st.integers(1, 3)))]
         for name in scores:
             lines.append(self.score(name))
-        for _ in range(self.draw(st.integers(0, 3))):
-            lines.append(self.tier(scores))
+        for name in tiers:
+            lines.append(self.tier(name, scores))
         lines.append("}")
         return "\n".join(lines)
 
@@ -381,7 +385,11 @@ class FileWriter:
         for _ in range(self.draw(st.integers(0 if items else 1, 4))):
             items.append(self.rule())
         items = self.draw(st.permutations(items))
-        head = f"score {name}" + (f" max {maximum}" if maximum is not None else "")
+        head = f"score {name}"
+        if self.chance(0.2):
+            floor = self.pick([f for f in (-10, 0, 5, 20) if maximum is None or f < maximum])
+            head += f" min {floor}"
+        head += f" max {maximum}" if maximum is not None else ""
         return f"  {head} {{\n" + "".join(f"    {item}\n" for item in items) + "  }"
 
     def inactivity(self) -> str:
@@ -534,8 +542,7 @@ class FileWriter:
         return bands or [self.draw(scale.write(self.pick(scale.starts)))]
 
     # ------------------------------------------------------------------ tiers
-    def tier(self, scores: list[str]) -> str:
-        name = self.fresh("t")
+    def tier(self, name: str, scores: list[str]) -> str:
         if self.chance(0.5):
             entries = [self.condition(Context(scores=tuple(scores)), 2).text
                        for _ in range(self.draw(st.integers(1, 4)))]
@@ -546,6 +553,10 @@ class FileWriter:
             subject = self.pick([scores[0], " + ".join(scores), f"{scores[-1]} * 2", f"{scores[0]} - 10"])
             entries = self.thresholds()
             head = f"tier {name} by {subject}"
+        if self.chance(0.35):
+            head += " monotonic"
+            if self.chance(0.5):
+                head += f" unless {self.condition(Context(scores=tuple(scores)), 1).text}"
         body = "\n".join(f"    L{i}: {entry}" for i, entry in enumerate(entries, 1))
         return f"  {head} {{\n{body}\n  }}"
 
@@ -640,6 +651,9 @@ class FileWriter:
             found += [a for a, b in SCHEMA_EVENTS[ctx.event].items() if b == base and a not in found]
         if base == "int":
             found += list(ctx.scores)
+            found += [f"previous({name})" for name in self.outputs[0]]
+        if base == "text":
+            found += [f"previous({name})" for name in self.outputs[1]]
         return found
 
     def text(self, ctx: Context) -> Code:
@@ -743,6 +757,30 @@ def _witness(candidate: list[tuple[str, int]], earlier: list[tuple[str, int]]) -
         if all(_TESTS[op](x, v) for op, v in candidate) and not any(_TESTS[op](x, v) for op, v in earlier):
             return x
     return None
+
+
+@st.composite
+def previous_values(draw, model) -> dict:
+    """What a previous run may have recorded for one contact of compiled ``model``: by name,
+    each score it reads (an int or missing) and each tier (one of its labels, a label it no
+    longer has, or missing)."""
+    from scoredsl.check.ir import state_reads
+
+    labels = {t.name: [e.label for e in t.entries] for t in model.ir.tiers}
+    out = {}
+    for read in state_reads(model.ir):
+        if read.kind == "score":
+            out[read.name] = draw(st.one_of(st.none(), st.sampled_from((-20, 0, 3, 10, 35, 100, 250))))
+        else:
+            out[read.name] = draw(st.one_of(st.none(), st.sampled_from(labels[read.name] + ["gone"])))
+    return out
+
+
+def with_previous(contact: dict, model, previous: dict) -> dict:
+    """``contact`` as an engine hands it to ``model``'s evaluator, the previous run's values in."""
+    from scoredsl.check.ir import state_reads
+
+    return {**contact, **{p.key: previous.get(p.name) for p in state_reads(model.ir)}}
 
 
 @st.composite

@@ -21,8 +21,9 @@ SETTINGS = settings(max_examples=strategies.examples(int(__import__("os").enviro
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def engine_result(model, scenario):
-    row = model.evaluate(scenario.contact, scenario.events, scenario.as_of)
+def engine_result(model, scenario, previous=None):
+    contact = strategies.with_previous(scenario.contact, model, previous or {})
+    row = model.evaluate(contact, scenario.events, scenario.as_of)
     if row.status != "scored":
         return (row.status, row.reason, None, None)
     return (row.status, row.reason, dict(row.scores), dict(row.tiers))
@@ -38,8 +39,9 @@ def test_random_models_agree_on_random_data(source, data):
     for _ in range(3):
         scenario = data.draw(strategies.fixed_scenarios())
         for name, model in program.models.items():
-            expected = reference.evaluate(files, name, scenario.contact, scenario.events, scenario.as_of)
-            assert engine_result(model, scenario) == expected, name
+            previous = data.draw(strategies.previous_values(model))
+            expected = reference.evaluate(files, name, scenario.contact, scenario.events, scenario.as_of, previous)
+            assert engine_result(model, scenario, previous) == expected, name
 
 
 ROOT = paths.ROOT

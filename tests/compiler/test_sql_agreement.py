@@ -52,7 +52,7 @@ def postgres():
     target.close()
 
 
-def python_results(models, contacts, events, as_of):
+def python_results(models, contacts, events, as_of, previous=None):
     by_contact = {}
     for event in events:
         by_contact.setdefault(event.contact_id, []).append(event)
@@ -60,7 +60,9 @@ def python_results(models, contacts, events, as_of):
     for model in models:
         rows = []
         for contact in contacts:
-            row = model.evaluate(contact, by_contact.get(contact["id"], []), as_of)
+            before = (previous or {}).get(model.name, {}).get(contact["id"], {})
+            row = model.evaluate(strategies.with_previous(contact, model, before),
+                                 by_contact.get(contact["id"], []), as_of)
             scored = row.status == "scored"
             rows.append((row.contact_id, row.status, row.reason, dict(row.scores) if scored else None,
                          dict(row.tiers) if scored else None))
@@ -80,6 +82,12 @@ def batches(draw, properties, events, ids=("c1", "C-2", "id 3", "c'4", "c5")):
     return contacts, all_events, as_of
 
 
+def previous_runs(data, models, contacts):
+    """What a previous run recorded: for each model, some of the contacts (the rest are new)."""
+    return {m.name: {c["id"]: data.draw(strategies.previous_values(m)) for c in contacts if data.draw(st.booleans())}
+            for m in models}
+
+
 def fixed_batches():
     return batches(strategies.SCHEMA_PROPERTIES, strategies.SCHEMA_EVENTS)
 
@@ -88,12 +96,13 @@ def runnable(program, dialect):
     return [m for m in program.models.values() if not unsupported(m.ir, dialect)]
 
 
-def check_agreement(target, program, contacts, events, as_of):
+def check_agreement(target, program, contacts, events, as_of, data=None):
     models = runnable(program, target.dialect)
     if not models:
         return
-    expected = python_results(models, contacts, events, as_of)
-    actual = target.run(models, program.schema, contacts, events, as_of)
+    previous = previous_runs(data, models, contacts) if data is not None else None
+    expected = python_results(models, contacts, events, as_of, previous)
+    actual = target.run(models, program.schema, contacts, events, as_of, previous)
     for model in models:
         assert actual[model.name] == expected[model.name], model.name
 
@@ -103,7 +112,7 @@ def check_agreement(target, program, contacts, events, as_of):
 def test_random_models_agree_on_duckdb(duck, source, data):
     program = compile_text(source, "random.score")
     contacts, events, as_of = data.draw(fixed_batches())
-    check_agreement(duck, program, contacts, events, as_of)
+    check_agreement(duck, program, contacts, events, as_of, data)
 
 
 @pytest.mark.services
@@ -112,7 +121,7 @@ def test_random_models_agree_on_duckdb(duck, source, data):
 def test_random_models_agree_on_postgres(postgres, source, data):
     program = compile_text(source, "random.score")
     contacts, events, as_of = data.draw(fixed_batches())
-    check_agreement(postgres, program, contacts, events, as_of)
+    check_agreement(postgres, program, contacts, events, as_of, data)
 
 
 FIXED_MODELS = [ROOT / "tests" / "models" / "full.score", ROOT / "examples" / "b2b_saas" / "model.score",
@@ -149,7 +158,7 @@ def test_fixed_models_agree_on_postgres(postgres, data):
 def test_random_models_agree_on_spark(spark, source, data):
     program = compile_text(source, "random.score")
     contacts, events, as_of = data.draw(fixed_batches())
-    check_agreement(spark, program, contacts, events, as_of)
+    check_agreement(spark, program, contacts, events, as_of, data)
 
 
 @settings_for(max(EXAMPLES // 12, 4), shrink=False)

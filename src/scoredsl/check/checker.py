@@ -146,6 +146,9 @@ class Checker:
     # ------------------------------------------------------------ models
     def model(self, model: nodes.Model, base: Scope) -> ir.Model | None:
         ok = True
+        outputs = {s.name.name: "score" for s in model.scores}
+        outputs.update((t.name.name, "tier") for t in model.tiers if t.name.name not in outputs)
+        base = attrs.evolve(base, outputs=outputs)
         scope_expr = None
         scopes = model.scopes
         for extra in scopes[1:]:
@@ -239,10 +242,27 @@ class Checker:
                       score.span)
         if not ok:
             return None
+        floor = self.floor(score)
+        if floor is False:
+            return None
         lowered = ir.Score(name=score.name.name, max=score.max, items=tuple(items), inactivity=inactivity,
-                           half_life=half_life, span=score.span)
+                           half_life=half_life, floor=floor, span=score.span)
         lints.caps(lowered, score, self.diagnostics)
         return lowered
+
+    def floor(self, score: nodes.Score):
+        """The score's ``min`` (``None`` if it has none), or ``False`` after reporting why not."""
+        if score.floor is None:
+            return None
+        if not score.floor.is_integer:
+            self.err("SD106", f"a score's min must be a whole number, not {score.floor.text}", score.floor.span)
+            return False
+        floor = int(score.floor.text)
+        if score.max is not None and floor >= score.max:
+            self.err("SD313", f"score '{score.name.name}' has min {floor}, not below its max {score.max}",
+                     score.floor.span, "max caps the points a score collects; min is the lowest it may be")
+            return False
+        return floor
 
     def inactivity(self, decay: nodes.InactivityDecay, scope: Scope) -> ir.Inactivity | None:
         ok = lints.decay_steps(decay, self.diagnostics)
@@ -478,9 +498,14 @@ class Checker:
         if not tier.entries:
             self.err("SD317", f"tier '{tier.name.name}' has no entry", tier.span)
             ok = False
+        unless = None
+        if tier.monotonic is not None and tier.monotonic.unless is not None:
+            unless = self.exprs.condition(tier.monotonic.unless, scope, f"the 'unless' of tier '{tier.name.name}'")
+            ok &= unless is not None
         if not ok:
             return None
-        lowered = ir.Tier(name=tier.name.name, entries=tuple(entries), span=tier.span)
+        lowered = ir.Tier(name=tier.name.name, entries=tuple(entries), monotonic=tier.monotonic is not None,
+                          unless=unless, span=tier.span)
         lints.tier_reachability(lowered, self.diagnostics)
         if entries and entries[-1].condition is not None:
             self.warn("SD412", f"tier '{tier.name.name}' has no 'otherwise': some contacts get no {tier.name.name}",

@@ -31,6 +31,7 @@ class Scope:
     events: Mapping[str, Mapping[str, Type]]
     event: str | None = None                    # inside ``where`` of this event
     scores: tuple[str, ...] = ()                # inside tiers
+    outputs: Mapping[str, str] = attrs.field(factory=dict)   # the model's scores and tiers: name -> kind
     functions: Mapping[str, object] = attrs.field(factory=dict)
 
     def within_event(self, event: str) -> "Scope":
@@ -172,6 +173,8 @@ class ExprChecker:
     # ------------------------------------------------------------ functions and aggregates
     def _call(self, node, scope: Scope):
         func = node.func.name
+        if func == "previous":
+            return self._previous(node, scope)
         args = [self.expr(a, scope) for a in node.args]
         if func == "age":
             if len(args) != 1:
@@ -186,7 +189,7 @@ class ExprChecker:
             return ir.Age(operand=arg, nullable=arg.nullable, span=node.span)
         plugin_function = scope.functions.get(func)
         if plugin_function is None:
-            hint = suggest(func, ["age", "count", "has", "first", "last", *scope.functions])
+            hint = suggest(func, ["age", "previous", "count", "has", "first", "last", *scope.functions])
             self.err("SD201", f"unknown function '{func}'", node.func.span,
                      hint or "functions come from plugins: 'scoredsl plugins' lists them")
             return None
@@ -208,6 +211,21 @@ class ExprChecker:
             return None
         return ir.Call(function=func, plugin=plugin_function.plugin, args=tuple(args),
                        type=plugin_function.returns, span=node.span)
+
+    def _previous(self, node, scope: Scope):
+        """``previous(NAME)``: the previous run's value of a score or tier of this model."""
+        if len(node.args) != 1 or not isinstance(node.args[0], nodes.Name):
+            self.err("SD319", "previous() takes the name of one score or tier of this model", node.span,
+                     "for example previous(engagement) or previous(lifecycle)")
+            return None
+        arg = node.args[0]
+        kind = scope.outputs.get(arg.name)
+        if kind is None:
+            self.err("SD319", f"previous() takes a score or tier of this model, and '{arg.name}' is neither",
+                     arg.span, suggest(arg.name, list(scope.outputs)))
+            return None
+        return ir.Previous(name=arg.name, kind=kind, type=Type.INT if kind == "score" else Type.TEXT,
+                           span=node.span)
 
     def event_known(self, ident: nodes.Ident, scope: Scope) -> bool:
         if ident.name in scope.events:

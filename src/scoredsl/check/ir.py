@@ -67,6 +67,22 @@ class ScoreRef:
 
 
 @attrs.frozen(kw_only=True)
+class Previous:
+    """The value a score or tier of the same model had for the contact at the previous run,
+    read from the state store; missing for a contact the previous run did not score."""
+    name: str
+    kind: str                   # "score" or "tier"
+    type: Type
+    nullable: bool = True
+    span: Span = _span()
+
+    @property
+    def key(self) -> str:
+        """Where an engine finds the value: a contact key no property can have."""
+        return f"previous({self.name})"
+
+
+@attrs.frozen(kw_only=True)
 class Agg:
     func: AggFunc
     event: str
@@ -203,7 +219,7 @@ class Call:
     span: Span = _span()
 
 
-Expr = Union[Const, Prop, Attr, ScoreRef, Agg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
+Expr = Union[Const, Prop, Attr, ScoreRef, Previous, Agg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
              And, Or, Not, Arith, Neg, Age, Call]
 
 
@@ -282,6 +298,7 @@ class Score:
     items: tuple[Union[Rule, Group], ...]
     inactivity: Inactivity | None
     half_life: int | None                  # microseconds
+    floor: int | None = None               # ``min N``: the final value is at least N
     span: Span = _span()
 
     def rules(self):
@@ -303,7 +320,15 @@ class TierEntry:
 class Tier:
     name: str
     entries: tuple[TierEntry, ...]
+    #: never moves down between runs (entries are listed from the highest down), unless
+    #: ``unless`` is true; the previous label is ``previous(name)``.
+    monotonic: bool = False
+    unless: Expr | None = None
     span: Span = _span()
+
+    @property
+    def previous(self) -> Previous:
+        return Previous(name=self.name, kind="tier", type=Type.TEXT)
 
 
 @attrs.frozen(kw_only=True)
@@ -373,9 +398,20 @@ def model_exprs(model: Model):
             roots.append(getattr(rule, "condition", None) or getattr(rule, "subject", None)
                          or getattr(rule, "filter", None))
     roots += [e.condition for t in model.tiers for e in t.entries]
+    roots += [t.unless for t in model.tiers]
     for root in roots:
         if root is not None:
             yield from walk(root)
+
+
+def state_reads(model: Model) -> tuple[Previous, ...]:
+    """What a model reads from the previous run, each once, in the order first read: its
+    ``previous(...)`` values, and the previous label of each monotonic tier."""
+    found = {e: None for e in model_exprs(model) if isinstance(e, Previous)}
+    for tier in model.tiers:
+        if tier.monotonic:
+            found.setdefault(tier.previous, None)
+    return tuple(found)
 
 
 # Under event-age decay a score counts in millionths of a point (see "Rounding" in the

@@ -8,9 +8,9 @@ import click
 
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
                                   model_option, parse_as_of, root_option, select_models)
-from scoredsl.cli.sources import choose, config_option, load_config, open_source_for, spec_text
+from scoredsl.cli.sources import choose, config_option, load_config, open_source_for, open_state, spec_text, state_options
 from scoredsl.compiler.explain import explain as explain_contact
-from scoredsl.data.records import DataError
+from scoredsl.data.records import DataError, to_micros
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
 
 
@@ -22,10 +22,11 @@ from scoredsl.engines.frame import ErrorPolicy, RunSummary
 @model_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@state_options
 @root_option
 @config_option
 @handle_errors
-def explain(file, contact_id, source_spec, models, as_of, fmt, root, config_path):
+def explain(file, contact_id, source_spec, models, as_of, fmt, state_path, no_state, root, config_path):
     """Show every rule, cap, decay step and tier behind one contact's result."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -44,9 +45,24 @@ def explain(file, contact_id, source_spec, models, as_of, fmt, root, config_path
         raise Failure(f"bad data: {exc.describe()}", EXIT_FINDINGS) from None
     finally:
         source.close()
-    explanations = [explain_contact(model, contact, events, when) for model in selected]
+    store = open_state(config, state_path, no_state, [], create=False)
+    try:
+        explanations = [explain_contact(model, contact, events, when, _previous(store, model, contact_id, when))
+                        for model in selected]
+    finally:
+        if store is not None:
+            store.close()
     if fmt == "json":
         payload = [e.to_json() for e in explanations]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(e.render() for e in explanations))
+
+
+def _previous(store, model, contact_id: str, when) -> dict:
+    """What the previous run recorded for the contact: its scores and tiers by name."""
+    if store is None:
+        return {}
+    for _id, status, scores, tiers in store.previous(model.name, to_micros(when), contact_id):
+        return {**scores, **tiers} if status == "scored" else {}
+    return {}

@@ -8,14 +8,17 @@ import click
 
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, counted, handle_errors,
                                   is_terminal, model_option, parse_as_of, root_option, select_models)
-from scoredsl.cli.sources import choose, config_option, load_config, open_sink_for, open_source_for, spec_text
+from scoredsl.cli.sources import (choose, config_option, load_config, open_sink_for, open_source_for, open_state,
+                                  spec_text, state_options)
 from scoredsl.compiler.model import EvaluationError
 from scoredsl.data.records import DataError
 from scoredsl.data.sinks import SinkError
 from scoredsl.data.sources import OrderError, SourceError
+from scoredsl.data.records import to_micros
+from scoredsl.data.state import TRANSITION_COLUMNS, StateError
 from scoredsl.data.values import iso
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
-from scoredsl.engines.frame import run as run_batch
+from scoredsl.engines.frame import RunState, run as run_batch
 from scoredsl.engines.registry import ENGINES, choose_engine
 
 
@@ -44,12 +47,18 @@ from scoredsl.engines.registry import ENGINES, choose_engine
                    "temporary file on disk.")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True),
               help="Where spilled events go (default: the system's temporary folder).")
+@state_options
+@click.option("--replay", is_flag=True,
+              help="Allow an as-of older than the latest recorded run: it reads the state of that time.")
+@click.option("--transitions", "transitions_spec", metavar="SPEC",
+              help="Also write one row per tier change of this run (contact_id, model, tier, from, to, "
+                   "as_of, run_id, key): csv:PATH, jsonl:PATH, table:-.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @root_option
 @config_option
 @handle_errors
-def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, event_budget, spill_dir, quiet, root,
-        config_path):
+def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, event_budget, spill_dir, state_path,
+        no_state, replay, transitions_spec, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -57,6 +66,10 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
     when = parse_as_of(as_of)
+    store = open_state(config, state_path, no_state, selected, transitions_spec)
+    state = None if store is None else RunState(store=store, replay=replay,
+                                                source=spec_text(source_spec, config, "source"),
+                                                sink=spec_text(sink_spec, config, "sink"))
     if not quiet:
         click.echo(f"scoredsl run {file}: models {', '.join(m.name for m in selected)}; as of {iso(when)}",
                    err=True)
@@ -74,9 +87,13 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
         options = RunOptions(on_error=on_error, threads=threads, event_budget=event_budget, spill_dir=spill_dir,
                              spark=config.spark_settings() if engine == "spark" else {},
                              progress=None if quiet else _progress())
-        summary = run_batch(chosen, selected, source, sink, when, options)
+        summary = run_batch(chosen, selected, source, sink, when, options, state)
+        if transitions_spec is not None:
+            write_transitions(store, selected, when, open_sink_for(transitions_spec, config))
     except click.ClickException:   # a plugin's own user-facing error, with its exit code
         raise
+    except StateError as exc:
+        raise Failure(f"state: {exc}\n  (the state store is unchanged)") from None
     except OrderError as exc:     # skipping cannot mend an order: no hint to
         raise Failure(f"bad data: {exc.describe()}\n  (nothing was written)", EXIT_FINDINGS) from None
     except DataError as exc:
@@ -93,8 +110,23 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
         raise Failure(f"engine {engine}: {exc}\n  (nothing was written)") from None
     finally:
         source.close()
+        if store is not None:
+            store.close()
     if not quiet:
         _print_summary(summary, selected)
+
+
+def write_transitions(store, models, when, sink) -> None:
+    """The run's transitions, by model, contact and tier, into ``sink`` (all or nothing)."""
+    sink.open_table(TRANSITION_COLUMNS)
+    try:
+        for model in models:
+            for transition in store.transitions(model.name, to_micros(when)):
+                sink.write_values(transition.values())
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
 
 
 def _progress():
@@ -138,6 +170,14 @@ def _print_summary(summary, models) -> None:
         click.echo(f"{counted(summary.orphan_events, 'event')} "
                    f"{'belongs' if summary.orphan_events == 1 else 'belong'} to no contact in the source", err=True)
     for model in models:
+        if summary.transitions is not None:
+            if model.name in summary.first_runs:
+                click.echo(f"model {model.name}: first recorded run, the baseline for transitions", err=True)
+            else:
+                moved = {t: n for (m, t), n in summary.transitions.items() if m == model.name}
+                shown = ", ".join(f"{t} {n:,}" for t, n in moved.items())
+                click.echo(f"model {model.name}: {counted(sum(moved.values()), 'transition')}"
+                           f"{' (' + shown + ')' if shown else ''}", err=True)
         statuses = summary.statuses[model.name]
         parts = [f"{statuses.get(s, 0):,} {s.replace('_', ' ')}" for s in ("scored", "disqualified", "out_of_scope")]
         click.echo(f"model {model.name} ({model.version}): {', '.join(parts)}", err=True)

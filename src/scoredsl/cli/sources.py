@@ -3,13 +3,16 @@ and plugin problems turned into exit code 2."""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import click
 
 from scoredsl.cli.options import Failure
 from scoredsl.data import config as project_config
+from scoredsl.check.ir import state_reads
 from scoredsl.data.sinks import SinkError
+from scoredsl.data.state import SqliteState, StateError
 from scoredsl.data.specs import SpecError, mask_known, redact
 from scoredsl.plugins.manager import PluginWarning, open_sink, open_source
 from scoredsl.plugins.registries import PluginError
@@ -67,3 +70,36 @@ def open_sink_for(spec: str, config: project_config.Config | None = None):
     config = config or project_config.Config(path=None)
     return _opening("sink", spec, config, open_sink)
 
+
+def state_options(f):
+    f = click.option("--no-state", is_flag=True,
+                     help="Read and record no state: every contact is new to this run, and nothing is "
+                          "remembered.")(f)
+    return click.option("--state", "state_path", type=click.Path(dir_okay=False), metavar="FILE",
+                        help="The state store, a SQLite file (default: [state] of scoredsl.toml, or "
+                             "scoredsl-state.sqlite next to it; none without a scoredsl.toml). See "
+                             "docs/state.md.")(f)
+
+
+def open_state(config, path: str | None, off: bool, models, transitions_spec: str | None = None,
+               create: bool = True):
+    """The run's state store, or ``None``; a Failure when the models need one and there is none."""
+    if off:
+        if transitions_spec is not None:
+            raise Failure("--transitions needs state: it compares this run with the previous one; drop --no-state")
+        return None
+    path = path or config.state_path()
+    if path is None:
+        readers = [m.name for m in models if state_reads(m.ir)]
+        if readers or transitions_spec is not None:
+            what = (f"model {', '.join(readers)} reads the previous run" if readers
+                    else "--transitions compares this run with the previous one")
+            raise Failure(f"{what}, but this run keeps no state\n  hint: give --state FILE, or add a scoredsl.toml "
+                          "(state is kept next to it), or pass --no-state to score every contact as new")
+        return None
+    if not create and not os.path.exists(path):
+        return None                 # nothing recorded yet: every contact is new
+    try:
+        return SqliteState(path, keep=config.state_keep(), create=create)
+    except StateError as exc:
+        raise Failure(str(exc)) from None

@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 import attrs
 
 from scoredsl.check import ir
+from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.data.records import Event, from_epoch_micros, to_micros
 from scoredsl.data.values import iso
@@ -47,6 +48,7 @@ class ScoreLine:
     raw: int | float
     idle_days: float | None
     keep_percent: int | None
+    floor: int | None
     rules: tuple[RuleLine, ...]
     groups: tuple[GroupLine, ...]
 
@@ -63,6 +65,10 @@ class Explanation:
     disqualifiers: tuple[tuple[str, bool | None], ...]
     scores: tuple[ScoreLine, ...]
     tiers: tuple[tuple[str, str | None], ...]
+    #: what the model read of the previous run, by name (``None``: missing); empty if it reads none
+    previous: tuple[tuple[str, object], ...] = ()
+    #: monotonic tiers held at the previous label: (tier, the label computed now)
+    held: tuple[tuple[str, str | None], ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -72,10 +78,14 @@ class Explanation:
             "scores": [{
                 "name": s.name, "value": s.value, "positive": s.positive, "negative": s.negative,
                 "max": s.max, "raw": s.raw, "idle_days": s.idle_days, "keep_percent": s.keep_percent,
+                "min": s.floor,
                 "groups": [attrs.asdict(g) for g in s.groups],
                 "rules": [attrs.asdict(r) for r in s.rules],
             } for s in self.scores],
-            "tiers": [{"name": n, "label": label} for n, label in self.tiers],
+            "tiers": [{"name": n, "label": label, **({"held": True, "computed": dict(self.held)[n]}
+                                                      if n in dict(self.held) else {})}
+                      for n, label in self.tiers],
+            "previous": dict(self.previous),
         }
 
     def render(self) -> str:
@@ -84,6 +94,9 @@ class Explanation:
         lines.append(f"status: {status}")
         if self.status != "scored":
             lines.append("  (no score is reported for this contact; what its rules would give is shown below)")
+        if self.previous:
+            shown = ", ".join(f"{n} {v if v is not None else '(missing)'}" for n, v in self.previous)
+            lines.append(f"previous run: {shown}")
         if self.scope is not None:
             lines.append(f"scope: {_kleene(self.scope)}")
         for name, matched in self.disqualifiers:
@@ -111,11 +124,18 @@ class Explanation:
             if s.keep_percent is not None:
                 idle = "no activity" if s.idle_days is None else f"idle {s.idle_days:g} days"
                 summary.append(f"{idle}: keep {s.keep_percent}%")
+            if s.floor is not None:
+                summary.append(f"min {s.floor}")
             lines.append(f"  = {', '.join(summary)} -> {s.value}")
         if self.tiers:
             lines.append("")
+            held = dict(self.held)
             for name, label in self.tiers:
-                lines.append(f"tier {name}: {label if label is not None else '(none)'}")
+                line = f"tier {name}: {label if label is not None else '(none)'}"
+                if name in held:
+                    now = held[name] if held[name] is not None else "(none)"
+                    line += f"   (held: monotonic, and {now} now ranks below the previous {label})"
+                lines.append(line)
         return "\n".join(lines)
 
 
@@ -140,8 +160,13 @@ def _outcome(rule, detail) -> str:
     return f"{detail} event" + ("" if detail == 1 else "s")
 
 
-def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_of) -> Explanation:
-    status, reason, _scores, tiers, trace = model.trace(contact, list(events), as_of)
+def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_of,
+            previous: Mapping[str, object] | None = None) -> Explanation:
+    """Everything ``model`` computed for ``contact``; ``previous`` is what the previous run
+    recorded for it, by score and tier name (see :func:`scoredsl.check.ir.state_reads`)."""
+    reads = state_reads(model.ir)
+    seen = {**contact, **{p.key: (previous or {}).get(p.name) for p in reads}}
+    status, reason, _scores, tiers, trace = model.trace(seen, list(events), as_of)
     score_lines = []
     for score in model.ir.scores:
         rule_lines, group_lines = [], []
@@ -160,9 +185,11 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
         score_lines.append(ScoreLine(
             name=score.name, value=t["final"], positive=t["positive"], negative=t["negative"], max=t["max"],
             raw=t["raw"], idle_days=None if idle is None else round(idle / DAY, 2),
-            keep_percent=t.get("keep"), rules=tuple(rule_lines), groups=tuple(group_lines)))
+            keep_percent=t.get("keep"), floor=t.get("min"), rules=tuple(rule_lines), groups=tuple(group_lines)))
     return Explanation(
         contact_id=contact["id"], model=model.name, version=model.version,
         as_of=from_epoch_micros(to_micros(as_of)), status=status, reason=reason, scope=trace.get("scope"),
         disqualifiers=tuple(trace["disqualifiers"]), scores=tuple(score_lines),
-        tiers=tuple(zip(model.tier_names, tiers)))
+        tiers=tuple(zip(model.tier_names, tiers)),
+        previous=tuple((p.name, (previous or {}).get(p.name)) for p in reads),
+        held=tuple(trace.get("held", {}).items()))

@@ -13,6 +13,10 @@ columns = { job_title = "title", employees = "num_employees" }
 [sinks.warehouse]
 spec = "postgresql://scoring:${WAREHOUSE_PASSWORD}@db.internal/analytics"
 table = "lead_scores"
+
+[state]                       # what runs remember (docs/state.md)
+path = "scoredsl-state.sqlite"  # the default, next to this file
+keep = "400d"                 # history kept; each contact's latest record is always kept
 ```
 
 ``--source crm`` then means that source. Every string value may use ``${NAME}`` for the
@@ -36,6 +40,7 @@ from typing import Any, Mapping
 import attrs
 
 from scoredsl.data.specs import Spec, SpecError, parse_spec, redact
+from scoredsl.data.state import DEFAULT_FILE
 
 FILE_NAME = "scoredsl.toml"
 _VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
@@ -52,6 +57,26 @@ class Config:
     sinks: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     defaults: Mapping[str, str] = attrs.field(factory=dict)
     spark: Mapping[str, Any] = attrs.field(factory=dict)
+    state: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def state_path(self) -> str | None:
+        """Where the state store is: ``[state] path`` (relative to this file), by default
+        :data:`~scoredsl.data.state.DEFAULT_FILE` next to it; ``None`` when there is no file,
+        or ``[state] enabled = false``."""
+        if self.path is None or self.state.get("enabled", True) is False:
+            return None
+        where = Path(self.path).parent
+        return str(where / self.state.get("path", DEFAULT_FILE))
+
+    def state_keep(self) -> int | None:
+        """``[state] keep`` (``"400d"``) in microseconds; ``None``: keep every record."""
+        keep = self.state.get("keep")
+        if keep is None:
+            return None
+        match = re.fullmatch(r"(\d+)d", str(keep))
+        if not match or int(match.group(1)) < 1:
+            raise ConfigError(f"{self.path}: [state] keep = {keep!r}: give a number of days, like \"400d\"")
+        return int(match.group(1)) * 86_400_000_000
 
     def spark_settings(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         """``[spark]``: ``master`` (``local[4]``, ``spark://host:7077``, ``yarn``) or ``remote``
@@ -129,10 +154,15 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{shown} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark"})
+    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark", "state"})
     if unknown:
         raise ConfigError(f"{shown}: unknown section(s) {', '.join(unknown)}; expected sources, sinks, defaults, "
-                          "spark")
+                          "spark, state")
+    state = data.get("state", {})
+    if not isinstance(state, dict) or set(state) - {"path", "keep", "enabled"}:
+        raise ConfigError(f"{shown}: [state] takes path, keep and enabled")
+    if not isinstance(state.get("path", ""), str) or not isinstance(state.get("enabled", True), bool):
+        raise ConfigError(f"{shown}: [state] path is a file path (a string), enabled is true or false")
     spark = data.get("spark", {})
     if set(spark) - {"master", "remote", "conf"} or ("master" in spark and "remote" in spark):
         raise ConfigError(f"{shown}: [spark] takes master or remote, and conf")
@@ -143,8 +173,10 @@ def load(path: str | os.PathLike | None = None) -> Config:
     defaults = data.get("defaults", {})
     if set(defaults) - {"source", "sink"}:
         raise ConfigError(f"{shown}: [defaults] takes source and sink")
-    return Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
-                  spark=spark)
+    config = Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
+                    spark=spark, state=state)
+    config.state_keep()
+    return config
 
 
 __all__ = ["Config", "ConfigError", "load", "find", "interpolate", "SpecError"]

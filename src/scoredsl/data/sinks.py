@@ -87,6 +87,17 @@ class Sink(abc.ABC):
     def abort(self) -> None:
         """Discard every row written since :meth:`open`; leave any previous output untouched."""
 
+    def open_table(self, columns: tuple[str, ...]) -> None:
+        """Instead of :meth:`open`: prepare to receive rows of other ``columns`` than a run's
+        results (``--transitions`` writes its rows so), each given to :meth:`write_values`;
+        then :meth:`commit` or :meth:`abort` as ever. A sink that cannot hold such rows keeps
+        this default, which refuses."""
+        raise SinkError(f"{type(self).__name__} holds only result rows")
+
+    def write_values(self, values: dict[str, Any]) -> None:
+        """Accept one row of the columns given to :meth:`open_table`."""
+        raise SinkError(f"{type(self).__name__} holds only result rows")
+
 
 def columns(run: RunInfo) -> tuple[str, ...]:
     """The flat column names of ``run``; :class:`SinkError` if two kinds of value share a name."""

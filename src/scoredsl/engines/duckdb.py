@@ -20,13 +20,13 @@ import tempfile
 from typing import Any, Iterable, Sequence
 
 from scoredsl.compiler.model import CompiledModel
-from scoredsl.compiler.sql.generator import model_sql
+from scoredsl.compiler.sql.generator import model_sql, state_layout
 from scoredsl.data.canonical import (CONTACTS, OutOfRange, contacts_columns, encode, event_columns, event_table,
                                      table_columns)
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
-from scoredsl.engines.frame import ErrorPolicy, Output, RunSummary
+from scoredsl.engines.frame import ErrorPolicy, Output, Previous, RunSummary
 
 
 class DuckDBEngine:
@@ -38,7 +38,7 @@ class DuckDBEngine:
         return sql_refusal(models, "duckdb")
 
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
-              out: Output) -> None:
+              out: Output, previous: Previous | None = None) -> None:
         """DuckDB reads the source's files itself when it can (see the module docs)."""
         import duckdb
 
@@ -51,6 +51,7 @@ class DuckDBEngine:
                 if options.threads:
                     con.execute(f"SET threads = {int(options.threads)}")
                 fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
+                load_state(con, models, previous or Previous(), folder)
                 write_results(models, [con.cursor() for _ in models], as_of, "duckdb", out)
             finally:
                 con.close()
@@ -137,6 +138,23 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
     summary.ignored_events += getattr(source, "ignored_events", 0)
 
 
+def load_state(con, models: Sequence[CompiledModel], previous: Previous, folder: str) -> None:
+    """Fill the state relation of each model that reads the previous run
+    (:func:`~scoredsl.compiler.sql.generator.state_layout`), through a CSV file in ``folder``."""
+    for index, model in enumerate(models):
+        table, columns = state_layout(model.ir, index)
+        if not columns:
+            continue
+        layout = [("_sd_id", "VARCHAR")] + [(c, "BIGINT" if p.kind == "score" else "VARCHAR") for c, p in columns]
+        con.execute(f'CREATE TABLE "{table}" ({", ".join(f"{c} {t}" for c, t in layout)})')
+        path = os.path.join(folder, f"{table}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            for contact_id, values in previous.of(model).items():
+                writer.writerow([contact_id, *("" if v is None else v for v in values)])
+        _copy(con, table, layout, path)
+
+
 def _copy(con, table: str, columns: list[tuple[str, str]], path: str) -> None:
     types = ", ".join(f"'{c}': '{t}'" for c, t in columns)
     con.execute(f"INSERT INTO \"{table}\" SELECT * FROM read_csv(?, header = false, columns = {{{types}}}, "
@@ -145,7 +163,8 @@ def _copy(con, table: str, columns: list[tuple[str, str]], path: str) -> None:
 
 
 def model_queries(models: Sequence[CompiledModel], as_of: int, dialect: str) -> list[str]:
-    return [model_sql(m.ir, m.program.schema, as_of, dialect) for m in models]
+    return [model_sql(m.ir, m.program.schema, as_of, dialect, state_table=state_layout(m.ir, i)[0])
+            for i, m in enumerate(models)]
 
 
 def result_rows(models: Sequence[CompiledModel], cursors: Sequence[Iterable[tuple]]) -> Iterable[ResultRow]:

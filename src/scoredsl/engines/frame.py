@@ -15,13 +15,16 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import time
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import attrs
 
+from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
-from scoredsl.data.records import DataError, ResultRow, to_micros
+from scoredsl.data.records import DataError, ResultRow, from_epoch_micros, to_micros
 from scoredsl.data.sinks import ModelInfo, RunInfo, Sink
+from scoredsl.data.state import RunRecord, StateError, previous_values, run_id, started_now
+from scoredsl.data.values import format_datetime
 from scoredsl.engines.base import RunOptions
 
 
@@ -34,13 +37,38 @@ class Engine(Protocol):
         """Why this engine cannot run ``models`` on ``source``; ``None`` when it can."""
 
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
-              out: "Output") -> None:
+              out: "Output", previous: "Previous | None" = None) -> None:
         """Score every contact of ``source`` with every model at ``as_of`` (epoch microseconds).
+
+        A model that reads the previous run (:func:`~scoredsl.check.ir.state_reads`) finds its
+        values in ``previous`` (none: every contact is new).
 
         Each result row goes to ``out.write`` (one per contact and model, in the source's contact
         order, the models in their given order); what was read is counted in ``out.summary``.
         A data error is raised or skipped as ``options.on_error`` says.
         """
+
+
+class Previous:
+    """What the models of a run read of the previous run: for each model that reads state,
+    ``contact_id -> values`` in :func:`~scoredsl.check.ir.state_reads` order."""
+
+    def __init__(self, values: Mapping[str, Mapping[str, tuple]] | None = None):
+        self.values = dict(values or {})
+
+    @classmethod
+    def load(cls, models: Sequence[CompiledModel], store, as_of: int) -> "Previous":
+        """Each model's previous values from ``store`` (``None``: no state, every contact new)."""
+        values = {}
+        for model in models:
+            reads = state_reads(model.ir)
+            if reads and store is not None:
+                values[model.name] = previous_values(store.previous(model.name, as_of),
+                                                     [(p.kind, p.name) for p in reads])
+        return cls(values)
+
+    def of(self, model: CompiledModel) -> Mapping[str, tuple]:
+        return self.values.get(model.name, {})
 
 
 @attrs.define
@@ -54,6 +82,8 @@ class RunSummary:
     statuses: dict = attrs.field(factory=dict)     # model -> Counter(status)
     tiers: dict = attrs.field(factory=dict)        # (model, tier) -> Counter(label)
     errors: list = attrs.field(factory=list)       # DataErrors skipped (first few kept)
+    transitions: dict | None = None                # (model, tier) -> count; None: no state kept
+    first_runs: tuple = ()                         # models whose first recorded run this was
     mode: str = ""                                 # python engine: "sorted", "memory" or "spilled"
     peak_events: int = 0                           # python engine: the most events in memory at once
 
@@ -99,16 +129,20 @@ class ErrorPolicy:
 
 class Output:
     """Where an engine's result rows go: each is counted in ``summary``, then written to the
-    sink; a contact is counted once, on its first model's row."""
+    sink (and recorded in the state store, when the run keeps state); a contact is counted once,
+    on its first model's row."""
 
-    def __init__(self, sink: Sink, summary: RunSummary, models: Sequence[CompiledModel]):
+    def __init__(self, sink: Sink, summary: RunSummary, models: Sequence[CompiledModel], store=None):
         self.summary = summary
         self._sink_write = sink.write
+        self._record = store.add if store is not None else None
         self._first = models[0].name
 
     def write(self, row: ResultRow) -> None:
         self.summary.count(row)
         self._sink_write(row)
+        if self._record is not None:
+            self._record(row)
         if row.model == self._first:
             self.summary.contacts += 1
 
@@ -120,20 +154,55 @@ def run_info(models: Sequence[CompiledModel], as_of: dt.datetime) -> RunInfo:
 
 
 def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_of: dt.datetime,
-        options: RunOptions = RunOptions()) -> RunSummary:
+        options: RunOptions = RunOptions(), state: "RunState | None" = None) -> RunSummary:
     """Score ``source`` with ``models`` on ``engine`` into ``sink`` (not yet opened); the summary.
 
     The sink is opened, then committed when the engine is done, or aborted when anything fails
-    (the exception goes on). The source is the caller's to close.
+    (the exception goes on). With ``state``, the models read the previous run from its store
+    and the run is recorded there, after the sink has committed: a run that fails before then
+    leaves the store as it was, and rerunning it reads the same state. The source is the
+    caller's to close.
     """
     summary = RunSummary.for_models(models)
+    micros = to_micros(as_of)
+    store = state.store if state is not None else None
+    previous = Previous.load(models, store, micros)
+    if store is not None:
+        latest = {m.name: store.latest(m.name) for m in models}
+        summary.first_runs = tuple(name for name, when in latest.items() if when is None)
+        later = {name: when for name, when in latest.items() if when is not None and when > micros}
+        if later and not state.replay:
+            name, when = next(iter(later.items()))
+            raise StateError(f"model {name} was last recorded as of {format_datetime(from_epoch_micros(when))}, "
+                             f"after this run's as-of {format_datetime(as_of)}; scoring an earlier as-of reads "
+                             "the state of that time and records beside the later runs: pass --replay to do so")
     sink.open(run_info(models, as_of))
     started = time.perf_counter()
     try:
-        engine.score(models, source, to_micros(as_of), options, Output(sink, summary, models))
+        if store is not None:
+            store.begin(state.record(models, micros))
+        engine.score(models, source, micros, options, Output(sink, summary, models, store), previous)
         sink.commit()
+        if store is not None:
+            summary.transitions = store.commit(summary.contacts)
     except BaseException:
         sink.abort()
+        if store is not None:
+            store.abort()
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@attrs.frozen(kw_only=True)
+class RunState:
+    """A run's state store, and what the runs table says of the run."""
+    store: object                      # scoredsl.data.state.SqliteState or a plugin's store
+    replay: bool = False               # an as-of older than the latest recorded one is allowed
+    source: str = ""                   # as written, secrets masked
+    sink: str = ""
+
+    def record(self, models: Sequence[CompiledModel], as_of: int) -> RunRecord:
+        versions = {m.name: m.version for m in models}
+        return RunRecord(run_id=run_id(as_of, versions), as_of=as_of, models=versions, source=self.source,
+                         sink=self.sink, started=started_now())

@@ -48,13 +48,14 @@ from typing import Sequence
 
 from sqlglot import exp
 
+from scoredsl.check.ir import state_reads
 from scoredsl.check.types import fold_case
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.sql.dialects import SqlError
 from scoredsl.compiler.sql.generator import Dialect, compile_model
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb import DuckDBEngine, result_rows
-from scoredsl.engines.frame import Output
+from scoredsl.engines.frame import Output, Previous
 
 __all__ = ["PushdownEngine", "model_query", "at_risk", "case_mismatches"]
 
@@ -72,10 +73,14 @@ class PushdownEngine:
         if refusal is None and not hasattr(source, "pushdown"):
             refusal = ("pushdown needs a SQL source (sql:...) whose database runs the query; "
                        "this source has none")
+        stateful = [m.name for m in models if state_reads(m.ir)]
+        if refusal is None and stateful:
+            refusal = (f"model {', '.join(stateful)} reads the previous run (previous(), a monotonic tier), "
+                       "which pushdown cannot yet bring into the source's database; use --engine duckdb")
         return refusal
 
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
-              out: Output) -> None:
+              out: Output, previous: Previous | None = None) -> None:
         summary = out.summary
         plan = source.pushdown(models[0].program.schema)
         queries = [model_query(plan, model, as_of) for model in models]

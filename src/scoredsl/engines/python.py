@@ -41,12 +41,13 @@ import sqlite3
 import tempfile
 from typing import Iterator, Sequence
 
+from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.python.packing import event_layouts, pack_event
 from scoredsl.data.records import DataSchema
 from scoredsl.data.sources import PackedEvent, Source, order_error
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, Progress, RunOptions
-from scoredsl.engines.frame import ErrorPolicy, Output, RunSummary
+from scoredsl.engines.frame import ErrorPolicy, Output, Previous, RunSummary
 
 PerType = dict[str, list]
 
@@ -60,7 +61,7 @@ class PythonEngine:
         return None
 
     def score(self, models: Sequence[CompiledModel], source: Source, as_of: int, options: RunOptions,
-              out: Output) -> None:
+              out: Output, previous: Previous | None = None) -> None:
         """See :class:`~scoredsl.engines.frame.Engine`; the module docs say how events are held."""
         summary, progress = out.summary, options.progress
         # Errors are listed events first, then contacts, as if the events were read first,
@@ -82,9 +83,14 @@ class PythonEngine:
                 pairs = ((contact, store.take(contact["id"]))
                          for contact in source.contacts(schema, contact_policy))
             matched = 0
+            plan = _with_state(models, previous)
             for contact, per_type in pairs:
-                for model in models:
-                    write(model.row(contact, model.evaluate_packed(contact, per_type, as_of)))
+                for model, keys, values, missing in plan:
+                    seen = contact
+                    if keys:
+                        seen = dict(contact)
+                        seen.update(zip(keys, values.get(contact["id"], missing)))
+                    write(model.row(contact, model.evaluate_packed(seen, per_type, as_of)))
                 matched += sum(map(len, per_type.values()))
                 if progress is not None and summary.contacts % 1000 == 0:
                     progress("contacts scored", summary.contacts)
@@ -92,6 +98,18 @@ class PythonEngine:
         summary.orphan_events = summary.events - matched
         summary.ignored_events += getattr(source, "ignored_events", 0)
         summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
+
+
+def _with_state(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:
+    """``(model, keys, values, missing)`` per model: the contact keys under which its evaluator
+    reads the previous run (none: it reads none), each contact's values, and the values of a
+    contact the previous run did not score."""
+    plan = []
+    for model in models:
+        keys = tuple(p.key for p in state_reads(model.ir))
+        values = previous.of(model) if previous is not None else {}
+        plan.append((model, keys, values, (None,) * len(keys)))
+    return plan
 
 
 @contextlib.contextmanager

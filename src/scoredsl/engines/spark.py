@@ -24,12 +24,13 @@ from typing import Any, Sequence
 
 from sqlglot import exp
 
+from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
-from scoredsl.compiler.sql.generator import compile_model
+from scoredsl.compiler.sql.generator import compile_model, state_layout
 from scoredsl.data.canonical import CONTACTS, event_table
 from scoredsl.engines.base import RunOptions, sql_refusal
-from scoredsl.engines.duckdb import fill, result_rows
-from scoredsl.engines.frame import ErrorPolicy, Output
+from scoredsl.engines.duckdb import fill, load_state, result_rows
+from scoredsl.engines.frame import ErrorPolicy, Output, Previous
 
 __all__ = ["SparkEngine", "spark_session"]
 
@@ -73,9 +74,10 @@ def spark_session(settings: dict[str, Any] | None = None, threads: int | None = 
     return session
 
 
-def spark_query(model: CompiledModel, as_of: int) -> str:
-    """The model's Spark SQL, with the decay factor computed by :data:`HALF_POW`."""
-    query = compile_model(model.ir, model.program.schema, as_of, "spark")
+def spark_query(model: CompiledModel, as_of: int, index: int = 0) -> str:
+    """The model's Spark SQL (the ``index``-th of its run), with the decay factor computed by
+    :data:`HALF_POW`."""
+    query = compile_model(model.ir, model.program.schema, as_of, "spark", state_layout(model.ir, index)[0])
 
     def exact_pow(node):
         if isinstance(node, exp.Pow):
@@ -97,7 +99,7 @@ class SparkEngine:
         return sql_refusal(models, "spark")
 
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
-              out: Output) -> None:
+              out: Output, previous: Previous | None = None) -> None:
         import duckdb
         from pyspark.sql.types import DoubleType
 
@@ -108,7 +110,9 @@ class SparkEngine:
             con = duckdb.connect(os.path.join(folder, "stage.duckdb"))
             try:
                 fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
+                load_state(con, models, previous or Previous(), folder)
                 tables = [CONTACTS] + [event_table(i) for i in range(len(schema.events))]
+                tables += [state_layout(m.ir, i)[0] for i, m in enumerate(models) if state_reads(m.ir)]
                 for index, table in enumerate(tables):   # Spark skips files named _*
                     con.execute(f"COPY (SELECT * FROM \"{table}\") TO '{os.path.join(folder, f't{index}.parquet')}' "
                                 "(FORMAT PARQUET)")
@@ -118,7 +122,7 @@ class SparkEngine:
             spark.udf.register(HALF_POW, _half_pow(), DoubleType())
             for index, table in enumerate(tables):
                 spark.read.parquet(os.path.join(folder, f"t{index}.parquet")).createOrReplaceTempView(table)
-            frames = [spark.sql(spark_query(m, as_of)) for m in models]
+            frames = [spark.sql(spark_query(m, as_of, i)) for i, m in enumerate(models)]
             iterators = [(tuple(row) for row in frame.toLocalIterator()) for frame in frames]
             for row in result_rows(models, iterators):
                 out.write(row)

@@ -307,7 +307,11 @@ class Formatter:
         self.close(0, model)
 
     def score(self, score: nodes.Score, first: bool) -> None:
-        header = f"score {score.name.name}" + (f" max {score.max}" if score.max is not None else "")
+        header = f"score {score.name.name}"
+        if score.floor is not None:
+            header += f" min {_expr(score.floor)}"
+        if score.max is not None:
+            header += f" max {score.max}"
         self.open(1, header, score, first=first)
         for i, item in enumerate(score.items):
             if isinstance(item, nodes.InactivityDecay):
@@ -364,6 +368,10 @@ class Formatter:
 
     def tier(self, tier: nodes.Tier, first: bool) -> None:
         header = f"tier {tier.name.name}" + (f" by {expr(tier.by, SUM)}" if tier.by is not None else "")
+        if tier.monotonic is not None:
+            header += " monotonic"
+            if tier.monotonic.unless is not None:
+                header += f" unless {expr(tier.monotonic.unless)}"
         entries = [self.tier_entry(e) for e in tier.entries]
         line = header + " { " + "; ".join(entries) + " }"
         if tier.by is not None and len(INDENT + line) <= WIDTH and not self._has_comment_within(tier):

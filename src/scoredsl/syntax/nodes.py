@@ -429,6 +429,7 @@ class Score:
     name: Ident
     max: int | None
     items: tuple[ScoreItem, ...]
+    floor: "Number | None" = None        # ``min N``: the final score is never below N
     span: Span = _span()
 
     @property
@@ -469,6 +470,15 @@ class Tier:
     name: Ident
     by: "Expr | None"
     entries: tuple[TierEntry, ...]
+    monotonic: "Monotonic | None" = None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Monotonic:
+    """``monotonic [unless CONDITION]``: the tier never moves down between runs, unless the
+    condition is true."""
+    unless: "Expr | None"
     span: Span = _span()
 
 

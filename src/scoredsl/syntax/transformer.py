@@ -166,10 +166,13 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def score(self, meta, children):
-        name, maximum, *items = children
+        name, floor, maximum, *items = children
         return nodes.Score(name=self.ident(name),
                            max=None if maximum is None else self.whole(maximum, "a score's max"),
-                           items=tuple(items), span=self.span(meta))
+                           items=tuple(items), floor=floor, span=self.span(meta))
+
+    def score_min(self, children):
+        return children[0]
 
     @v_args(meta=True)
     def decay_inactivity(self, meta, children):
@@ -285,8 +288,13 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def tier(self, meta, children):
-        name, by, *entries = children
-        return nodes.Tier(name=self.ident(name), by=by, entries=tuple(entries), span=self.span(meta))
+        name, by, monotonic, *entries = children
+        return nodes.Tier(name=self.ident(name), by=by, entries=tuple(entries), monotonic=monotonic,
+                          span=self.span(meta))
+
+    @v_args(meta=True)
+    def monotonic(self, meta, children):
+        return nodes.Monotonic(unless=children[0], span=self.span(meta))
 
     @v_args(meta=True)
     def tier_threshold(self, meta, children):

@@ -81,6 +81,8 @@ class ModelCompiler:
             return repr(e.value)
         if isinstance(e, ir.Prop):
             return self.props[(e.name, fold and e.type in (Type.TEXT, Type.TEXT_LIST))]
+        if isinstance(e, ir.Previous):
+            return self.props[(e.key, fold and e.type == Type.TEXT)]
         if isinstance(e, ir.Attr):
             return self.attrs[(e.event, e.name, fold and e.type == Type.TEXT)]
         if isinstance(e, ir.ScoreRef):
@@ -182,6 +184,8 @@ class ModelCompiler:
             for entry in tier.entries:
                 if entry.condition is not None:
                     yield entry.condition
+            if tier.unless is not None:
+                yield tier.unless
 
     def each_rules(self):
         for score in self.model.scores:
@@ -203,17 +207,26 @@ class ModelCompiler:
                     used_props[e.name] = (t, f)
                 elif isinstance(e, ir.Attr):
                     used_attrs.setdefault(e.event, {}).setdefault(e.name, (e.type, False))
+                elif isinstance(e, ir.Previous):
+                    used_props.setdefault(e.key, (e.type, False))
                 elif isinstance(e, ir.Agg):
                     aggs[e] = None
                 for operand in folded:
                     if isinstance(operand, ir.Prop):
                         used_props[operand.name] = (operand.type, True)
+                    elif isinstance(operand, ir.Previous):
+                        used_props[operand.key] = (operand.type, True)
                     elif isinstance(operand, ir.Attr):
                         used_attrs.setdefault(operand.event, {})[operand.name] = (operand.type, True)
         for subject in band_subjects_folded(self.model):
             for e in ir.walk(subject):
                 if isinstance(e, ir.Prop):
                     used_props[e.name] = (e.type, True)
+                elif isinstance(e, ir.Previous):
+                    used_props[e.key] = (e.type, True)
+        for tier in self.model.tiers:
+            if tier.monotonic:
+                used_props.setdefault(tier.previous.key, (Type.TEXT, False))
 
         self.calls_by_event: dict[str | None, list[ir.Call]] = {}
         for root in self.exprs():
@@ -565,7 +578,10 @@ class ModelCompiler:
                 out.line(f"{final} = {rounded}", score.span)
         else:
             out.line(f"{final} = {rounded}", score.span)
+        if score.floor is not None:
+            out.line(f"{final} = {final} if {final} > {score.floor!r} else {score.floor!r}", score.span)
         if self.trace:
+            out.line(f"_t_score['min'] = {score.floor!r}", score.span)
             out.line(f"_t_score['final'] = {final}", score.span)
             out.line(f"trace['scores'][{score.name!r}] = _t_score", score.span)
 
@@ -606,9 +622,26 @@ class ModelCompiler:
             with out.block(header, entry.span):
                 out.line(f"{local} = {entry.label!r}", entry.span)
             keyword = "elif"
+        if tier.monotonic:
+            self.hold(tier, local)
         if self.trace:
             out.line(f"trace['tiers'][{tier.name!r}] = {local}", tier.span)
         return local
+
+    def hold(self, tier: ir.Tier, local: str) -> None:
+        """A monotonic tier keeps the previous run's label when it ranks above the one computed
+        now (entries rank from the first down), unless its ``unless`` condition is true."""
+        out = self.out
+        ranks = {e.label: i for i, e in enumerate(tier.entries)}
+        rank = self.const_name("rank", tuple(ranks.items()), lambda: dict(ranks), tier.name)
+        prev = self.val(tier.previous)
+        tests = [f"{prev} in {rank}", f"({local} is None or {rank}[{prev}] < {rank}[{local}])"]
+        if tier.unless is not None:
+            tests.insert(0, f"not {self.truth(tier.unless)}")
+        with out.block(f"if {' and '.join(tests)}:", tier.span):
+            if self.trace:
+                out.line(f"trace.setdefault('held', {{}})[{tier.name!r}] = {local}", tier.span)
+            out.line(f"{local} = {prev}", tier.span)
 
 
 def _sign(points: int) -> int:

@@ -14,6 +14,11 @@ microseconds since 1970-01-01T00:00Z; ``list[text]`` one text holding every item
 separators (:func:`encode_list`), so that membership is a substring test on any engine. Building these
 relations is the job of each engine's loader (:mod:`scoredsl.engines.duckdb`).
 
+A model that reads the previous run (``previous(...)``, monotonic tiers) also reads its **state
+relation**, named by :func:`state_layout`: ``_sd_id``, then one column ``_sd_v<N>`` per value of
+:func:`scoredsl.check.ir.state_reads`, each encoded as contacts' columns are; a contact without a
+row there has no previous values.
+
 The result has one row per contact, in ``_sd_row`` order: ``_sd_row, _sd_id, _sd_status,
 _sd_reason``, the scores ``_sd_s<N>`` and the tiers ``_sd_t<N>`` (NULL unless scored).
 
@@ -57,6 +62,12 @@ def _escaped(e: exp.Expression) -> exp.Expression:
 #: model into each layer of the query, and ran out of a 6 GB driver heap at 3,000 (measured
 #: on Spark 4 in local mode; 1,000 run in about 25 s).
 SPARK_MAX_RULES = 1000
+
+
+def state_layout(model: ir.Model, index: int) -> tuple[str, list[tuple[str, ir.Previous]]]:
+    """The state relation of the ``index``-th model of a run: its table name and its columns,
+    ``(column, value)`` in :func:`~scoredsl.check.ir.state_reads` order (none: no state read)."""
+    return f"_sd_state_{index}", [(f"_sd_v{i}", p) for i, p in enumerate(ir.state_reads(model))]
 
 
 def unsupported(model: ir.Model, dialect: str = "duckdb") -> list[tuple[str, str, "object"]]:
@@ -183,7 +194,8 @@ class Dialect:
 class ModelSql:
     """Builds the query of one model."""
 
-    def __init__(self, model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb"):
+    def __init__(self, model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
+                 state_table: str = "_sd_state_0"):
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
         problems = unsupported(model, dialect)
@@ -195,6 +207,8 @@ class ModelSql:
         self.as_of = as_of
         self.dialect = Dialect(dialect)
         self.props = {name: col for col, name, _spec in contacts_columns(schema)}
+        self.state_table = state_table
+        self.state_cols = {p.key: column for column, p in state_layout(model, 0)[1]}
         self.events = list(schema.events)
         self.agg_cols: dict[ir.Agg, str] = {}
         self.each_cols: dict[str, tuple[str, str | None]] = {}
@@ -213,6 +227,8 @@ class ModelSql:
         if isinstance(e, ir.Prop):
             column = _col("_sd_id") if e.name == "id" else _col(self.props[e.name])
             return self._fold(column, e.type, fold)
+        if isinstance(e, ir.Previous):
+            return self._fold(_col(self.state_cols[e.key]), e.type, fold)
         if isinstance(e, ir.Attr):
             if attrs_of is None or e.event not in attrs_of:
                 raise SqlError(f"attribute {e.event}.{e.name} outside its event")
@@ -340,11 +356,16 @@ class ModelSql:
         attrs_of = {event: {name: col for col, name, _spec in event_columns(self.schema, event)}
                     for event in self.events}
 
-        base = exp.select(*[_col(c) for c in ["_sd_row", "_sd_id", *self.props.values()]]).from_(
-            exp.to_table(CONTACTS, quoted=True))
+        context_cols = ["_sd_row", "_sd_id", *self.props.values()]
+        base = exp.select(*[_col(c, "c") for c in context_cols]).from_(
+            exp.alias_(exp.to_table(CONTACTS, quoted=True), "c", quoted=True))
+        if self.state_cols:
+            base = base.select(*[_col(c, "p") for c in self.state_cols.values()], append=True, copy=False).join(
+                exp.alias_(exp.to_table(self.state_table, quoted=True), "p", quoted=True),
+                on=exp.EQ(this=_col("_sd_id", "p"), expression=_col("_sd_id", "c")), join_type="left", copy=False)
+            context_cols += list(self.state_cols.values())
         ctes: list[tuple[str, exp.Expression]] = [("_sd_x0", base)]
         context = "_sd_x0"
-        context_cols = ["_sd_row", "_sd_id", *self.props.values()]
 
         def name_of(level: int, event: str) -> str:
             return f"_sd_e{level}_{self.events.index(event)}"
@@ -449,6 +470,8 @@ class ModelSql:
                     break
                 branches.append((_paren(self.cond(entry.condition)), label))
             value = _case(branches, default) if branches else (default if default is not None else exp.Null())
+            if tier.monotonic:
+                value = self._held(tier, value)
             outputs.append(exp.alias_(_case([(scored, value)], None), f"_sd_t{i}", quoted=True))
         query = exp.select(*outputs).from_(exp.to_table(prev, quoted=True)).order_by(_col("_sd_row"))
         layers = ("_sd_rules", "_sd_groups", "_sd_raw", "_sd_scores")
@@ -457,6 +480,24 @@ class ModelSql:
             materialized = True if self.dialect.name == "postgres" and name in layers else None
             query = query.with_(exp.to_identifier(name, quoted=True), as_=cte, materialized=materialized, copy=False)
         return query
+
+    def _held(self, tier: ir.Tier, value: exp.Expression) -> exp.Expression:
+        """A monotonic tier: the previous label where it ranks above ``value`` (entries rank
+        from the first down) and ``unless`` is not true."""
+        prev = self.val(tier.previous)
+
+        def rank(label: exp.Expression) -> exp.Expression:
+            return _case([(exp.EQ(this=label, expression=_str(e.label)), _num(i))
+                          for i, e in enumerate(tier.entries)], None)
+
+        higher = exp.Or(this=exp.Is(this=_paren(value), expression=exp.Null()),
+                        expression=exp.LT(this=rank(prev), expression=rank(_paren(value))))
+        test = exp.And(this=exp.In(this=prev, expressions=[_str(e.label) for e in tier.entries]),
+                       expression=_paren(higher))
+        if tier.unless is not None:
+            released = exp.Coalesce(this=_paren(self.cond(tier.unless)), expressions=[exp.false()])
+            test = exp.And(this=exp.Not(this=_paren(released)), expression=_paren(test))
+        return _case([(test, prev)], value)
 
     def _levels(self) -> list[dict[str, list]]:
         """Aggregates, ``each`` rules and last-activity times by level and event type; level
@@ -590,6 +631,12 @@ class ModelSql:
         return exp.Add(this=_paren(total_pos), expression=_paren(_sum(neg)))
 
     def _final(self, score: ir.Score, raw: exp.Expression, scale: int) -> exp.Expression:
+        final = self._decayed(score, raw, scale)
+        if score.floor is None:
+            return final
+        return _case([(exp.LT(this=_paren(final), expression=_num(score.floor)), _num(score.floor))], final)
+
+    def _decayed(self, score: ir.Score, raw: exp.Expression, scale: int) -> exp.Expression:
         rounded = raw if scale == 1 else _floor_div(exp.Add(this=raw, expression=_num(scale // 2)), scale)
         if score.inactivity is None:
             return rounded
@@ -640,15 +687,16 @@ def _sign(points: int) -> int:
 
 
 def _reads_contact(e: ir.Expr) -> bool:
-    return any(isinstance(x, (ir.Prop, ir.Agg)) for x in ir.walk(e))
+    return any(isinstance(x, (ir.Prop, ir.Previous, ir.Agg)) for x in ir.walk(e))
 
 
-def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb") -> exp.Select:
+def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
+                  state_table: str = "_sd_state_0") -> exp.Select:
     """The SQLGlot query of ``model`` at ``as_of`` (microseconds); :class:`SqlError` if a SQL
-    engine cannot run it."""
-    return ModelSql(model, schema, as_of, dialect).build()
+    engine cannot run it. A model that reads state joins ``state_table`` (:func:`state_layout`)."""
+    return ModelSql(model, schema, as_of, dialect, state_table).build()
 
 
 def model_sql(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
-              pretty: bool = False) -> str:
-    return compile_model(model, schema, as_of, dialect).sql(dialect=dialect, pretty=pretty)
+              pretty: bool = False, state_table: str = "_sd_state_0") -> str:
+    return compile_model(model, schema, as_of, dialect, state_table).sql(dialect=dialect, pretty=pretty)

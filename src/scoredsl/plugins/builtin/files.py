@@ -539,6 +539,21 @@ class _FileSink(Sink):
             raise SinkError(f"{self.path}: the sink is already open")
         self.names = columns(run)
         self.run = run
+        self._start()
+
+    def open_table(self, names: tuple[str, ...]) -> None:
+        if self._out is not None:
+            raise SinkError(f"{self.path}: the sink is already open")
+        self.names = tuple(names)
+        self._start()
+
+    def write_values(self, values: dict[str, Any]) -> None:
+        if self._out is None or self.run is not None:
+            raise SinkError(f"{self.path}: write_values() outside open_table() ... commit()")
+        with self._naming_failures():
+            self._row({name: values.get(name) for name in self.names})
+
+    def _start(self) -> None:
         if self.path == "-":
             self._out = sys.stdout
         else:
@@ -608,8 +623,11 @@ class TableSink(_FileSink):
     """Buffers the rows (a table needs every width) and prints them on commit."""
 
     def _begin(self) -> None:
-        self._shown = self.names[:-2]            # without model_version and as_of
-        self._numeric = {n for m in self.run.models for n in m.scores}
+        if self.run is None:                      # open_table(): every column as given
+            self._shown, self._numeric = self.names, set()
+        else:
+            self._shown = self.names[:-2]            # without model_version and as_of
+            self._numeric = {n for m in self.run.models for n in m.scores}
         self._rows: list[list[str]] = []
 
     def _row(self, values: dict[str, Any]) -> None:
