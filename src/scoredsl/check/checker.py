@@ -240,10 +240,8 @@ class Checker:
         if half_life is not None and not any(isinstance(r, ir.EachRule) for r in _rules(items)):
             self.warn("SD408", "half-life decay applies to 'each' rules, and this score has none",
                       score.span)
-        if not ok:
-            return None
         floor = self.floor(score)
-        if floor is False:
+        if not ok or floor is False:
             return None
         lowered = ir.Score(name=score.name.name, max=score.max, items=tuple(items), inactivity=inactivity,
                            half_life=half_life, floor=floor, span=score.span)
