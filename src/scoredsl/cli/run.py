@@ -14,12 +14,15 @@ from scoredsl.compiler.model import EvaluationError
 from scoredsl.data.records import DataError
 from scoredsl.data.sinks import SinkError
 from scoredsl.data.sources import OrderError, SourceError
+from scoredsl.data.actions import ActionError
+from scoredsl.data.config import ConfigError
 from scoredsl.data.records import to_micros
 from scoredsl.data.state import TRANSITION_COLUMNS, StateError
 from scoredsl.data.values import iso
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
 from scoredsl.engines.frame import RunState, run as run_batch
 from scoredsl.engines.registry import ENGINES, choose_engine
+from scoredsl.plugins.actions import deliver, open_actions
 
 
 @click.command()
@@ -53,12 +56,14 @@ from scoredsl.engines.registry import ENGINES, choose_engine
 @click.option("--transitions", "transitions_spec", metavar="SPEC",
               help="Also write one row per tier change of this run (contact_id, model, tier, from, to, "
                    "as_of, run_id, key): csv:PATH, jsonl:PATH, table:-.")
+@click.option("--no-actions", is_flag=True,
+              help="Carry out no [[actions]] of scoredsl.toml this time (transitions are still recorded).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary on stderr.")
 @root_option
 @config_option
 @handle_errors
 def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, event_budget, spill_dir, state_path,
-        no_state, replay, transitions_spec, quiet, root, config_path):
+        no_state, replay, transitions_spec, no_actions, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -66,8 +71,9 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
     when = parse_as_of(as_of)
+    actions = [] if no_actions or no_state else _actions(config)
     store = open_state(config, state_path, no_state, selected, transitions_spec)
-    state = None if store is None else RunState(store=store, replay=replay,
+    state = None if store is None else RunState(store=store, replay=replay, actions=tuple(a.rule for a in actions),
                                                 source=spec_text(source_spec, config, "source"),
                                                 sink=spec_text(sink_spec, config, "sink"))
     if not quiet:
@@ -90,6 +96,7 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
         summary = run_batch(chosen, selected, source, sink, when, options, state)
         if transitions_spec is not None:
             write_transitions(store, selected, when, open_sink_for(transitions_spec, config))
+        deliveries = deliver(store, actions) if actions else None
     except click.ClickException:   # a plugin's own user-facing error, with its exit code
         raise
     except StateError as exc:
@@ -114,6 +121,26 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
             store.close()
     if not quiet:
         _print_summary(summary, selected)
+    if deliveries is not None:
+        _report_deliveries(deliveries, quiet)
+
+
+def _actions(config):
+    try:
+        return open_actions(config.action_entries(), config.path or "scoredsl.toml")
+    except (ActionError, ConfigError) as exc:
+        raise Failure(str(exc)) from None
+
+
+def _report_deliveries(deliveries, quiet: bool) -> None:
+    if not quiet and (deliveries.made or not deliveries.failed):
+        click.echo(f"actions: {counted(deliveries.made, 'delivery', 'deliveries')} made", err=True)
+    if deliveries.failed:
+        lines = [f"actions: {counted(deliveries.failed, 'delivery', 'deliveries')} failed"
+                 + (f", {deliveries.waiting:,} more waiting" if deliveries.waiting else "")
+                 + "; the next run makes them again (the results and the state are written)"]
+        lines += [f"  {action}: {message}" for action, _key, message in deliveries.errors]
+        raise Failure("\n".join(lines), EXIT_FINDINGS)
 
 
 def write_transitions(store, models, when, sink) -> None:

@@ -58,6 +58,13 @@ class Config:
     defaults: Mapping[str, str] = attrs.field(factory=dict)
     spark: Mapping[str, Any] = attrs.field(factory=dict)
     state: Mapping[str, Any] = attrs.field(factory=dict)
+    actions: tuple = ()                       # the [[actions]] tables, as written
+
+    def action_entries(self, environ: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """``[[actions]]`` with ``${NAME}`` filled in from the environment."""
+        env = os.environ if environ is None else environ
+        return [_interpolate_all(dict(entry), env, f"{self.path}: [[actions]] #{i + 1}")
+                for i, entry in enumerate(self.actions)]
 
     def state_path(self) -> str | None:
         """Where the state store is: ``[state] path`` (relative to this file), by default
@@ -154,10 +161,13 @@ def load(path: str | os.PathLike | None = None) -> Config:
         raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{shown} is not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark", "state"})
+    unknown = sorted(set(data) - {"sources", "sinks", "defaults", "spark", "state", "actions"})
     if unknown:
         raise ConfigError(f"{shown}: unknown section(s) {', '.join(unknown)}; expected sources, sinks, defaults, "
-                          "spark, state")
+                          "spark, state, actions")
+    actions = data.get("actions", [])
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        raise ConfigError(f"{shown}: actions are tables: write each as [[actions]]")
     state = data.get("state", {})
     if not isinstance(state, dict) or set(state) - {"path", "keep", "enabled"}:
         raise ConfigError(f"{shown}: [state] takes path, keep and enabled")
@@ -174,7 +184,7 @@ def load(path: str | os.PathLike | None = None) -> Config:
     if set(defaults) - {"source", "sink"}:
         raise ConfigError(f"{shown}: [defaults] takes source and sink")
     config = Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
-                    spark=spark, state=state)
+                    spark=spark, state=state, actions=tuple(actions))
     config.state_keep()
     return config
 

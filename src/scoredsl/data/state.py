@@ -30,6 +30,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
+from scoredsl.data.actions import payload
 from scoredsl.data.records import ResultRow, from_epoch_micros
 from scoredsl.data.values import format_datetime
 
@@ -129,6 +130,17 @@ CREATE TABLE IF NOT EXISTS scoredsl_transitions (
     as_of INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scoredsl_transitions_run ON scoredsl_transitions (model, as_of);
+CREATE TABLE IF NOT EXISTS scoredsl_deliveries (
+    action TEXT NOT NULL,
+    key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    as_of INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT,
+    PRIMARY KEY (action, key)
+);
 """
 
 
@@ -222,6 +234,9 @@ class SqliteState:
         self._contacts = 0
         for model in run.models:
             self._con.execute("DELETE FROM scoredsl_records WHERE model = ? AND as_of = ?", (model, run.as_of))
+            # deliveries not yet made of the transitions replaced; those made stay made
+            self._con.execute("DELETE FROM scoredsl_deliveries WHERE done = 0 AND key IN (SELECT key FROM "
+                              "scoredsl_transitions WHERE model = ? AND as_of = ?)", (model, run.as_of))
             self._con.execute("DELETE FROM scoredsl_transitions WHERE model = ? AND as_of = ?", (model, run.as_of))
         replaced = self._con.execute("SELECT run_id, models FROM scoredsl_runs WHERE as_of = ?", (run.as_of,))
         for old, models in replaced.fetchall():
@@ -239,15 +254,16 @@ class SqliteState:
         self._con.executemany("INSERT INTO scoredsl_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
         self._pending.clear()
 
-    def commit(self, contacts: int) -> dict[tuple[str, str], int]:
-        """Record the transitions of the run and the run itself, and make it all visible;
-        returns the number of transitions per (model, tier)."""
+    def commit(self, contacts: int, actions: Sequence = ()) -> dict[tuple[str, str], int]:
+        """Record the transitions of the run, put those that ``actions``
+        (:class:`~scoredsl.data.actions.ActionRule`) take into the outbox, record the run
+        itself, and make it all visible at once; returns the transitions per (model, tier)."""
         run = self._run
         if run is None:
             raise StateError("commit() without begin()")
         try:
             self._flush()
-            counts = self._transitions(run)
+            counts = self._transitions(run, actions)
             self._con.execute("INSERT OR REPLACE INTO scoredsl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                               (run.run_id, run.as_of, run.started, _json(dict(run.models)), run.source, run.sink,
                                contacts, sum(counts.values())))
@@ -266,8 +282,9 @@ class SqliteState:
             self._con.execute("ROLLBACK")
         self._run = None
 
-    def _transitions(self, run: RunRecord) -> dict[tuple[str, str], int]:
+    def _transitions(self, run: RunRecord, actions: Sequence) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}
+        outbox = []
         for model in run.models:
             first = self._con.execute("SELECT 1 FROM scoredsl_records WHERE model = ? AND as_of < ? LIMIT 1",
                                       (model, run.as_of)).fetchone() is None
@@ -289,9 +306,39 @@ class SqliteState:
                                        as_of=run.as_of, run_id=run.run_id)
                         found.append((t.key, run.run_id, model, contact_id, tier, before, label, run.as_of))
                         counts[(model, tier)] = counts.get((model, tier), 0) + 1
+                        for action in actions:
+                            if action.takes(model, tier, before, label):
+                                body = payload(model, contact_id, tier, before, label, run.as_of, run.run_id, t.key)
+                                outbox.append((action.name, t.key, run.run_id, run.as_of, _json(body)))
             self._con.executemany("INSERT OR REPLACE INTO scoredsl_transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                   found)
+        # a delivery already made keeps its row: the same transition is never delivered twice
+        self._con.executemany("INSERT OR IGNORE INTO scoredsl_deliveries VALUES (?, ?, ?, ?, ?, 0, 0, NULL)",
+                              outbox)
         return counts
+
+    # ---------------------------------------------------------------- the outbox
+    def pending(self, action: str) -> list[tuple[str, dict]]:
+        """``(key, payload)`` of each delivery of ``action`` not yet made, oldest as-of first."""
+        rows = self._con.execute("SELECT key, payload FROM scoredsl_deliveries WHERE action = ? AND done = 0 "
+                                 "ORDER BY as_of, key", (action,)).fetchall()
+        return [(key, json.loads(body)) for key, body in rows]
+
+    def delivered(self, action: str, key: str) -> None:
+        """Remember that a delivery was made (at once, in its own transaction)."""
+        self._con.execute("UPDATE scoredsl_deliveries SET done = 1, attempts = attempts + 1, error = NULL "
+                          "WHERE action = ? AND key = ?", (action, key))
+
+    def failed(self, action: str, key: str, error: str) -> None:
+        self._con.execute("UPDATE scoredsl_deliveries SET attempts = attempts + 1, error = ? "
+                          "WHERE action = ? AND key = ?", (error[:1000], action, key))
+
+    def deliveries(self) -> list[dict]:
+        """Every delivery in the outbox, made or not."""
+        rows = self._con.execute("SELECT action, key, run_id, as_of, done, attempts, error FROM scoredsl_deliveries "
+                                 "ORDER BY as_of, action, key").fetchall()
+        return [{"action": a, "key": k, "run_id": r, "as_of": t, "done": bool(d), "attempts": n, "error": e}
+                for a, k, r, t, d, n, e in rows]
 
     def _forget(self, before: int) -> None:
         """Delete records older than ``before``, but for each contact's latest one (which a
@@ -300,6 +347,7 @@ class SqliteState:
             "DELETE FROM scoredsl_records WHERE as_of < ? AND as_of < (SELECT MAX(t.as_of) FROM scoredsl_records t "
             "WHERE t.model = scoredsl_records.model AND t.contact_id = scoredsl_records.contact_id)", (before,))
         self._con.execute("DELETE FROM scoredsl_transitions WHERE as_of < ?", (before,))
+        self._con.execute("DELETE FROM scoredsl_deliveries WHERE done = 1 AND as_of < ?", (before,))
         self._con.execute("DELETE FROM scoredsl_runs WHERE as_of < ?", (before,))
 
 

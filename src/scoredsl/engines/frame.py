@@ -184,7 +184,7 @@ def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_
         engine.score(models, source, micros, options, Output(sink, summary, models, store), previous)
         sink.commit()
         if store is not None:
-            summary.transitions = store.commit(summary.contacts)
+            summary.transitions = store.commit(summary.contacts, state.actions)
     except BaseException:
         sink.abort()
         if store is not None:
@@ -199,6 +199,7 @@ class RunState:
     """A run's state store, and what the runs table says of the run."""
     store: object                      # scoredsl.data.state.SqliteState or a plugin's store
     replay: bool = False               # an as-of older than the latest recorded one is allowed
+    actions: tuple = ()                # ActionRules whose transitions go to the outbox
     source: str = ""                   # as written, secrets masked
     sink: str = ""
 

@@ -72,6 +72,29 @@ def scoredsl_register_sinks(registry: Registry) -> None:
 
 
 @hookspec
+def scoredsl_register_actions(registry: Registry) -> None:
+    """Register what may be done when a contact's tier changes (``[[actions]]`` in
+    ``scoredsl.toml``, docs/state.md), one per action kind.
+
+    :param registry: call ``registry.add(kind, factory, description)`` once per kind, with the
+        same rules for ``kind`` and ``description`` as for source schemes. ``factory(options)``
+        receives the action's table from ``scoredsl.toml`` without ``name``, ``kind`` and the
+        filters (``model``, ``tier``, ``to``, ``from``), ``${VARIABLES}`` already filled in, and
+        returns an object with ``deliver(payload, key)``. It raises
+        :class:`scoredsl.data.actions.ActionError` for options it cannot use.
+
+    ``deliver(payload, key)`` acts on one transition: ``payload`` is a dict with ``text`` (a
+    sentence for a chat message) and ``transition`` (``contact_id``, ``model``, ``tier``,
+    ``from``, ``to``, ``as_of``, ``run_id``, ``key``); ``key`` is its idempotency key, the same
+    each time the same transition is delivered again. It returns when the action is done and
+    raises :class:`~scoredsl.data.actions.ActionError` when it is not (the delivery is made
+    again by the next run). A delivery may be repeated after a crash, so an action should pass
+    the key on to a receiver that can remember it, or check for its own earlier effect.
+    Return value: ignored.
+    """
+
+
+@hookspec
 def scoredsl_register_functions(registry: FunctionRegistry) -> None:
     """Register functions that rule conditions can call, like ``email_domain(email)``.
 

@@ -37,10 +37,11 @@ from scoredsl.plugins.registries import (CommandRegistry, Entry, FunctionRegistr
                                          Registry)
 
 __all__ = ["PluginWarning", "function_registry", "lint_registry", "command_registry", "get_plugin_manager",
-           "reset", "register", "source_registry", "sink_registry", "broken_plugins", "open_source", "open_sink"]
+           "reset", "register", "source_registry", "sink_registry", "action_registry", "broken_plugins", "open_source", "open_sink"]
 
 ENTRY_POINT_GROUP = "scoredsl"
-BUILTIN_PLUGINS = {"files": "scoredsl.plugins.builtin.files", "parquet": "scoredsl.plugins.builtin.parquet"}
+BUILTIN_PLUGINS = {"files": "scoredsl.plugins.builtin.files", "parquet": "scoredsl.plugins.builtin.parquet",
+                   "webhook": "scoredsl.plugins.builtin.webhook"}
 
 
 class PluginWarning(UserWarning):
@@ -120,6 +121,7 @@ def _reason(exc: BaseException) -> str:
 
 
 _REGISTRY_CLASSES = {"source": lambda: Registry("source"), "sink": lambda: Registry("sink"),
+                     "action": lambda: Registry("action"),
                      "function": FunctionRegistry, "lint": LintRegistry, "command": CommandRegistry}
 
 
@@ -161,6 +163,11 @@ def source_registry() -> Registry:
 def sink_registry() -> Registry:
     """Every registered sink scheme."""
     return _registry("sink")
+
+
+def action_registry() -> Registry:
+    """Every registered action kind."""
+    return _registry("action")
 
 
 def plugin_versions() -> dict[str, str]:
