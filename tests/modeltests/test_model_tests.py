@@ -688,3 +688,43 @@ def test_the_example_suites_pass_with_full_coverage(project, cases):
     assert report.ok, render.render_text(report)
     assert report.passed == cases
     assert report.coverage.percent == 100.0, render.render_coverage(report.coverage)
+
+
+# ------------------------------------------------------------------ the previous run
+
+STATEFUL = MODEL.replace("tier lifecycle by fit + engagement {",
+                         'tier lifecycle by fit + engagement monotonic unless job_title == "left" {').replace(
+    "rule vp:", "rule loyal: previous(fit) >= 30 => +5\n    rule vp:")
+
+
+def test_a_case_may_say_what_the_previous_run_recorded(tmp_path):
+    held = run_one(tmp_path, """
+[[case]]
+name = "SQL holds while the contact cools off"
+previous = { lifecycle = "sql", fit = 30 }
+expect = { lifecycle = "sql", fit = 5, engagement = 0 }
+expect_rules = { loyal = true }
+""", model=STATEFUL)
+    assert held.outcome == "pass", held.mismatches
+    released = run_one(tmp_path, """
+[[case]]
+name = "the contact left: the stage goes back"
+contact = { job_title = "left" }
+previous = { lifecycle = "sql" }
+expect = { lifecycle = "lead" }
+expect_rules = { loyal = "unknown" }
+""", model=STATEFUL)
+    assert released.outcome == "pass", released.mismatches
+
+
+@pytest.mark.parametrize("previous, message", [
+    ('{ lifecycle = "SQL" }', "previous.lifecycle: tier lifecycle has no label 'SQL' (its labels: sql, mql, lead)"),
+    ('{ lifecycle = 3 }', "previous.lifecycle: tier lifecycle has no label 3"),
+    ('{ fit = "high" }', "previous.fit: a score is a whole number"),
+    ('{ fitt = 3 }', "previous.fitt: model b2b has no score or tier by that name: did you mean 'fit'?"),
+    ('"sql"', "previous: must be a table of scores and tiers"),
+])
+def test_a_wrong_previous_value_is_an_error_naming_it(tmp_path, previous, message):
+    error = case_error(tmp_path, f'[[case]]\nname = "c"\nprevious = {previous}\nexpect = {{ fit = 0 }}\n',
+                       model=STATEFUL)
+    assert message in error

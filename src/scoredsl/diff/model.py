@@ -35,13 +35,13 @@ KINDS = (
     "model-added", "model-removed",
     "scope-added", "scope-removed", "scope-changed",
     "disqualifier-added", "disqualifier-removed", "disqualifier-changed", "disqualifier-order",
-    "score-added", "score-removed", "score-max",
+    "score-added", "score-removed", "score-max", "score-min",
     "decay-inactivity", "decay-activity", "decay-half-life",
     "group-added", "group-removed", "group-cap",
     "rule-added", "rule-removed", "rule-moved", "rule-kind", "rule-condition", "rule-points",
     "rule-bands", "rule-limit",
     "tier-added", "tier-removed", "tier-by", "tier-entry-added", "tier-entry-removed",
-    "tier-order", "tier-threshold", "tier-condition",
+    "tier-order", "tier-threshold", "tier-condition", "tier-monotonic", "tier-unless",
 )
 
 
@@ -285,6 +285,9 @@ class _Differ:
             if o.max != s.max:
                 self.add("score-max", f"score {name}", f"max {_cap(o.max)} -> {_cap(s.max)}",
                          before=o.max, after=s.max)
+            if o.floor != s.floor:
+                self.add("score-min", f"score {name}", f"min {_floor(o.floor)} -> {_floor(s.floor)}",
+                         before=o.floor, after=s.floor)
             self.decay(o, s)
             self.groups(o, s)
         for name, s in old.items():
@@ -419,6 +422,15 @@ class _Differ:
         by_changed = by_old is not None and by_new is not None and by_old != by_new
         if by_changed:
             self.add("tier-by", subject, "the value the thresholds apply to changed", o, t, first_line=True)
+        if o.monotonic != t.monotonic:
+            self.add("tier-monotonic", subject, "now monotonic: a stage never goes back" if t.monotonic
+                     else "no longer monotonic: a stage may go back", o, t, first_line=True,
+                     before=o.monotonic, after=t.monotonic)
+        elif t.monotonic and o.unless != t.unless:
+            detail = ("an 'unless' now releases the stage" if o.unless is None else
+                      "the 'unless' was removed: nothing releases the stage" if t.unless is None else
+                      "the 'unless' that releases the stage changed")
+            self.add("tier-unless", subject, detail, o, t, first_line=True)
         for label, e in new.items():
             if label not in old:
                 self.add("tier-entry-added", subject, f"new entry {label}", None, e,
@@ -499,6 +511,10 @@ def _limit(rule: ir.EachRule) -> str:
     if rule.limit == abs(rule.points):
         return "once"
     return f"max {rule.limit}"
+
+
+def _floor(value) -> str:
+    return "none" if value is None else str(value)
 
 
 def _cap(value) -> str:

@@ -35,7 +35,7 @@ from scoredsl.diagnostics import CompileError, suggest as _close_match
 
 SUFFIX = ".test.toml"
 TOP_KEYS = ("rules", "root", "model", "as_of", "case")
-CASE_KEYS = ("name", "model", "as_of", "contact", "events", "expect", "expect_rules")
+CASE_KEYS = ("name", "model", "as_of", "contact", "events", "previous", "expect", "expect_rules")
 EVENT_KEYS = ("type", "at", "repeat", "every")
 MAX_REPEAT = 10_000
 POINTS_TOLERANCE = 0.005        # decayed rule points are compared to two decimals
@@ -84,8 +84,13 @@ class Case:
     as_of: dt.datetime | None = None
     contact: Mapping[str, Any] = attrs.field(factory=dict)
     events: tuple[Event, ...] = ()
+    previous: Mapping[str, Any] = attrs.field(factory=dict)   # the previous run's scores and tiers
     expectations: tuple[Expectation, ...] = ()
     error: str | None = None        # why the case cannot run: a mistake in the test file
+
+    def seen(self, model: CompiledModel) -> dict:
+        """The contact as the model's evaluator sees it, with what the previous run recorded."""
+        return {**self.contact, **{p.key: self.previous.get(p.name) for p in ir.state_reads(model.ir)}}
 
 
 @attrs.define
@@ -248,11 +253,36 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
                          "as_of")
     contact = _contact(raw.get("contact", {}), index, program)
     events = _events(raw.get("events", []), contact["id"], as_of, program)
+    previous = _previous(raw.get("previous", {}), model)
     expectations = _expect(raw.get("expect", {}), model) + _expect_rules(raw.get("expect_rules", {}), model)
     if not expectations:
         raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
     return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact=contact,
-                events=events, expectations=expectations)
+                events=events, previous=previous, expectations=expectations)
+
+
+def _previous(raw: Any, model: CompiledModel) -> dict:
+    """``previous = { lifecycle = "SQL", engagement = 90 }``: what the previous run recorded."""
+    if not isinstance(raw, dict):
+        raise SuiteError('must be a table of scores and tiers: previous = { lifecycle = "SQL" }', "previous")
+    labels = {t.name: [e.label for e in t.entries] for t in model.ir.tiers}
+    out = {}
+    for name, value in raw.items():
+        field = f"previous.{name}"
+        if name in model.score_names:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SuiteError("a score is a whole number", field)
+        elif name in labels:
+            if value not in labels[name]:
+                hint = _suggest(str(value), labels[name]) if isinstance(value, str) else None
+                raise SuiteError(f"tier {name} has no label {value!r} (its labels: {', '.join(labels[name])})"
+                                 + (f": {hint}" if hint else ""), field)
+        else:
+            hint = _suggest(name, [*model.score_names, *labels])
+            raise SuiteError(f"model {model.name} has no score or tier by that name" + (f": {hint}" if hint else ""),
+                             field)
+        out[name] = value
+    return out
 
 
 def _model_named(name: str, program: Program, field: str) -> CompiledModel:

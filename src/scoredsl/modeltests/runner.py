@@ -52,8 +52,9 @@ def run_case(case: Case, program: Program | None, coverage: Coverage | None = No
     model = program.models[case.model]
     started = time.perf_counter()
     try:
-        row = model.evaluate(case.contact, case.events, case.as_of)
-        status, _reason, _scores, _tiers, trace = model.trace(case.contact, case.events, case.as_of)
+        seen = case.seen(model)
+        row = model.evaluate(seen, case.events, case.as_of)
+        status, _reason, _scores, _tiers, trace = model.trace(seen, case.events, case.as_of)
     except EvaluationError as exc:
         return CaseResult(case=case, outcome="error", error=str(exc), seconds=time.perf_counter() - started)
     if coverage is not None:
@@ -70,7 +71,7 @@ def run_case(case: Case, program: Program | None, coverage: Coverage | None = No
         if not expect.accepts(value):
             mismatches.append(Mismatch(expectation=expect, actual=value, shown=_shown_actual(expect, value, row)))
     result = {"status": row.status, "reason": row.reason, "scores": dict(row.scores), "tiers": dict(row.tiers)}
-    explanation = explain(model, case.contact, case.events, case.as_of) if mismatches else None
+    explanation = explain(model, case.contact, case.events, case.as_of, case.previous) if mismatches else None
     return CaseResult(case=case, outcome="fail" if mismatches else "pass", mismatches=tuple(mismatches),
                       result=result, explanation=explanation, seconds=time.perf_counter() - started)
 
