@@ -135,3 +135,55 @@ def test_example_data_regenerates_byte_for_byte(tmp_path):
         for name in ("contacts.csv", "events.csv"):
             assert (tmp_path / example / "data" / name).read_bytes() == \
                 (EXAMPLES / example / "data" / name).read_bytes(), f"{example}/{name}"
+
+
+def test_the_lifecycle_example_does_what_the_readme_says(tmp_path):
+    """The README's "Scores that remember" commands, run as written (on a free port): c1 reaches
+    SQL, cools off and stays SQL, is sent back to lead by sales, and each crossing posts one
+    webhook to the example's receiver."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    example = tmp_path / "lifecycle"
+    shutil.copytree(ROOT / "examples" / "lifecycle", example, ignore=shutil.ignore_patterns("state.sqlite"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = example / "scoredsl.toml"
+    config.write_text(config.read_text().replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    receiver = subprocess.Popen([sys.executable, "receiver.py", str(port)], cwd=example, stdout=subprocess.PIPE,
+                                text=True)
+    try:
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        readme = (ROOT / "README.md").read_text()
+        commands = [line.split("#")[0].split() for line in readme.splitlines()
+                    if line.startswith("scoredsl run model.score")]
+        assert len(commands) == 4
+        stages = []
+        for command in commands:
+            result = subprocess.run([sys.executable, "-m", "scoredsl", *command[1:]], cwd=example,
+                                    capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr
+            c1 = next(line.split() for line in result.stdout.splitlines() if line.startswith("c1 "))
+            stages.append(c1[-1])
+        assert stages == ["MQL", "SQL", "SQL", "lead"]
+    finally:
+        receiver.terminate()
+        output = receiver.communicate(timeout=10)[0]
+    assert output.splitlines() == [
+        "webhook: Contact c1 moved from MQL to SQL (lifecycle.stage, as of 2026-01-12T00:00:00Z)",
+        "webhook: Contact c1 moved from SQL to lead (lifecycle.stage, as of 2026-03-09T00:00:00Z)",
+    ]
+
+
+def test_the_lifecycle_example_is_clean_and_formatted():
+    model = ROOT / "examples" / "lifecycle" / "model.score"
+    assert CliRunner().invoke(cli, ["check", "--strict", str(model)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["fmt", "--check", str(model)]).exit_code == 0
