@@ -25,6 +25,7 @@ from __future__ import annotations
 from scoredsl.check import ir
 from scoredsl.compiler.model import CompiledModel, Program
 from scoredsl.compiler.pipeline import compile_file, compile_text
+from scoredsl.data.actions import ActionError
 from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, contacts_columns, event_columns,
                                      event_table)
 from scoredsl.data.config import ConfigError, find as find_config, load as load_config
@@ -56,6 +57,8 @@ __all__ = [
     # sources and sinks
     "Source", "SourceError", "OnError", "fail", "OrderError", "order_error", "PackedEvent",
     "Sink", "SinkError", "RunInfo", "ModelInfo", "columns", "record", "AtomicFile", "open_source", "open_sink",
+    # actions on transitions
+    "ActionError",
     # pushdown
     "EngineError", "CONTACTS", "LIST_SEP", "LIST_ESC", "WHITESPACE", "contacts_columns", "event_columns",
     "event_table",
