@@ -55,7 +55,8 @@ def install(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ the contract
 
 def test_there_are_hooks():
-    assert HOOKS == ["scoredsl_register_commands", "scoredsl_register_functions", "scoredsl_register_lints",
+    assert HOOKS == ["scoredsl_register_actions", "scoredsl_register_commands", "scoredsl_register_functions",
+                     "scoredsl_register_lints",
                      "scoredsl_register_sinks",
                      "scoredsl_register_sources"]
 

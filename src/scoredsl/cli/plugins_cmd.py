@@ -13,15 +13,16 @@ from scoredsl.plugins import manager as registry
 @click.command("plugins")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def plugins_(fmt):
-    """List installed plugins with their version and the sources, sinks, functions and lints
-    they provide. Broken plugins are listed with the reason they were skipped."""
+    """List installed plugins with their version and the sources, sinks, actions, functions and
+    lints they provide. Broken plugins are listed with the reason they were skipped."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", registry.PluginWarning)
         versions = registry.plugin_versions()
-        kinds = ("sources", "sinks", "functions", "lints", "commands")
+        kinds = ("sources", "sinks", "actions", "functions", "lints", "commands")
         provided: dict[str, dict[str, list]] = {name: {k: [] for k in kinds} for name in versions}
         for kind, entries in (("sources", registry.source_registry().entries),
                               ("sinks", registry.sink_registry().entries),
+                              ("actions", registry.action_registry().entries),
                               ("functions", registry.function_registry().entries),
                               ("lints", registry.lint_registry().entries),
                               ("commands", registry.command_registry().entries)):
@@ -34,7 +35,7 @@ def plugins_(fmt):
                 provided[entry.plugin][kind].append(item)
         broken = registry.broken_plugins()
     names = sorted(provided)
-    kinds = ("sources", "sinks", "functions", "lints", "commands")
+    kinds = ("sources", "sinks", "actions", "functions", "lints", "commands")
     if fmt == "json":
         click.echo(json.dumps({"plugins": [{"name": n, "version": versions.get(n, ""), **provided[n]}
                                            for n in names],
