@@ -34,8 +34,8 @@ from scoredsl.data.actions import payload
 from scoredsl.data.records import ResultRow, from_epoch_micros
 from scoredsl.data.values import format_datetime
 
-__all__ = ["StateError", "RunRecord", "Transition", "SqliteState", "transition_key", "run_id",
-           "TRANSITION_COLUMNS", "DEFAULT_FILE"]
+__all__ = ["StateError", "RunRecord", "Transition", "SqlState", "SqliteState", "transition_key", "run_id",
+           "TRANSITION_COLUMNS", "DEFAULT_FILE", "TABLES", "INDEXES"]
 
 #: The store's file next to ``scoredsl.toml`` when ``[state]`` names none.
 DEFAULT_FILE = "scoredsl-state.sqlite"
@@ -95,84 +95,108 @@ def run_id(as_of: int, models: Mapping[str, str]) -> str:
         hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS scoredsl_runs (
-    run_id TEXT PRIMARY KEY,
-    as_of INTEGER NOT NULL,
-    started TEXT NOT NULL,
-    models TEXT NOT NULL,
-    source TEXT NOT NULL,
-    sink TEXT NOT NULL,
-    contacts INTEGER NOT NULL,
-    transitions INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS scoredsl_records (
-    model TEXT NOT NULL,
-    contact_id TEXT NOT NULL,
-    as_of INTEGER NOT NULL,
-    run_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    reason TEXT,
-    model_version TEXT NOT NULL,
-    scores TEXT NOT NULL,
-    tiers TEXT NOT NULL,
-    PRIMARY KEY (model, contact_id, as_of)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS scoredsl_records_as_of ON scoredsl_records (model, as_of);
-CREATE TABLE IF NOT EXISTS scoredsl_transitions (
-    key TEXT PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    model TEXT NOT NULL,
-    contact_id TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    old TEXT,
-    new TEXT,
-    as_of INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS scoredsl_transitions_run ON scoredsl_transitions (model, as_of);
-CREATE TABLE IF NOT EXISTS scoredsl_deliveries (
-    action TEXT NOT NULL,
-    key TEXT NOT NULL,
-    run_id TEXT NOT NULL,
-    as_of INTEGER NOT NULL,
-    payload TEXT NOT NULL,
-    done INTEGER NOT NULL,
-    attempts INTEGER NOT NULL,
-    error TEXT,
-    PRIMARY KEY (action, key)
-);
-"""
+#: The tables, in portable SQL: ``{text}`` is a text column that is part of a key (MariaDB
+#: needs a length and a binary collation there), ``{big}`` a 64-bit integer, ``{long}`` any text.
+TABLES = {
+    "scoredsl_runs": """
+        run_id {text} NOT NULL PRIMARY KEY,
+        as_of {big} NOT NULL,
+        started {long} NOT NULL,
+        models {long} NOT NULL,
+        source {long} NOT NULL,
+        sink {long} NOT NULL,
+        contacts {big} NOT NULL,
+        transitions {big} NOT NULL""",
+    "scoredsl_records": """
+        model {text} NOT NULL,
+        contact_id {text} NOT NULL,
+        as_of {big} NOT NULL,
+        run_id {text} NOT NULL,
+        status {text} NOT NULL,
+        reason {long},
+        model_version {text} NOT NULL,
+        scores {long} NOT NULL,
+        tiers {long} NOT NULL,
+        PRIMARY KEY (model, contact_id, as_of)""",
+    "scoredsl_transitions": """
+        transition_key {text} NOT NULL PRIMARY KEY,
+        run_id {text} NOT NULL,
+        model {text} NOT NULL,
+        contact_id {text} NOT NULL,
+        tier {text} NOT NULL,
+        from_label {long},
+        to_label {long},
+        as_of {big} NOT NULL""",
+    "scoredsl_deliveries": """
+        action {text} NOT NULL,
+        transition_key {text} NOT NULL,
+        run_id {text} NOT NULL,
+        as_of {big} NOT NULL,
+        payload {long} NOT NULL,
+        done {big} NOT NULL,
+        attempts {big} NOT NULL,
+        error {long},
+        PRIMARY KEY (action, transition_key)""",
+}
+INDEXES = {"scoredsl_records_as_of": "scoredsl_records (model, as_of)",
+           "scoredsl_transitions_run": "scoredsl_transitions (model, as_of)"}
 
 
-class SqliteState:
-    """The state store in one SQLite file (created with its folder when missing)."""
+class SqlState:
+    """The state store in any SQL database. A subclass says how to talk to its database:
+    :meth:`_execute`, :meth:`_executemany`, :meth:`_begin`, :meth:`_commit`, :meth:`_rollback`
+    and the few statements that differ (:meth:`_insert_ignore`, :meth:`_forget_records`). SQL
+    here is written with ``?`` for parameters; ``param`` is what the driver wants instead."""
 
-    def __init__(self, path: str, keep: int | None = None, create: bool = True):
-        self.path = path
+    param = "?"
+    where = "the state store"
+
+    def __init__(self, keep: int | None = None):
         self.keep = keep                    # microseconds of history kept; None: all
-        folder = os.path.dirname(os.path.abspath(path))
-        if not create and not os.path.exists(path):
-            raise StateError(f"there is no state store at {path}: no run has recorded state there yet")
-        try:
-            os.makedirs(folder, exist_ok=True)
-            self._con = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self._con.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StateError(f"cannot open the state store {path}: {exc}") from None
         self._run: RunRecord | None = None
         self._pending: list[tuple] = []
-        self._contacts = 0
 
-    def __repr__(self) -> str:
-        return f"SqliteState({self.path!r})"
+    # ---------------------------------------------------------------- what a database says
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-    def close(self) -> None:
-        self._con.close()
+    def _executemany(self, sql: str, rows: list[tuple]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _begin(self) -> None:  # pragma: no cover - abstract
+        """Start the run's transaction, holding the store's write lock until it ends."""
+        raise NotImplementedError
+
+    def _commit(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _rollback(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _insert_ignore(self, table: str, width: int) -> str:
+        """An INSERT of one row that does nothing when the row's key is there already."""
+        return f"INSERT INTO {table} VALUES ({', '.join('?' * width)}) ON CONFLICT DO NOTHING"
+
+    def _forget_records(self) -> str:
+        """DELETE the records older than ``?`` but each contact's latest one."""
+        return ("DELETE FROM scoredsl_records WHERE as_of < ? AND as_of < (SELECT MAX(t.as_of) FROM "
+                "scoredsl_records t WHERE t.model = scoredsl_records.model AND "
+                "t.contact_id = scoredsl_records.contact_id)")
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.param == "?" else sql.replace("?", self.param)
+
+    def _one(self, sql: str, args: tuple = ()):
+        rows = self._execute(sql, args)
+        return rows[0] if rows else None
 
     # ---------------------------------------------------------------- reading
     def latest(self, model: str) -> int | None:
         """The as-of of the latest recorded run of ``model`` (epoch microseconds), or ``None``."""
-        return self._con.execute("SELECT MAX(as_of) FROM scoredsl_records WHERE model = ?", (model,)).fetchone()[0]
+        return self._one("SELECT MAX(as_of) FROM scoredsl_records WHERE model = ?", (model,))[0]
 
     def previous(self, model: str, as_of: int, contact_id: str | None = None) -> Iterator[tuple[str, str, dict, dict]]:
         """``(contact_id, status, scores, tiers)``: each contact's latest record of ``model``
@@ -184,14 +208,13 @@ class SqliteState:
         if contact_id is not None:
             query += " AND r.contact_id = ?"
             args += (contact_id,)
-        cursor = self._con.execute(query, args)
-        for contact_id, status, scores, tiers in cursor:
-            yield contact_id, status, json.loads(scores), json.loads(tiers)
+        for found, status, scores, tiers in self._execute(query, args):
+            yield found, status, json.loads(scores), json.loads(tiers)
 
     def runs(self, model: str | None = None) -> list[dict]:
         """Every recorded run, oldest as-of first (those of ``model`` only, if given)."""
-        rows = self._con.execute("SELECT run_id, as_of, started, models, source, sink, contacts, transitions "
-                                 "FROM scoredsl_runs ORDER BY as_of, run_id").fetchall()
+        rows = self._execute("SELECT run_id, as_of, started, models, source, sink, contacts, transitions "
+                             "FROM scoredsl_runs ORDER BY as_of, run_id")
         out = []
         for run, as_of, started, models, source, sink, contacts, transitions in rows:
             versions = json.loads(models)
@@ -208,17 +231,21 @@ class SqliteState:
         if model is not None:
             query += " AND model = ?"
             args += (model,)
-        rows = self._con.execute(query + " ORDER BY model, as_of", args).fetchall()
+        rows = self._execute(query + " ORDER BY model, as_of", args)
         return [{"model": m, "as_of": a, "run_id": r, "status": s, "reason": why, "model_version": v,
                  "scores": json.loads(sc), "tiers": json.loads(ti)} for m, a, r, s, why, v, sc, ti in rows]
 
-    def transitions(self, model: str, as_of: int) -> Iterator[Transition]:
-        """The transitions recorded for ``model`` at ``as_of``, by contact id and tier."""
-        cursor = self._con.execute(
-            "SELECT contact_id, tier, old, new, run_id FROM scoredsl_transitions WHERE model = ? AND as_of = ? "
-            "ORDER BY contact_id, tier", (model, as_of))
-        for contact_id, tier, old, new, run in cursor:
-            yield Transition(contact_id=contact_id, model=model, tier=tier, old=old, new=new, as_of=as_of,
+    def transitions(self, model: str, as_of: int | None = None) -> Iterator[Transition]:
+        """The transitions recorded for ``model`` (at ``as_of`` only, if given), by as-of,
+        contact id and tier."""
+        query = ("SELECT contact_id, tier, from_label, to_label, run_id, as_of FROM scoredsl_transitions "
+                 "WHERE model = ?")
+        args: tuple = (model,)
+        if as_of is not None:
+            query += " AND as_of = ?"
+            args += (as_of,)
+        for contact_id, tier, old, new, run, when in self._execute(query + " ORDER BY as_of, contact_id, tier", args):
+            yield Transition(contact_id=contact_id, model=model, tier=tier, old=old, new=new, as_of=when,
                              run_id=run)
 
     # ---------------------------------------------------------------- recording a run
@@ -226,22 +253,23 @@ class SqliteState:
         """Start recording ``run``; its as-of's earlier records (a replay) are replaced."""
         if self._run is not None:
             raise StateError("a run is already being recorded")
-        try:
-            self._con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StateError(f"the state store {self.path} is busy ({exc}): is another run going on?") from None
+        self._begin()
         self._run = run
-        self._contacts = 0
-        for model in run.models:
-            self._con.execute("DELETE FROM scoredsl_records WHERE model = ? AND as_of = ?", (model, run.as_of))
-            # deliveries not yet made of the transitions replaced; those made stay made
-            self._con.execute("DELETE FROM scoredsl_deliveries WHERE done = 0 AND key IN (SELECT key FROM "
-                              "scoredsl_transitions WHERE model = ? AND as_of = ?)", (model, run.as_of))
-            self._con.execute("DELETE FROM scoredsl_transitions WHERE model = ? AND as_of = ?", (model, run.as_of))
-        replaced = self._con.execute("SELECT run_id, models FROM scoredsl_runs WHERE as_of = ?", (run.as_of,))
-        for old, models in replaced.fetchall():
-            if set(json.loads(models)) <= set(run.models):
-                self._con.execute("DELETE FROM scoredsl_runs WHERE run_id = ?", (old,))
+        try:
+            for model in run.models:
+                self._execute("DELETE FROM scoredsl_records WHERE model = ? AND as_of = ?", (model, run.as_of))
+                # deliveries not yet made of the transitions replaced; those made stay made
+                self._execute("DELETE FROM scoredsl_deliveries WHERE done = 0 AND transition_key IN (SELECT "
+                              "transition_key FROM scoredsl_transitions WHERE model = ? AND as_of = ?)",
+                              (model, run.as_of))
+                self._execute("DELETE FROM scoredsl_transitions WHERE model = ? AND as_of = ?", (model, run.as_of))
+            for old, models in self._execute("SELECT run_id, models FROM scoredsl_runs WHERE as_of = ?",
+                                             (run.as_of,)):
+                if set(json.loads(models)) <= set(run.models):
+                    self._execute("DELETE FROM scoredsl_runs WHERE run_id = ?", (old,))
+        except BaseException:
+            self.abort()
+            raise
 
     def add(self, row: ResultRow) -> None:
         run = self._run
@@ -251,7 +279,8 @@ class SqliteState:
             self._flush()
 
     def _flush(self) -> None:
-        self._con.executemany("INSERT INTO scoredsl_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
+        if self._pending:
+            self._executemany("INSERT INTO scoredsl_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
         self._pending.clear()
 
     def commit(self, contacts: int, actions: Sequence = ()) -> dict[tuple[str, str], int]:
@@ -264,12 +293,12 @@ class SqliteState:
         try:
             self._flush()
             counts = self._transitions(run, actions)
-            self._con.execute("INSERT OR REPLACE INTO scoredsl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                              (run.run_id, run.as_of, run.started, _json(dict(run.models)), run.source, run.sink,
-                               contacts, sum(counts.values())))
+            self._execute("INSERT INTO scoredsl_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          (run.run_id, run.as_of, run.started, _json(dict(run.models)), run.source, run.sink,
+                           contacts, sum(counts.values())))
             if self.keep is not None:
                 self._forget(run.as_of - self.keep)
-            self._con.execute("COMMIT")
+            self._commit()
         except BaseException:
             self.abort()
             raise
@@ -278,77 +307,132 @@ class SqliteState:
 
     def abort(self) -> None:
         self._pending.clear()
-        if self._con.in_transaction:
-            self._con.execute("ROLLBACK")
-        self._run = None
+        if self._run is not None:
+            self._run = None
+            self._rollback()
 
     def _transitions(self, run: RunRecord, actions: Sequence) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}
         outbox = []
         for model in run.models:
-            first = self._con.execute("SELECT 1 FROM scoredsl_records WHERE model = ? AND as_of < ? LIMIT 1",
-                                      (model, run.as_of)).fetchone() is None
-            if first:
-                continue
-            cursor = self._con.execute(
+            if self._one("SELECT 1 FROM scoredsl_records WHERE model = ? AND as_of < ? LIMIT 1",
+                         (model, run.as_of)) is None:
+                continue            # the model's first recorded run: the baseline
+            rows = self._execute(
                 "SELECT n.contact_id, n.tiers, p.tiers FROM scoredsl_records n LEFT JOIN scoredsl_records p "
                 "ON p.model = n.model AND p.contact_id = n.contact_id AND p.as_of = (SELECT MAX(t.as_of) "
                 "FROM scoredsl_records t WHERE t.model = n.model AND t.contact_id = n.contact_id AND t.as_of < n.as_of) "
-                "WHERE n.model = ? AND n.as_of = ?", (model, run.as_of))
+                "WHERE n.model = ? AND n.as_of = ? ORDER BY n.contact_id", (model, run.as_of))
             found = []
-            for contact_id, new_tiers, old_tiers in cursor.fetchall():
+            for contact_id, new_tiers, old_tiers in rows:
                 new = json.loads(new_tiers)
                 old = json.loads(old_tiers) if old_tiers is not None else {}
                 for tier, label in new.items():
                     before = old.get(tier)
-                    if before != label:
-                        t = Transition(contact_id=contact_id, model=model, tier=tier, old=before, new=label,
-                                       as_of=run.as_of, run_id=run.run_id)
-                        found.append((t.key, run.run_id, model, contact_id, tier, before, label, run.as_of))
-                        counts[(model, tier)] = counts.get((model, tier), 0) + 1
-                        for action in actions:
-                            if action.takes(model, tier, before, label):
-                                body = payload(model, contact_id, tier, before, label, run.as_of, run.run_id, t.key)
-                                outbox.append((action.name, t.key, run.run_id, run.as_of, _json(body)))
-            self._con.executemany("INSERT OR REPLACE INTO scoredsl_transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                  found)
+                    if before == label:
+                        continue
+                    key = transition_key(model, contact_id, tier, before, label, run.as_of)
+                    found.append((key, run.run_id, model, contact_id, tier, before, label, run.as_of))
+                    counts[(model, tier)] = counts.get((model, tier), 0) + 1
+                    for action in actions:
+                        if action.takes(model, tier, before, label):
+                            body = payload(model, contact_id, tier, before, label, run.as_of, run.run_id, key)
+                            outbox.append((action.name, key, run.run_id, run.as_of, _json(body), 0, 0, None))
+            if found:
+                self._executemany("INSERT INTO scoredsl_transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", found)
         # a delivery already made keeps its row: the same transition is never delivered twice
-        self._con.executemany("INSERT OR IGNORE INTO scoredsl_deliveries VALUES (?, ?, ?, ?, ?, 0, 0, NULL)",
-                              outbox)
+        for row in outbox:
+            self._execute(self._insert_ignore("scoredsl_deliveries", 8), row)
         return counts
+
+    def _forget(self, before: int) -> None:
+        """Delete records older than ``before``, but for each contact's latest one (which a
+        monotonic tier still needs), and the runs, transitions and deliveries made of that time."""
+        self._execute(self._forget_records(), (before,))
+        self._execute("DELETE FROM scoredsl_transitions WHERE as_of < ?", (before,))
+        self._execute("DELETE FROM scoredsl_deliveries WHERE done = 1 AND as_of < ?", (before,))
+        self._execute("DELETE FROM scoredsl_runs WHERE as_of < ?", (before,))
 
     # ---------------------------------------------------------------- the outbox
     def pending(self, action: str) -> list[tuple[str, dict]]:
         """``(key, payload)`` of each delivery of ``action`` not yet made, oldest as-of first."""
-        rows = self._con.execute("SELECT key, payload FROM scoredsl_deliveries WHERE action = ? AND done = 0 "
-                                 "ORDER BY as_of, key", (action,)).fetchall()
+        rows = self._execute("SELECT transition_key, payload FROM scoredsl_deliveries WHERE action = ? AND done = 0 "
+                             "ORDER BY as_of, transition_key", (action,))
         return [(key, json.loads(body)) for key, body in rows]
 
     def delivered(self, action: str, key: str) -> None:
         """Remember that a delivery was made (at once, in its own transaction)."""
-        self._con.execute("UPDATE scoredsl_deliveries SET done = 1, attempts = attempts + 1, error = NULL "
-                          "WHERE action = ? AND key = ?", (action, key))
+        self._single("UPDATE scoredsl_deliveries SET done = 1, attempts = attempts + 1, error = NULL "
+                     "WHERE action = ? AND transition_key = ?", (action, key))
 
     def failed(self, action: str, key: str, error: str) -> None:
-        self._con.execute("UPDATE scoredsl_deliveries SET attempts = attempts + 1, error = ? "
-                          "WHERE action = ? AND key = ?", (error[:1000], action, key))
+        self._single("UPDATE scoredsl_deliveries SET attempts = attempts + 1, error = ? "
+                     "WHERE action = ? AND transition_key = ?", (error[:1000], action, key))
+
+    def _single(self, sql: str, args: tuple) -> None:
+        """One statement in a transaction of its own."""
+        self._begin()
+        try:
+            self._execute(sql, args)
+        except BaseException:
+            self._rollback()
+            raise
+        self._commit()
 
     def deliveries(self) -> list[dict]:
         """Every delivery in the outbox, made or not."""
-        rows = self._con.execute("SELECT action, key, run_id, as_of, done, attempts, error FROM scoredsl_deliveries "
-                                 "ORDER BY as_of, action, key").fetchall()
+        rows = self._execute("SELECT action, transition_key, run_id, as_of, done, attempts, error "
+                             "FROM scoredsl_deliveries ORDER BY as_of, action, transition_key")
         return [{"action": a, "key": k, "run_id": r, "as_of": t, "done": bool(d), "attempts": n, "error": e}
                 for a, k, r, t, d, n, e in rows]
 
-    def _forget(self, before: int) -> None:
-        """Delete records older than ``before``, but for each contact's latest one (which a
-        monotonic tier still needs), and the runs and transitions of that time."""
-        self._con.execute(
-            "DELETE FROM scoredsl_records WHERE as_of < ? AND as_of < (SELECT MAX(t.as_of) FROM scoredsl_records t "
-            "WHERE t.model = scoredsl_records.model AND t.contact_id = scoredsl_records.contact_id)", (before,))
-        self._con.execute("DELETE FROM scoredsl_transitions WHERE as_of < ?", (before,))
-        self._con.execute("DELETE FROM scoredsl_deliveries WHERE done = 1 AND as_of < ?", (before,))
-        self._con.execute("DELETE FROM scoredsl_runs WHERE as_of < ?", (before,))
+
+class SqliteState(SqlState):
+    """The state store in one SQLite file (created with its folder when missing)."""
+
+    def __init__(self, path: str, keep: int | None = None, create: bool = True):
+        super().__init__(keep)
+        self.path = path
+        self.where = path
+        folder = os.path.dirname(os.path.abspath(path))
+        if not create and not os.path.exists(path):
+            raise StateError(f"there is no state store at {path}: no run has recorded state there yet")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            self._con = sqlite3.connect(path, isolation_level=None, timeout=30)
+            for table, body in TABLES.items():
+                rowid = " WITHOUT ROWID" if table == "scoredsl_records" else ""
+                self._con.execute(f"CREATE TABLE IF NOT EXISTS {table} ("
+                                  f"{body.format(text='TEXT', big='INTEGER', long='TEXT')}\n){rowid}")
+            for index, on in INDEXES.items():
+                self._con.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {on}")
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the state store {path}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return f"SqliteState({self.path!r})"
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        return self._con.execute(sql, args).fetchall()
+
+    def _executemany(self, sql: str, rows: list[tuple]) -> None:
+        self._con.executemany(sql, rows)
+
+    def _begin(self) -> None:
+        try:
+            self._con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StateError(f"the state store {self.path} is busy ({exc}): is another run going on?") from None
+
+    def _commit(self) -> None:
+        self._con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        if self._con.in_transaction:
+            self._con.execute("ROLLBACK")
 
 
 def _json(value) -> str:
