@@ -24,7 +24,7 @@ def die():
 
 
 def install(stage: str) -> None:
-    from scoredsl.data.state import SqliteState
+    from scoredsl.data.state import SqlState
     from scoredsl.engines import frame
 
     if stage == "scoring":
@@ -35,7 +35,7 @@ def install(stage: str) -> None:
             die()
         frame.Output.write = write_then_die
     elif stage in ("before-state", "after-state"):
-        commit = SqliteState.commit
+        commit = SqlState.commit
 
         def commit_and_die(self, *args, **kwargs):
             if stage == "before-state":
@@ -43,16 +43,16 @@ def install(stage: str) -> None:
             result = commit(self, *args, **kwargs)
             die()
             return result
-        SqliteState.commit = commit_and_die
+        SqlState.commit = commit_and_die
     elif stage in ("before-recorded", "after-recorded"):
-        delivered = SqliteState.delivered
+        delivered = SqlState.delivered
 
         def delivered_and_die(self, *args, **kwargs):
             if stage == "before-recorded":
                 die()
             delivered(self, *args, **kwargs)
             die()
-        SqliteState.delivered = delivered_and_die
+        SqlState.delivered = delivered_and_die
     else:
         raise SystemExit(f"unknown stage {stage!r}")
 

@@ -35,6 +35,7 @@ from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError,
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
 from scoredsl.data.specs import (Spec, SpecError, mask_known as mask_secrets, parse_spec,
                                  remember as remember_secrets)
+from scoredsl.data.state import INDEXES as STATE_INDEXES, TABLES as STATE_TABLES, SqlState, StateError
 from scoredsl.data.values import (csv_converter, format_datetime, json_converter, parse_csv_value, parse_datetime,
                                   parse_json_value)
 from scoredsl.diagnostics import CompileError, Diagnostic, Span, error, render_json, render_text, sort, warning
@@ -57,8 +58,8 @@ __all__ = [
     # sources and sinks
     "Source", "SourceError", "OnError", "fail", "OrderError", "order_error", "PackedEvent",
     "Sink", "SinkError", "RunInfo", "ModelInfo", "columns", "record", "AtomicFile", "open_source", "open_sink",
-    # actions on transitions
-    "ActionError",
+    # actions on transitions, state stores
+    "ActionError", "SqlState", "StateError", "STATE_TABLES", "STATE_INDEXES",
     # pushdown
     "EngineError", "CONTACTS", "LIST_SEP", "LIST_ESC", "WHITESPACE", "contacts_columns", "event_columns",
     "event_table",

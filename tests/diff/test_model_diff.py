@@ -110,6 +110,10 @@ CASES = [
     # groups, scores, decay
     (("group web max 20", "group web max 25"), "group-cap", "group engagement.web", "cap 20 -> 25"),
     (("score engagement max 100", "score engagement max 150"), "score-max", "score engagement", "max 100 -> 150"),
+    (("score engagement max 100", "score engagement min 0 max 100"), "score-min", "score engagement",
+     "min none -> 0"),
+    (("tier lifecycle by fit + engagement {", "tier lifecycle by fit + engagement monotonic {"), "tier-monotonic",
+     "tier lifecycle", "now monotonic: a stage never goes back"),
     (("30d => 50%, 90d => 25%", "30d => 50%, 60d => 25%"), "decay-inactivity", "score engagement",
      "inactivity steps { 30d => 50%, 90d => 25% } -> { 30d => 50%, 60d => 25% }"),
     (("activity [visit, form]", "activity [visit, form, mail]"), "decay-activity", "score engagement",
@@ -166,11 +170,18 @@ def test_each_kind_of_change(pairs, kind, subject, detail):
     assert (found[0].subject, found[0].detail) == (subject, detail)
 
 
+def test_a_changed_unless_is_a_change_of_a_monotonic_tier():
+    old = BASE.replace("tier lifecycle by fit + engagement {", "tier lifecycle by fit + engagement monotonic {")
+    new = old.replace("monotonic {", "monotonic unless has(form) {")
+    (change,) = [c for c in changes(new, old) if c.kind == "tier-unless"]
+    assert (change.subject, change.detail) == ("tier lifecycle", "an 'unless' now releases the stage")
+
+
 def test_every_kind_is_produced_by_some_test():
     seen = {kind for _p, kind, _s, _d in CASES}
     seen |= {"schema-property-removed", "schema-event-removed", "model-added", "model-removed", "file-added",
              "file-removed", "scope-removed", "scope-changed", "disqualifier-order", "score-removed",
-             "group-added", "group-removed", "rule-moved", "tier-removed", "tier-entry-added"}
+             "group-added", "group-removed", "rule-moved", "tier-removed", "tier-entry-added", "tier-unless"}
     assert seen == set(KINDS)
 
 

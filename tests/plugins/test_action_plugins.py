@@ -1,6 +1,7 @@
-"""Action kinds from plugins: a third-party kind installed through its entry point is carried
-out by a run; a wrong ``[[actions]]`` entry is an error naming it, before anything is scored;
-the built-in webhook checks its options."""
+"""Action kinds and state stores from plugins: a third-party kind installed through its entry
+point is carried out by a run; a wrong ``[[actions]]`` entry is an error naming it, before
+anything is scored; the built-in webhook checks its options; a plugin's store keeps a run's
+state when ``--state`` names its scheme."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ import json
 import os
 
 from scoredsl import hookimpl
-from scoredsl.api import ActionError
+from scoredsl.api import ActionError, SpecError
+from scoredsl.data.state import SqliteState
 
 
 class Journal:
@@ -54,6 +56,26 @@ def journal(options):
 @hookimpl
 def scoredsl_register_actions(registry):
     registry.add("journal", journal, "append each transition to a file")
+
+
+class CountingStore(SqliteState):
+    """A store of the plugin's own: SQLite underneath, counting the runs it recorded."""
+    runs_recorded = 0
+
+    def commit(self, *args, **kwargs):
+        CountingStore.runs_recorded += 1
+        return super().commit(*args, **kwargs)
+
+
+def open_counting(spec, keep):
+    if not spec.location.startswith("//"):
+        raise SpecError(f"{spec.text}: write counting:///PATH")
+    return CountingStore(spec.location[2:], keep)
+
+
+@hookimpl
+def scoredsl_register_stores(registry):
+    registry.add("counting", open_counting, "SQLite, counted: counting:///PATH")
 '''
 
 
@@ -170,3 +192,19 @@ def test_an_unreachable_webhook_names_only_its_host():
     with pytest.raises(ActionError) as caught:
         hook.deliver({"text": "x", "transition": {}}, "a:b")
     assert "http://127.0.0.1:9/..." in str(caught.value) and "secret" not in str(caught.value)
+
+
+def test_a_plugin_state_store_keeps_the_runs_state(project, invoke, tmp_path):
+    set_levels(project, a=0)
+    store = tmp_path / "counted.sqlite"
+    for as_of in ("2026-01-01", "2026-01-02"):
+        result = invoke("run", "model.score", "--source", "csv:data", "--as-of", as_of, "--state",
+                        f"counting://{store}", "--transitions", "csv:-")
+        assert result.exit_code == 0, result.output
+    assert sys.modules["scoredsl_test_journal"].CountingStore.runs_recorded == 2
+    assert store.exists()
+    unknown = invoke("run", "model.score", "--source", "csv:data", "--state", "nosuch://x")
+    assert unknown.exit_code == 2 and "unknown state store scheme 'nosuch'" in unknown.stderr
+    (project / "scoredsl.toml").write_text('[state]\nurl = "counting:relative"\n')
+    bad = invoke("run", "model.score", "--source", "csv:data")
+    assert bad.exit_code == 2 and "write counting:///PATH" in bad.stderr

@@ -18,10 +18,11 @@ def plugins_(fmt):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", registry.PluginWarning)
         versions = registry.plugin_versions()
-        kinds = ("sources", "sinks", "actions", "functions", "lints", "commands")
+        kinds = ("sources", "sinks", "stores", "actions", "functions", "lints", "commands")
         provided: dict[str, dict[str, list]] = {name: {k: [] for k in kinds} for name in versions}
         for kind, entries in (("sources", registry.source_registry().entries),
                               ("sinks", registry.sink_registry().entries),
+                              ("stores", registry.store_registry().entries),
                               ("actions", registry.action_registry().entries),
                               ("functions", registry.function_registry().entries),
                               ("lints", registry.lint_registry().entries),
@@ -35,7 +36,7 @@ def plugins_(fmt):
                 provided[entry.plugin][kind].append(item)
         broken = registry.broken_plugins()
     names = sorted(provided)
-    kinds = ("sources", "sinks", "actions", "functions", "lints", "commands")
+    kinds = ("sources", "sinks", "stores", "actions", "functions", "lints", "commands")
     if fmt == "json":
         click.echo(json.dumps({"plugins": [{"name": n, "version": versions.get(n, ""), **provided[n]}
                                            for n in names],

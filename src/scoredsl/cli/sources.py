@@ -14,7 +14,7 @@ from scoredsl.check.ir import state_reads
 from scoredsl.data.sinks import SinkError
 from scoredsl.data.state import SqliteState, StateError
 from scoredsl.data.specs import SpecError, mask_known, redact
-from scoredsl.plugins.manager import PluginWarning, open_sink, open_source
+from scoredsl.plugins.manager import PluginWarning, open_sink, open_source, open_store
 from scoredsl.plugins.registries import PluginError
 
 
@@ -88,6 +88,12 @@ def open_state(config, path: str | None, off: bool, models, transitions_spec: st
         if transitions_spec is not None:
             raise Failure("--transitions needs state: it compares this run with the previous one; drop --no-state")
         return None
+    url = path if path is not None and "://" in path else (None if path is not None else _state_url(config))
+    if url is not None:
+        try:
+            return open_store(url, config.state_keep())
+        except (SpecError, StateError, PluginError) as exc:
+            raise Failure(f"state: {exc}") from None
     path = path or config.state_path()
     if path is None:
         readers = [m.name for m in models if state_reads(m.ir)]
@@ -102,4 +108,11 @@ def open_state(config, path: str | None, off: bool, models, transitions_spec: st
     try:
         return SqliteState(path, keep=config.state_keep(), create=create)
     except StateError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _state_url(config) -> str | None:
+    try:
+        return config.state_url()
+    except project_config.ConfigError as exc:
         raise Failure(str(exc)) from None

@@ -15,7 +15,7 @@ spec = "postgresql://scoring:${WAREHOUSE_PASSWORD}@db.internal/analytics"
 table = "lead_scores"
 
 [state]                       # what runs remember (docs/state.md)
-path = "scoredsl-state.sqlite"  # the default, next to this file
+path = "scoredsl-state.sqlite"  # the default, next to this file; or url = "postgresql://..."
 keep = "400d"                 # history kept; each contact's latest record is always kept
 ```
 
@@ -70,10 +70,18 @@ class Config:
         """Where the state store is: ``[state] path`` (relative to this file), by default
         :data:`~scoredsl.data.state.DEFAULT_FILE` next to it; ``None`` when there is no file,
         or ``[state] enabled = false``."""
-        if self.path is None or self.state.get("enabled", True) is False:
+        if self.path is None or self.state.get("enabled", True) is False or "url" in self.state:
             return None
         where = Path(self.path).parent
         return str(where / self.state.get("path", DEFAULT_FILE))
+
+    def state_url(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """``[state] url``: a database that keeps state (``postgresql://...``), ``${NAME}``
+        filled in; ``None`` when the store is a SQLite file."""
+        url = self.state.get("url")
+        if url is None or self.state.get("enabled", True) is False:
+            return None
+        return interpolate(url, os.environ if environ is None else environ, f"{self.path}: [state]")
 
     def state_keep(self) -> int | None:
         """``[state] keep`` (``"400d"``) in microseconds; ``None``: keep every record."""
@@ -169,10 +177,14 @@ def load(path: str | os.PathLike | None = None) -> Config:
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         raise ConfigError(f"{shown}: actions are tables: write each as [[actions]]")
     state = data.get("state", {})
-    if not isinstance(state, dict) or set(state) - {"path", "keep", "enabled"}:
-        raise ConfigError(f"{shown}: [state] takes path, keep and enabled")
-    if not isinstance(state.get("path", ""), str) or not isinstance(state.get("enabled", True), bool):
-        raise ConfigError(f"{shown}: [state] path is a file path (a string), enabled is true or false")
+    if not isinstance(state, dict) or set(state) - {"path", "url", "keep", "enabled"}:
+        raise ConfigError(f"{shown}: [state] takes path or url, keep and enabled")
+    if not isinstance(state.get("path", ""), str) or not isinstance(state.get("url", ""), str) \
+            or not isinstance(state.get("enabled", True), bool):
+        raise ConfigError(f"{shown}: [state] path is a file path, url a database URL (strings), enabled is "
+                          "true or false")
+    if "path" in state and "url" in state:
+        raise ConfigError(f"{shown}: [state] takes path (a SQLite file) or url (a database), not both")
     spark = data.get("spark", {})
     if set(spark) - {"master", "remote", "conf"} or ("master" in spark and "remote" in spark):
         raise ConfigError(f"{shown}: [spark] takes master or remote, and conf")

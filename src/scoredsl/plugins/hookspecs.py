@@ -72,6 +72,25 @@ def scoredsl_register_sinks(registry: Registry) -> None:
 
 
 @hookspec
+def scoredsl_register_stores(registry: Registry) -> None:
+    """Register state stores for databases other than SQLite (``[state] url`` in
+    ``scoredsl.toml``, ``--state URL``; docs/state.md), one per URL scheme.
+
+    :param registry: call ``registry.add(scheme, factory, description)`` once per scheme, with
+        the same rules for ``scheme`` and ``description`` as for sources. ``factory(spec,
+        keep)`` receives the parsed :class:`scoredsl.data.specs.Spec` of the URL and the
+        history to keep (microseconds, or ``None`` for all), and returns a
+        :class:`scoredsl.data.state.SqlState` (its subclass says how to talk to the
+        database); it raises :class:`scoredsl.data.state.StateError` when the store cannot be
+        opened, and :class:`scoredsl.data.specs.SpecError` for a URL it cannot use.
+
+    A store must create its tables when they are missing, run each recorded run in one
+    transaction that holds a lock against other runs, and roll it back on
+    ``abort()``. Return value: ignored.
+    """
+
+
+@hookspec
 def scoredsl_register_actions(registry: Registry) -> None:
     """Register what may be done when a contact's tier changes (``[[actions]]`` in
     ``scoredsl.toml``, docs/state.md), one per action kind.

@@ -37,7 +37,7 @@ from scoredsl.plugins.registries import (CommandRegistry, Entry, FunctionRegistr
                                          Registry)
 
 __all__ = ["PluginWarning", "function_registry", "lint_registry", "command_registry", "get_plugin_manager",
-           "reset", "register", "source_registry", "sink_registry", "action_registry", "broken_plugins", "open_source", "open_sink"]
+           "reset", "register", "source_registry", "sink_registry", "action_registry", "store_registry", "open_store", "broken_plugins", "open_source", "open_sink"]
 
 ENTRY_POINT_GROUP = "scoredsl"
 BUILTIN_PLUGINS = {"files": "scoredsl.plugins.builtin.files", "parquet": "scoredsl.plugins.builtin.parquet",
@@ -121,7 +121,7 @@ def _reason(exc: BaseException) -> str:
 
 
 _REGISTRY_CLASSES = {"source": lambda: Registry("source"), "sink": lambda: Registry("sink"),
-                     "action": lambda: Registry("action"),
+                     "action": lambda: Registry("action"), "store": lambda: Registry("state store"),
                      "function": FunctionRegistry, "lint": LintRegistry, "command": CommandRegistry}
 
 
@@ -163,6 +163,18 @@ def source_registry() -> Registry:
 def sink_registry() -> Registry:
     """Every registered sink scheme."""
     return _registry("sink")
+
+
+def store_registry() -> Registry:
+    """Every registered state store scheme."""
+    return _registry("store")
+
+
+def open_store(spec: "str | Spec", keep: int | None = None):
+    """The state store named by a URL (``postgresql://...``); :class:`SpecError` if no plugin
+    provides its scheme."""
+    parsed = spec if isinstance(spec, Spec) else parse_spec(spec, "state store")
+    return _lookup(parsed, store_registry()).factory(parsed, keep)
 
 
 def action_registry() -> Registry:

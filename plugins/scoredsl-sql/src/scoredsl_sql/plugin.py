@@ -11,6 +11,7 @@ from scoredsl.api import hookimpl
 
 from .sink import open_sql_sink
 from .source import open_sql_source
+from .state import open_state_store
 
 _DATABASES = {
     "sqlite": "SQLite file",
@@ -39,3 +40,10 @@ def scoredsl_register_sinks(registry) -> None:
     for scheme, database in _DATABASES.items():
         registry.add(scheme, open_sql_sink,
                      f"{database} table, upserted in one transaction: {_location(scheme)}?table=scores")
+
+
+@hookimpl
+def scoredsl_register_stores(registry) -> None:
+    for scheme, database in _DATABASES.items():
+        if scheme not in _WHERE:
+            registry.add(scheme, open_state_store, f"{database} state store: {_location(scheme)}")
