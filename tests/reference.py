@@ -362,6 +362,15 @@ class Interpreter:
     def rule(self, rule: nodes.Rule, half_life: int | None) -> int | float:
         body = rule.body
         if isinstance(body, nodes.When):
+            if isinstance(body.points, nodes.PointsFrom):
+                # "=> + PROPERTY in LOW..HIGH": the int property's value, bounded, signed; nothing
+                # when the property is missing
+                p = body.points
+                value = data_value(self.contact.get(p.name.name))
+                if value is None or self.condition(body.condition) is not True:
+                    return 0
+                bounded = min(max(value, int(p.low.text)), int(p.high.text))
+                return -bounded if p.negative else bounded
             self.plain_points(body.points)
             return body.points.amount if self.condition(body.condition) is True else 0
         if isinstance(body, nodes.Bands):

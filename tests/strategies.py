@@ -418,7 +418,11 @@ class FileWriter:
         kind = self.pick(["when", "when", "bands", "each", "each"])
         name = self.fresh("r")
         if kind == "when":
-            return f"rule {name}: {self.condition(CONTACT, 2).text} => {self.points()}"
+            points = self.points()
+            if self.chance(0.15):      # points from an int property, bounded
+                low = self.pick([-30, -5, 0, 3])
+                points = f"{self.pick(['+ ', '- ', ''])}employees in {low}..{low + self.pick([0, 1, 20, 60])}"
+            return f"rule {name}: {self.condition(CONTACT, 2).text} => {points}"
         if kind == "bands":
             return f"rule {name}: {self.bands()}"
         return f"rule {name}: {self.each()}"

@@ -110,6 +110,8 @@ CASES = [
     # groups, scores, decay
     (("group web max 20", "group web max 25"), "group-cap", "group engagement.web", "cap 20 -> 25"),
     (("score engagement max 100", "score engagement max 150"), "score-max", "score engagement", "max 100 -> 150"),
+    ((r"rule vp: title matches /\bvp\b/ => +20", r"rule vp: title matches /\bvp\b/ => + employees in 0..20"),
+     "rule-points", "rule fit.vp", "points +20 -> + employees in 0..20"),
     (("score engagement max 100", "score engagement min 0 max 100"), "score-min", "score engagement",
      "min none -> 0"),
     (("tier lifecycle by fit + engagement {", "tier lifecycle by fit + engagement monotonic {"), "tier-monotonic",

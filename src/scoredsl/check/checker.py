@@ -313,6 +313,11 @@ class Checker:
         name = rule.name.name
         if isinstance(body, nodes.When):
             cond = self.exprs.condition(body.condition, scope, f"rule '{name}'")
+            if isinstance(body.points, nodes.PointsFrom):
+                value = self.points_from(body.points, scope, name)
+                if cond is None or value is None:
+                    return None
+                return ir.WhenRule(name=name, condition=cond, points=0, value=value, span=rule.span)
             points_ok = self.plain_points(body.points, "a condition rule awards its points once anyway")
             if cond is None or not points_ok:
                 return None
@@ -320,6 +325,38 @@ class Checker:
         if isinstance(body, nodes.Bands):
             return self.bands(name, body, scope, rule)
         return self.each(name, body, scope, rule)
+
+    def points_from(self, points: nodes.PointsFrom, scope: Scope, rule: str) -> ir.PropPoints | None:
+        """``=> + PROPERTY in LOW..HIGH``: an ``int`` property, bounded."""
+        name = points.name.name
+        sign = "-" if points.negative else "+"
+        example = f"=> {sign} {name} in -50..50"
+        kind = scope.properties.get(name)
+        if kind is None:
+            hint = suggest(name, list(scope.properties))
+            if name in scope.constants:
+                hint = f"'{name}' is a constant: points from a constant are written as a number"
+            self.err("SD320", f"rule '{rule}': points come from a contact property, and '{name}' is none",
+                     points.name.span, hint)
+            return None
+        if kind != Type.INT:
+            self.err("SD320", f"rule '{rule}': points are whole numbers, and '{name}' is {kind}", points.name.span,
+                     "declare the property int (a decimal would need rounding, which the rule file should say)")
+            return None
+        if points.low is None:
+            self.err("SD320", f"rule '{rule}': points from a property need a range, so that a typo in the CRM "
+                              "cannot award a million points", points.span, f"for example {example}")
+            return None
+        if not points.low.is_integer or not points.high.is_integer:
+            self.err("SD106", "the range of points must be whole numbers", points.span)
+            return None
+        low, high = int(points.low.text), int(points.high.text)
+        if low > high:
+            self.err("SD320", f"rule '{rule}': the range {low}..{high} is empty", points.span,
+                     f"write the lower bound first: {high}..{low}")
+            return None
+        return ir.PropPoints(prop=ir.Prop(name=name, type=Type.INT, span=points.name.span), low=low, high=high,
+                             sign=-1 if points.negative else 1)
 
     def plain_points(self, points: nodes.Points, why: str) -> bool:
         if points.once or points.max is not None:

@@ -226,11 +226,29 @@ Expr = Union[Const, Prop, Attr, ScoreRef, Previous, Agg, Cmp, InList, ListHas, T
 # ------------------------------------------------------------------ rules and models
 
 @attrs.frozen(kw_only=True)
+class PropPoints:
+    """Points that are an ``int`` property's value, bounded to ``low..high``, then signed."""
+    prop: Prop
+    low: int
+    high: int
+    sign: int                   # 1 or -1
+
+
+@attrs.frozen(kw_only=True)
 class WhenRule:
     name: str
     condition: Expr
-    points: int
+    points: int                 # 0 when ``value`` gives them
+    value: PropPoints | None = None
     span: Span = _span()
+
+    @property
+    def sign(self) -> int:
+        """1: never negative, -1: never positive, 0: either."""
+        if self.value is None:
+            return -1 if self.points < 0 else 1
+        low, high = sorted((self.value.low * self.value.sign, self.value.high * self.value.sign))
+        return 1 if low >= 0 else (-1 if high <= 0 else 0)
 
 
 class Bound(enum.Enum):
@@ -397,6 +415,8 @@ def model_exprs(model: Model):
         for rule in score.rules():
             roots.append(getattr(rule, "condition", None) or getattr(rule, "subject", None)
                          or getattr(rule, "filter", None))
+            if isinstance(rule, WhenRule) and rule.value is not None:
+                roots.append(rule.value.prop)
     roots += [e.condition for t in model.tiers for e in t.entries]
     roots += [t.unless for t in model.tiers]
     for root in roots:

@@ -107,6 +107,8 @@ def decay_steps(decay: nodes.InactivityDecay, out: list[Diagnostic]) -> bool:
 def _max_positive(rule) -> int | None:
     """The most positive points one rule can award, None if unbounded."""
     if isinstance(rule, ir.WhenRule):
+        if rule.value is not None:
+            return max(rule.value.low * rule.value.sign, rule.value.high * rule.value.sign, 0)
         return max(rule.points, 0)
     if isinstance(rule, ir.BandRule):
         return max([b.points for b in rule.bands] + [0])

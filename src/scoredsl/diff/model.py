@@ -356,9 +356,9 @@ class _Differ:
         if isinstance(r, ir.WhenRule):
             if o.condition != r.condition:
                 self.add("rule-condition", subject, "condition changed", o, r)
-            if o.points != r.points:
-                self.add("rule-points", subject, f"points {_signed(o.points)} -> {_signed(r.points)}", o, r,
-                         before=o.points, after=r.points)
+            if (o.points, o.value) != (r.points, r.value):
+                self.add("rule-points", subject, f"points {_when_points(o)} -> {_when_points(r)}", o, r,
+                         before=_when_points(o), after=_when_points(r))
         elif isinstance(r, ir.EachRule):
             parts = [what for what, x, y in (("event", o.event, r.event), ("where", o.filter, r.filter),
                                              ("within", o.window, r.window)) if x != y]
@@ -511,6 +511,14 @@ def _limit(rule: ir.EachRule) -> str:
     if rule.limit == abs(rule.points):
         return "once"
     return f"max {rule.limit}"
+
+
+def _when_points(rule: ir.WhenRule):
+    """A condition rule's points as written: ``+20``, or ``+ manual in -50..50``."""
+    if rule.value is None:
+        return _signed(rule.points)
+    v = rule.value
+    return f"{'-' if v.sign < 0 else '+'} {v.prop.name} in {v.low}..{v.high}"
 
 
 def _floor(value) -> str:

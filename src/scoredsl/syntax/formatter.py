@@ -138,7 +138,12 @@ def _expr(e) -> str:
     raise TypeError(f"cannot format {type(e).__name__}")
 
 
-def points(p: nodes.Points) -> str:
+def points(p: "nodes.Points | nodes.PointsFrom") -> str:
+    if isinstance(p, nodes.PointsFrom):
+        text = ("- " if p.negative else "+ ") + p.name.name
+        if p.low is not None:
+            text += f" in {_expr(p.low)}..{_expr(p.high)}"
+        return text
     text = f"+{p.amount}" if p.amount > 0 else str(p.amount)
     if p.once:
         text += " once"

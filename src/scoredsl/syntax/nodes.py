@@ -310,10 +310,21 @@ class Points:
 
 
 @attrs.frozen(kw_only=True)
+class PointsFrom:
+    """``+ manual_points in -50..50``: the points are a property's value, bounded."""
+    name: "Ident"
+    negative: bool
+    low: "Number | None"
+    high: "Number | None"
+    explicit_sign: bool = attrs.field(default=True, eq=False)   # layout, not meaning
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class When:
     """``CONDITION => POINTS``."""
     condition: "Expr"
-    points: Points
+    points: "Points | PointsFrom"
     span: Span = _span()
 
 

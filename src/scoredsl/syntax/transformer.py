@@ -234,6 +234,12 @@ class ToNodes(Transformer):
         return nodes.Points(amount=value, max=limit if isinstance(limit, int) else None,
                             once=limit == "once", explicit_sign=sign is not None, span=self.span(meta))
 
+    @v_args(meta=True)
+    def points_from(self, meta, children):
+        sign, name, low, high = children
+        return nodes.PointsFrom(name=self.ident(name), negative=sign is not None and str(sign) == "-",
+                                low=low, high=high, explicit_sign=sign is not None, span=self.span(meta))
+
     def points_max(self, children):
         return self.whole(children[0], "a max")
 

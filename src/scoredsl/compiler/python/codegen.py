@@ -176,6 +176,8 @@ class ModelCompiler:
             for rule in score.rules():
                 if isinstance(rule, ir.WhenRule):
                     yield rule.condition
+                    if rule.value is not None:
+                        yield rule.value.prop
                 elif isinstance(rule, ir.BandRule):
                     yield rule.subject
                 elif rule.filter is not None:
@@ -460,14 +462,20 @@ class ModelCompiler:
         scale = self.scale
         if isinstance(rule, ir.WhenRule):
             cond = rule.condition
-            points = rule.points * scale
+            points = repr(rule.points * scale)
+            applies = self.truth(cond)
+            if rule.value is not None:     # the property's value, bounded, signed
+                v, value = self.val(rule.value.prop), rule.value
+                points = f"(min(max({v}, {value.low!r}), {value.high!r}) * {value.sign * scale!r})"
+                applies = f"{v} is not None and {applies}"
             if self.trace:
                 out.line(f"_m = {self.kleene(cond)}", rule.span)
-                out.line(f"{local} = {points!r} if _m is True else 0", rule.span)
+                present = "" if rule.value is None else f"{self.val(rule.value.prop)} is not None and "
+                out.line(f"{local} = {points} if {present}_m is True else 0", rule.span)
                 out.line(f"trace['rules'][{rule.name!r}] = ({self.shown(local)}, _m)", rule.span)
             else:
-                out.line(f"{local} = {points!r} if {self.truth(cond)} else 0", rule.span)
-            return local, _sign(rule.points)
+                out.line(f"{local} = {points} if {applies} else 0", rule.span)
+            return local, rule.sign
         if isinstance(rule, ir.BandRule):
             self.bands(rule, local)
             signs = {_sign(b.points) for b in rule.bands} - {0}

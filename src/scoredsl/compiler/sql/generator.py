@@ -580,8 +580,14 @@ class ModelSql:
         """``(column, sign of its points (0: mixed), value)`` of one rule."""
         column = self.mint("r")
         if isinstance(rule, ir.WhenRule):
-            value = _case([(_paren(self.cond(rule.condition)), _num(rule.points * scale))], _num(0))
-            return column, _sign(rule.points), value
+            test, points = _paren(self.cond(rule.condition)), _num(rule.points * scale)
+            if rule.value is not None:     # the property's value, bounded, signed
+                v, value = self.val(rule.value.prop), rule.value
+                bounded = exp.Least(this=exp.Greatest(this=v, expressions=[_num(value.low)]),
+                                    expressions=[_num(value.high)])
+                points = exp.Mul(this=_paren(bounded), expression=_num(value.sign * scale))
+                test = exp.And(this=exp.Not(this=exp.Is(this=v, expression=exp.Null())), expression=test)
+            return column, rule.sign, _case([(test, points)], _num(0))
         if isinstance(rule, ir.BandRule):
             subject = self.val(rule.subject, rule.fold)
             branches = [(exp.Is(this=_paren(subject), expression=exp.Null()), _num(0))]
