@@ -358,7 +358,8 @@ class _Differ:
                 self.add("rule-condition", subject, "condition changed", o, r)
             if (o.points, o.value) != (r.points, r.value):
                 self.add("rule-points", subject, f"points {_when_points(o)} -> {_when_points(r)}", o, r,
-                         before=_when_points(o), after=_when_points(r))
+                         before=o.points if o.value is None else _when_points(o),
+                         after=r.points if r.value is None else _when_points(r))
         elif isinstance(r, ir.EachRule):
             parts = [what for what, x, y in (("event", o.event, r.event), ("where", o.filter, r.filter),
                                              ("within", o.window, r.window)) if x != y]
