@@ -526,6 +526,13 @@ class Interpreter:
             if not isinstance(arg, nodes.Name) or arg.name not in self.outputs:
                 raise SpecError("previous() takes a score or tier of the model")
             return data_value(self.previous.get(arg.name))
+        if expr.func.name == "change":
+            # "change(SCORE, D)": the score now minus the score at the latest run D or more before
+            name, window = expr.args
+            if scope.scores is None or name.name not in scope.scores:
+                raise SpecError("change() takes a score of the model, in a tier")
+            past = self.previous.get(f"{name.name} {self.value(window, scope).micros // 86_400_000_000}d ago")
+            return None if past is None else scope.scores[name.name] - past
         if expr.func.name != "age" or len(expr.args) != 1:
             raise SpecError(f"unknown function {expr.func.name!r}")
         when = self.value(expr.args[0], scope)

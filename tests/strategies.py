@@ -656,6 +656,7 @@ class FileWriter:
         if base == "int":
             found += list(ctx.scores)
             found += [f"previous({name})" for name in self.outputs[0]]
+            found += [f"change({name}, {self.pick(['1d', '7d', '30d'])})" for name in ctx.scores if name in self.outputs[0]]
         if base == "text":
             found += [f"previous({name})" for name in self.outputs[1]]
         return found
@@ -774,9 +775,9 @@ def previous_values(draw, model) -> dict:
     out = {}
     for read in state_reads(model.ir):
         if read.kind == "score":
-            out[read.name] = draw(st.one_of(st.none(), st.sampled_from((-20, 0, 3, 10, 35, 100, 250))))
+            out[read.label] = draw(st.one_of(st.none(), st.sampled_from((-20, 0, 3, 10, 35, 100, 250))))
         else:
-            out[read.name] = draw(st.one_of(st.none(), st.sampled_from(labels[read.name] + ["gone"])))
+            out[read.label] = draw(st.one_of(st.none(), st.sampled_from(labels[read.name] + ["gone"])))
     return out
 
 
@@ -784,7 +785,7 @@ def with_previous(contact: dict, model, previous: dict) -> dict:
     """``contact`` as an engine hands it to ``model``'s evaluator, the previous run's values in."""
     from scoredsl.check.ir import state_reads
 
-    return {**contact, **{p.key: previous.get(p.name) for p in state_reads(model.ir)}}
+    return {**contact, **{p.key: previous.get(p.label) for p in state_reads(model.ir)}}
 
 
 @st.composite

@@ -231,3 +231,42 @@ def test_explain_shows_what_was_read_and_why_a_stage_was_held(project, invoke):
                    "--no-state")
     assert "previous run: engagement (missing), lifecycle (missing)" in fresh.stdout
     assert "tier lifecycle: lead" in fresh.stdout
+
+
+TREND = """\
+schema {
+  event page_view
+}
+
+model trends {
+  score engagement { rule views: each page_view within 30d => +10 }
+  tier trend {
+    heating: change(engagement, 3d) >= 30
+    cooling: change(engagement, 3d) < 0
+    steady: otherwise
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_change_compares_with_the_latest_run_at_least_that_long_ago(project, invoke, engine):
+    (project / "trend.score").write_text(TREND)
+    (project / "data" / "contacts.csv").write_text("id\nc1\nc2\n")
+    views = [f"c1,page_view,2026-01-{d:02d}T10:00:00Z" for d in range(1, 10)] + ["c2,page_view,2026-01-05T10:00:00Z"]
+    (project / "data" / "events.csv").write_text("contact_id,type,timestamp\n" + "\n".join(views) + "\n")
+    seen = []
+    for as_of in ("2026-01-01", "2026-01-03", "2026-01-06", "2026-01-07", "2026-02-20"):
+        result = invoke("run", "trend.score", "--source", "csv:data", "--as-of", as_of, "--engine", engine)
+        assert result.exit_code == 0, result.output
+        out = rows(result.stdout)
+        seen.append((out["c1"]["engagement"], out["c1"]["trend"], out["c2"]["trend"]))
+    assert seen == [
+        ("0", "steady", "steady"),        # nothing recorded 3 days before
+        ("20", "steady", "steady"),       # still nothing 3 days before (01-01 is 2 days before)
+        ("50", "heating", "steady"),      # 50 now, 20 at 01-03
+        ("60", "heating", "steady"),      # 60 now, 20 at 01-03 (01-06 is only 1 day before)
+        ("0", "cooling", "cooling"),      # 0 now, 60 and 10 at 01-07
+    ]
+    text = invoke("explain", "trend.score", "--contact", "c1", "--source", "csv:data", "--as-of", "2026-01-07")
+    assert "previous run: engagement 3d ago 20" in text.stdout

@@ -175,6 +175,8 @@ class ExprChecker:
         func = node.func.name
         if func == "previous":
             return self._previous(node, scope)
+        if func == "change":
+            return self._change(node, scope)
         args = [self.expr(a, scope) for a in node.args]
         if func == "age":
             if len(args) != 1:
@@ -189,7 +191,7 @@ class ExprChecker:
             return ir.Age(operand=arg, nullable=arg.nullable, span=node.span)
         plugin_function = scope.functions.get(func)
         if plugin_function is None:
-            hint = suggest(func, ["age", "previous", "count", "has", "first", "last", *scope.functions])
+            hint = suggest(func, ["age", "previous", "change", "count", "has", "first", "last", *scope.functions])
             self.err("SD201", f"unknown function '{func}'", node.func.span,
                      hint or "functions come from plugins: 'scoredsl plugins' lists them")
             return None
@@ -226,6 +228,33 @@ class ExprChecker:
             return None
         return ir.Previous(name=arg.name, kind=kind, type=Type.INT if kind == "score" else Type.TEXT,
                            span=node.span)
+
+    def _change(self, node, scope: Scope):
+        """``change(SCORE, DURATION)``: the score now minus the score at the contact's latest run
+        at least DURATION before this one."""
+        usage = "for example change(engagement, 7d): the score now minus the score 7 days before"
+        if len(node.args) != 2 or not isinstance(node.args[0], nodes.Name):
+            self.err("SD319", "change() takes a score of this model and a duration", node.span, usage)
+            return None
+        arg = node.args[0]
+        if scope.outputs.get(arg.name) != "score":
+            self.err("SD319", f"change() takes a score of this model, and '{arg.name}' is not one", arg.span,
+                     suggest(arg.name, [n for n, k in scope.outputs.items() if k == "score"]))
+            return None
+        if arg.name not in scope.scores:
+            self.err("SD319", "change() compares with the score computed now, so it is used in tiers",
+                     node.span, "use previous(...) in rules, or move the test into a tier")
+            return None
+        window = self.expr(node.args[1], scope)
+        if window is None:
+            return None
+        if not isinstance(window, ir.Const) or window.type != Type.DURATION or window.value <= 0:
+            self.err("SD319", "the second argument of change() is a duration longer than zero, like 7d",
+                     node.args[1].span)
+            return None
+        past = ir.Previous(name=arg.name, kind="score", type=Type.INT, window=window.value, span=node.span)
+        return ir.Arith(op=nodes.ArithOp.SUB, left=ir.ScoreRef(name=arg.name, span=arg.span), right=past,
+                        type=Type.INT, nullable=True, span=node.span)
 
     def event_known(self, ident: nodes.Ident, scope: Scope) -> bool:
         if ident.name in scope.events:

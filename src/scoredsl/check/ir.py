@@ -69,17 +69,27 @@ class ScoreRef:
 @attrs.frozen(kw_only=True)
 class Previous:
     """The value a score or tier of the same model had for the contact at the previous run,
-    read from the state store; missing for a contact the previous run did not score."""
+    read from the state store; missing for a contact the previous run did not score. With a
+    ``window``: at its latest run at least ``window`` microseconds before this one's as-of."""
     name: str
     kind: str                   # "score" or "tier"
     type: Type
+    window: int | None = None
     nullable: bool = True
     span: Span = _span()
 
     @property
     def key(self) -> str:
         """Where an engine finds the value: a contact key no property can have."""
-        return f"previous({self.name})"
+        return f"previous({self.name})" if self.window is None else f"previous({self.name}, {self.window}us)"
+
+    @property
+    def label(self) -> str:
+        """How explain names the value."""
+        if self.window is None:
+            return self.name
+        days, rest = divmod(self.window, 86_400_000_000)
+        return f"{self.name} {days}d ago" if not rest else f"{self.name} {self.window // 1_000_000}s ago"
 
 
 @attrs.frozen(kw_only=True)

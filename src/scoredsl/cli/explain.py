@@ -10,7 +10,9 @@ from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_
                                   model_option, parse_as_of, root_option, select_models)
 from scoredsl.cli.sources import choose, config_option, load_config, open_source_for, open_state, spec_text, state_options
 from scoredsl.compiler.explain import explain as explain_contact
+from scoredsl.check.ir import state_reads
 from scoredsl.data.records import DataError, to_micros
+from scoredsl.data.state import previous_values
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
 
 
@@ -60,9 +62,12 @@ def explain(file, contact_id, source_spec, models, as_of, fmt, state_path, no_st
 
 
 def _previous(store, model, contact_id: str, when) -> dict:
-    """What the previous run recorded for the contact: its scores and tiers by name."""
-    if store is None:
+    """What the model reads of earlier runs for the contact, by label (``engagement``,
+    ``engagement 7d ago``)."""
+    reads = state_reads(model.ir)
+    if store is None or not reads:
         return {}
-    for _id, status, scores, tiers in store.previous(model.name, to_micros(when), contact_id):
-        return {**scores, **tiers} if status == "scored" else {}
-    return {}
+    values = previous_values(lambda before: store.previous(model.name, before, contact_id), to_micros(when),
+                             [(p.kind, p.name, p.window) for p in reads])
+    found = values.get(contact_id, (None,) * len(reads))
+    return {p.label: value for p, value in zip(reads, found)}

@@ -162,10 +162,10 @@ def _outcome(rule, detail) -> str:
 
 def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_of,
             previous: Mapping[str, object] | None = None) -> Explanation:
-    """Everything ``model`` computed for ``contact``; ``previous`` is what the previous run
-    recorded for it, by score and tier name (see :func:`scoredsl.check.ir.state_reads`)."""
+    """Everything ``model`` computed for ``contact``; ``previous`` is what it reads of earlier
+    runs, by :attr:`~scoredsl.check.ir.Previous.label` (``engagement``, ``engagement 7d ago``)."""
     reads = state_reads(model.ir)
-    seen = {**contact, **{p.key: (previous or {}).get(p.name) for p in reads}}
+    seen = {**contact, **{p.key: (previous or {}).get(p.label) for p in reads}}
     status, reason, _scores, tiers, trace = model.trace(seen, list(events), as_of)
     score_lines = []
     for score in model.ir.scores:
@@ -191,5 +191,5 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
         as_of=from_epoch_micros(to_micros(as_of)), status=status, reason=reason, scope=trace.get("scope"),
         disqualifiers=tuple(trace["disqualifiers"]), scores=tuple(score_lines),
         tiers=tuple(zip(model.tier_names, tiers)),
-        previous=tuple((p.name, (previous or {}).get(p.name)) for p in reads),
+        previous=tuple((p.label, (previous or {}).get(p.label)) for p in reads),
         held=tuple(trace.get("held", {}).items()))

@@ -443,13 +443,19 @@ def started_now() -> str:
     return format_datetime(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
 
 
-def previous_values(rows: Iterable[tuple[str, str, dict, dict]],
-                    reads: Sequence[tuple[str, str]]) -> dict[str, tuple]:
-    """``contact_id -> values`` of ``reads`` (``(kind, name)``: ``score`` or ``tier``) from
-    :meth:`SqliteState.previous` rows; a contact whose record was not scored has none."""
-    out = {}
-    for contact_id, status, scores, tiers in rows:
-        if status != "scored":
-            continue
-        out[contact_id] = tuple((scores if kind == "score" else tiers).get(name) for kind, name in reads)
-    return out
+def previous_values(previous, as_of: int, reads: Sequence[tuple[str, str, int | None]]) -> dict[str, tuple]:
+    """``contact_id -> values`` of ``reads`` (``(kind, name, window)``: a score or tier, as the
+    previous run recorded it, or the latest run ``window`` microseconds or more before
+    ``as_of``). ``previous(before)`` gives each contact's latest record before an instant
+    (:meth:`SqlState.previous`); a record that was not scored has no values."""
+    out: dict[str, list] = {}
+    for window in sorted({w for _k, _n, w in reads}, key=lambda w: -1 if w is None else w):
+        before = as_of if window is None else as_of - window + 1
+        places = [(i, kind, name) for i, (kind, name, w) in enumerate(reads) if w == window]
+        for contact_id, status, scores, tiers in previous(before):
+            if status != "scored":
+                continue
+            values = out.setdefault(contact_id, [None] * len(reads))
+            for i, kind, name in places:
+                values[i] = (scores if kind == "score" else tiers).get(name)
+    return {contact_id: tuple(values) for contact_id, values in out.items()}

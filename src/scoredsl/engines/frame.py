@@ -63,8 +63,8 @@ class Previous:
         for model in models:
             reads = state_reads(model.ir)
             if reads and store is not None:
-                values[model.name] = previous_values(store.previous(model.name, as_of),
-                                                     [(p.kind, p.name) for p in reads])
+                values[model.name] = previous_values(lambda before: store.previous(model.name, before), as_of,
+                                                     [(p.kind, p.name, p.window) for p in reads])
         return cls(values)
 
     def of(self, model: CompiledModel) -> Mapping[str, tuple]:

@@ -90,7 +90,7 @@ class Case:
 
     def seen(self, model: CompiledModel) -> dict:
         """The contact as the model's evaluator sees it, with what the previous run recorded."""
-        return {**self.contact, **{p.key: self.previous.get(p.name) for p in ir.state_reads(model.ir)}}
+        return {**self.contact, **{p.key: self.previous.get(p.label) for p in ir.state_reads(model.ir)}}
 
 
 @attrs.define
@@ -266,10 +266,11 @@ def _previous(raw: Any, model: CompiledModel) -> dict:
     if not isinstance(raw, dict):
         raise SuiteError('must be a table of scores and tiers: previous = { lifecycle = "SQL" }', "previous")
     labels = {t.name: [e.label for e in t.entries] for t in model.ir.tiers}
+    windowed = {p.label for p in ir.state_reads(model.ir) if p.window is not None}
     out = {}
     for name, value in raw.items():
         field = f"previous.{name}"
-        if name in model.score_names:
+        if name in model.score_names or name in windowed:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise SuiteError("a score is a whole number", field)
         elif name in labels:
@@ -278,7 +279,7 @@ def _previous(raw: Any, model: CompiledModel) -> dict:
                 raise SuiteError(f"tier {name} has no label {value!r} (its labels: {', '.join(labels[name])})"
                                  + (f": {hint}" if hint else ""), field)
         else:
-            hint = _suggest(name, [*model.score_names, *labels])
+            hint = _suggest(name, [*model.score_names, *labels, *windowed])
             raise SuiteError(f"model {model.name} has no score or tier by that name" + (f": {hint}" if hint else ""),
                              field)
         out[name] = value

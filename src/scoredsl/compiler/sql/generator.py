@@ -565,8 +565,10 @@ class ModelSql:
             age = exp.Sub(this=_num(self.as_of), expression=ts)
             exponent = exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
                                expression=exp.cast(_num(score.half_life), "DOUBLE"))
-            # 0.5 ** x is 0.0 from x = 1075 on; PostgreSQL raises an underflow error instead
-            factor = _case([(exp.GTE(this=exponent, expression=_num(1075)), exp.cast(_str("0"), "DOUBLE"))],
+            # 0.5 ** x rounds to 0.0 for x above about 1074.5, where PostgreSQL raises an underflow
+            # error instead. From x = 1074 on, the factor is at most 2 ** -1074, and no BIGINT of
+            # points times a million makes that half a millionth: the event adds 0 either way.
+            factor = _case([(exp.GTE(this=exponent, expression=_num(1074)), exp.cast(_str("0"), "DOUBLE"))],
                            exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"), expression=exponent))
             micro = exp.Floor(this=exp.Add(
                 this=exp.Mul(this=exp.cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
