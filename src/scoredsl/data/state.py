@@ -235,6 +235,29 @@ class SqlState:
         return [{"model": m, "as_of": a, "run_id": r, "status": s, "reason": why, "model_version": v,
                  "scores": json.loads(sc), "tiers": json.loads(ti)} for m, a, r, s, why, v, sc, ti in rows]
 
+    def tier_counts(self, model: str) -> dict[int, dict]:
+        """``as_of -> {"statuses": {status: n}, "tiers": {tier: {label: n}}}`` for every
+        recorded run of ``model``, oldest first."""
+        out: dict[int, dict] = {}
+        for as_of, status, tiers in self._execute("SELECT as_of, status, tiers FROM scoredsl_records WHERE model = ? "
+                                                  "ORDER BY as_of", (model,)):
+            run = out.setdefault(as_of, {"statuses": {}, "tiers": {}})
+            run["statuses"][status] = run["statuses"].get(status, 0) + 1
+            for tier, label in json.loads(tiers).items():
+                if status == "scored":
+                    counts = run["tiers"].setdefault(tier, {})
+                    counts[label] = counts.get(label, 0) + 1
+        return out
+
+    def transition_counts(self, model: str) -> dict[int, dict]:
+        """``as_of -> {(tier, from, to): n}`` for every run of ``model`` with transitions."""
+        out: dict[int, dict] = {}
+        rows = self._execute("SELECT as_of, tier, from_label, to_label, COUNT(*) FROM scoredsl_transitions "
+                             "WHERE model = ? GROUP BY as_of, tier, from_label, to_label", (model,))
+        for as_of, tier, old, new, n in rows:
+            out.setdefault(as_of, {})[(tier, old, new)] = n
+        return out
+
     def transitions(self, model: str, as_of: int | None = None) -> Iterator[Transition]:
         """The transitions recorded for ``model`` (at ``as_of`` only, if given), by as-of,
         contact id and tier."""
