@@ -178,3 +178,57 @@ def test_a_run_killed_at_any_stage_acts_exactly_once_on_every_store(tmp_path, st
         assert repeated == ([2] if stage_name == "before-recorded" else [])
     finally:
         receiver.close()
+
+
+@pytest.fixture(params=backend_params(["postgresql", "mariadb"]))
+def server(request, tmp_path):
+    databases = make_database(request.param, tmp_path)
+    yield next(databases)
+    next(databases, None)
+
+
+def test_pushdown_reads_the_previous_run_as_the_other_engines_do(server, tmp_path, monkeypatch):
+    """The same runs, scored inside PostgreSQL or MariaDB (the previous values brought in as a
+    temporary table), by DuckDB and by Python, each with a store of its own: the same bytes."""
+    import sqlalchemy as sa
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.score").write_text(MODEL + TIERS)
+    contacts = [{"id": c, "sales_status": None} for c in ("c1", "C1", "c2", "c 3")]
+    import datetime as dt
+    from sqlalchemy.dialects import mysql
+
+    utc = dt.timezone.utc
+    events = [{"contact_id": c, "type": "page_view", "timestamp": dt.datetime(2026, 1, d, 10, tzinfo=utc)}
+              for c, days in (("c1", range(1, 10)), ("C1", range(4, 9)), ("c2", range(5, 6))) for d in days]
+    stamp = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql")
+    server.load("contacts", [("id", sa.String(64)), ("sales_status", sa.Text())], contacts)
+    server.load("events", [("contact_id", sa.String(64)), ("type", sa.String(64)), ("timestamp", stamp)], events)
+    spec = f"{server.spec}?contacts=contacts&events=events"
+    outputs = {}
+    for engine in ("python", "duckdb", "pushdown"):
+        seen = []
+        for as_of in ("2026-01-01", "2026-01-10", "2026-03-01"):
+            if as_of == "2026-03-01":
+                exactly = " COLLATE utf8mb4_bin" if server.kind == "mariadb" else ""   # not c1 too
+                server.execute(f"UPDATE contacts SET sales_status = 'unqualified' WHERE id = 'C1'{exactly}")
+            result = CliRunner().invoke(cli, ["run", "model.score", "--source", spec, "--as-of", as_of, "--engine",
+                                              engine, "--state", str(tmp_path / f"{engine}.sqlite")])
+            assert result.exit_code == 0, result.output
+            seen.append(result.stdout)
+        server.execute("UPDATE contacts SET sales_status = NULL")
+        outputs[engine] = seen
+    assert outputs["pushdown"] == outputs["python"] == outputs["duckdb"]
+    last = {(r["contact_id"], r["model"]): r for r in csv.DictReader(io.StringIO(outputs["pushdown"][-1]))}
+    assert [last[(c, "leads")]["lifecycle"] for c in ("c1", "C1", "c2", "c 3")] == ["SQL", "lead", "lead", "lead"]
+    assert [last[(c, "again")]["lifecycle"] for c in ("c1", "C1", "c2", "c 3")] == ["SQL", "MQL", "lead", "lead"]
+    assert [last[(c, "again")]["was"] for c in ("c1", "C1", "c2", "c 3")] == ["SQL", "MQL", "other", "other"]
+
+
+TIERS = """
+model again {
+  score engagement { rule views: each page_view within 30d => +10 }
+  tier lifecycle monotonic { SQL: engagement >= 80; MQL: engagement >= 40; lead: otherwise }
+  tier was { SQL: previous(lifecycle) == "sql"; MQL: previous(lifecycle) in ["mql"]; other: otherwise }
+}
+"""

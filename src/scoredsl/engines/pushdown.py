@@ -48,11 +48,10 @@ from typing import Sequence
 
 from sqlglot import exp
 
-from scoredsl.check.ir import state_reads
 from scoredsl.check.types import fold_case
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.sql.dialects import SqlError
-from scoredsl.compiler.sql.generator import Dialect, compile_model
+from scoredsl.compiler.sql.generator import Dialect, compile_model, state_layout
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb import DuckDBEngine, result_rows
 from scoredsl.engines.frame import Output, Previous
@@ -73,17 +72,14 @@ class PushdownEngine:
         if refusal is None and not hasattr(source, "pushdown"):
             refusal = ("pushdown needs a SQL source (sql:...) whose database runs the query; "
                        "this source has none")
-        stateful = [m.name for m in models if state_reads(m.ir)]
-        if refusal is None and stateful:
-            refusal = (f"model {', '.join(stateful)} reads the previous run (previous(), a monotonic tier), "
-                       "which pushdown cannot yet bring into the source's database; use --engine duckdb")
         return refusal
 
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
               out: Output, previous: Previous | None = None) -> None:
         summary = out.summary
         plan = source.pushdown(models[0].program.schema)
-        queries = [model_query(plan, model, as_of) for model in models]
+        queries = [model_query(plan, model, as_of, index) for index, model in enumerate(models)]
+        states = [_state_table(model, index, previous or Previous()) for index, model in enumerate(models)]
         db = plan.session()
         try:
             problems = 1
@@ -92,24 +88,37 @@ class PushdownEngine:
                 problems, events, ignored, orphans = (int(v) for v in db.one(plan.validation(risky)))
             if not problems:
                 summary.events, summary.ignored_events, summary.orphan_events = events, ignored, orphans
-                for row in result_rows(models, [_rows(db.stream(query)) for query in queries]):
+                streams = [_rows(db.stream(query, state)) for query, state in zip(queries, states)]
+                for row in result_rows(models, streams):
                     out.write(row)
         finally:
             db.close()
         if problems:
             # the Python reader finds the problem and reports or skips it, exactly as ever
-            fallback(models, source, as_of, options, out)
+            fallback(models, source, as_of, options, out, previous)
 
 
-def fallback(models: Sequence[CompiledModel], source, as_of: int, options: RunOptions, out: Output) -> None:
+def fallback(models: Sequence[CompiledModel], source, as_of: int, options: RunOptions, out: Output,
+             previous: Previous | None = None) -> None:
     """Score through the Python reader into embedded DuckDB (nothing has been written yet)."""
-    DuckDBEngine().score(models, source, as_of, options, out)
+    DuckDBEngine().score(models, source, as_of, options, out, previous)
 
 
-def model_query(plan, model: CompiledModel, as_of: int) -> str:
-    """The model's query with the canonical relations it reads prepended as CTEs."""
+def _state_table(model: CompiledModel, index: int, previous: Previous) -> list:
+    """The temporary table of what ``model`` reads of the previous run (none if it reads none),
+    as the session's ``stream`` creates it: ``[(name, [(column, kind)], rows)]``."""
+    table, columns = state_layout(model.ir, index)
+    if not columns:
+        return []
+    kinds = [("_sd_id", "key")] + [(column, "int" if p.kind == "score" else "text") for column, p in columns]
+    return [(table, kinds, [(contact_id, *values) for contact_id, values in previous.of(model).items()])]
+
+
+def model_query(plan, model: CompiledModel, as_of: int, index: int = 0) -> str:
+    """The model's query (the ``index``-th of its run) with the canonical relations it reads
+    prepended as CTEs."""
     try:
-        tree = compile_model(model.ir, model.program.schema, as_of, plan.dialect)
+        tree = compile_model(model.ir, model.program.schema, as_of, plan.dialect, state_layout(model.ir, index)[0])
     except SqlError as exc:
         raise EngineError(f"model '{model.name}' cannot run on {plan.dialect}: {exc}") from None
     tree = tree.transform(functools.partial(_fix, plan.dialect, plan.binary_collation))

@@ -490,17 +490,35 @@ class Session:
         return self._run(lambda: tuple(conn.exec_driver_sql(
             sql, execution_options={"no_parameters": True}).one()), "checking the data")
 
-    def stream(self, sql: str):
-        """Run ``sql`` on a server-side cursor; the result's ``fetchmany`` streams its rows."""
+    def stream(self, sql: str, tables: Sequence[tuple[str, Sequence[tuple[str, str]], list]] = ()):
+        """Run ``sql`` on a server-side cursor; the result's ``fetchmany`` streams its rows.
+
+        ``tables`` are created first, as temporary tables of the connection that runs ``sql``:
+        ``(name, [(column, kind)], rows)`` with kinds ``key`` (an id, compared exactly),
+        ``text`` and ``int`` (the previous run's values a model reads)."""
         if self._sql.name == "PostgreSQL" or not self._main_streaming:
             conn = self._main_connection()        # MariaDB: its first stream only
             self._main_streaming = self._sql.name != "PostgreSQL"
         else:
             conn = self._connect()
+        for name, columns, rows in tables:
+            self._run(lambda: self._temporary(conn, name, columns, rows), "loading the previous run's values")
         options = {"no_parameters": True, "stream_results": True, "yield_per": self._batch}
         result = self._run(lambda: conn.exec_driver_sql(sql, execution_options=options),
                            "running the model's query")
         return _Fetch(result, self)
+
+    def _temporary(self, conn, name: str, columns, rows) -> None:
+        backend = self._db.backend
+        types = {"key": backend.column_type("key", conn), "text": backend.column_type("key", conn),
+                 "int": "BIGINT"}
+        quoted = [(self._sql.quote(column), kind) for column, kind in columns]
+        body = ", ".join(f"{column} {types[kind]}" for column, kind in quoted)
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self._sql.quote(name)} ({body}){backend.table_options()}")
+        marks = ", ".join(["%s"] * len(columns))           # psycopg and PyMySQL alike
+        for start in range(0, len(rows), 10_000):
+            conn.exec_driver_sql(f"INSERT INTO {self._sql.quote(name)} VALUES ({marks})",
+                                 [tuple(r) for r in rows[start:start + 10_000]])
 
     def close(self) -> None:
         while self._connections:
