@@ -1,10 +1,11 @@
-"""The scoredsl entry point of the HubSpot plugin: one source, one sink, one lint, one command
-group. Everything else lives in the modules it names."""
+"""The scoredsl entry point of the HubSpot plugin: one source, one sink, two actions, one lint,
+one command group. Everything else lives in the modules it names."""
 
 from __future__ import annotations
 
 from scoredsl.api import hookimpl
 
+from .actions import CreateTask, SetProperty
 from .commands import hubspot
 from .lint import hubspot_data
 from .sink import open_sink
@@ -30,3 +31,9 @@ def scoredsl_register_lints(registry) -> None:
 @hookimpl
 def scoredsl_register_commands(registry) -> None:
     registry.add(hubspot)
+
+
+@hookimpl
+def scoredsl_register_actions(registry) -> None:
+    registry.add("hubspot-property", SetProperty, "set a contact property to the new label: portal, property, values")
+    registry.add("hubspot-task", CreateTask, "a task for the contact's owner: portal, subject, body, due, priority")

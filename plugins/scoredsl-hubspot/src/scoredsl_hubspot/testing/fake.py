@@ -15,6 +15,9 @@ What it implements (the sources are cited in ``tests/test_fake_hubspot.py``):
   Every update sets ``lastmodifieddate``.
 * ``GET/POST /crm/v3/properties/contacts``, ``GET/PATCH /crm/v3/properties/contacts/NAME``,
   ``GET/POST /crm/v3/properties/contacts/groups`` (409 when the name exists).
+* ``GET`` and ``PATCH /crm/v3/objects/contacts/ID`` (404 for an id it does not have);
+  ``POST /crm/v3/objects/tasks`` (``hs_timestamp`` required; associations to existing contacts
+  with type 204) and ``POST /crm/v3/objects/tasks/search`` (``EQ``, ``CONTAINS_TOKEN``).
 * ``GET /events/v3/events`` (``objectType``, ``objectId``, ``eventType``, ``occurredAfter``,
   ``occurredBefore``, ``limit``, ``after``); 403 when the portal has no events API.
 * Authentication: ``Authorization: Bearer TOKEN``, 401 otherwise.
@@ -236,6 +239,7 @@ class FakeHubSpot:
         self.groups: dict[str, dict] = {g: {"name": g, "label": g, "displayOrder": i, "archived": False}
                                         for i, g in enumerate(_STANDARD_GROUPS)}
         self.events: dict[str, list[dict]] = collections.defaultdict(list)
+        self.tasks: dict[str, dict] = {}              # id -> {"id", "properties", "associations"}
         # accounting
         self.requests: list[Recorded] = []
         self.updates: collections.Counter = collections.Counter()
@@ -519,7 +523,71 @@ class FakeHubSpot:
             return 200, json.loads(json.dumps(self.properties[name]))
         if path == "/events/v3/events" and method == "GET":
             return 200, self._events(query)
+        match = re.fullmatch(r"/crm/v3/objects/contacts/([0-9]+)", path)
+        if match and method in ("GET", "PATCH"):
+            return self._one_contact(method, match.group(1), query, body)
+        if path == "/crm/v3/objects/tasks" and method == "POST":
+            return 201, self._create_task(body)
+        if path == "/crm/v3/objects/tasks/search" and method == "POST":
+            return 200, self._search_tasks(body)
         raise _Reply(404, f"No route for {method} {path}", "OBJECT_NOT_FOUND")
+
+    def _one_contact(self, method: str, cid: str, query: dict, body) -> tuple[int, dict]:
+        """``GET /crm/v3/objects/contacts/ID?properties=a,b`` and ``PATCH`` with ``{"properties": {...}}``."""
+        contact = self.contacts.get(cid)
+        if contact is None:
+            raise _Reply(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
+                         context={"id": [cid]})
+        if method == "GET":
+            properties = [p for value in query.get("properties", []) for p in value.split(",") if p]
+            return 200, self._shape(contact, properties)
+        changes = (body or {}).get("properties")
+        if not isinstance(changes, dict):
+            raise _Reply(400, "Invalid input JSON: properties is required", "VALIDATION_ERROR")
+        problems = [p for p in (self._invalid_value(n, v) for n, v in changes.items()) if p]
+        if problems:
+            raise _Reply(400, "Property values were not valid: " + "; ".join(problems), "VALIDATION_ERROR")
+        changes = {k: (None if v == "" else str(v)) for k, v in changes.items()}
+        contact["properties"].update(changes)
+        self._touch(contact, dt.datetime.now(_UTC))
+        self.updates[cid] += 1
+        self.update_log.append((cid, changes))
+        return 200, self._shape(contact, list(changes))
+
+    def _create_task(self, body) -> dict:
+        """``POST /crm/v3/objects/tasks``: ``hs_timestamp`` is required; an association to a
+        contact must name one that exists, with the task-to-contact type (204)."""
+        body = body or {}
+        properties = body.get("properties") or {}
+        if not properties.get("hs_timestamp"):
+            raise _Reply(400, "Property values were not valid: hs_timestamp is required", "VALIDATION_ERROR")
+        owner = properties.get("hubspot_owner_id")
+        if owner is not None and not str(owner).isdigit():
+            raise _Reply(400, f"Property values were not valid: {owner!r} is not a valid owner id", "VALIDATION_ERROR")
+        for association in body.get("associations") or []:
+            target = str((association.get("to") or {}).get("id"))
+            types = association.get("types") or []
+            if target not in self.contacts:
+                raise _Reply(400, f"Associations were not valid: contact {target} does not exist", "VALIDATION_ERROR")
+            if not any(t.get("associationTypeId") == 204 and t.get("associationCategory") == "HUBSPOT_DEFINED"
+                       for t in types):
+                raise _Reply(400, "Associations were not valid: a task is associated with a contact by type 204",
+                             "VALIDATION_ERROR")
+        with self.lock:
+            tid = str(90000 + len(self.tasks) + 1)
+            values = {k: (None if v is None else str(v)) for k, v in properties.items()}
+            values["hs_object_id"] = tid
+            self.tasks[tid] = {"id": tid, "properties": values, "associations": body.get("associations") or [],
+                               "_modified": 0.0}
+        return {"id": tid, "properties": values, "createdAt": iso(dt.datetime.now(_UTC)), "archived": False}
+
+    def _search_tasks(self, body) -> dict:
+        """Tasks search: ``EQ`` and ``CONTAINS_TOKEN`` (a whole word of the value, any case)."""
+        groups = (body or {}).get("filterGroups") or []
+        found = [t for t in self.tasks.values() if _matches(t, groups)]
+        limit = (body or {}).get("limit", 10)
+        return {"total": len(found), "results": [{"id": t["id"], "properties": dict(t["properties"])}
+                                                 for t in found[:limit]]}
 
     def _shape(self, contact: dict, properties: Iterable[str] | None) -> dict:
         names = list(properties) if properties else list(_DEFAULT_PROPERTIES)
@@ -841,6 +909,8 @@ def _filter(contact: dict, f: dict) -> bool:
             return number(f.get("value")) <= number(value) <= number(f.get("highValue"))
         if op == "IN":
             return str(value).lower() in {str(v).lower() for v in f.get("values", [])}
+        if op == "CONTAINS_TOKEN":
+            return str(f.get("value")).lower() in re.findall(r"[a-z0-9]+", str(value).lower())
     except ValueError:
         return False
     raise _Reply(400, f"Unsupported operator {op}", "VALIDATION_ERROR")
