@@ -232,3 +232,29 @@ model again {
   tier was { SQL: previous(lifecycle) == "sql"; MQL: previous(lifecycle) in ["mql"]; other: otherwise }
 }
 """
+
+
+@pytest.fixture(params=backend_params())
+def target(request, tmp_path):
+    databases = make_database(request.param, tmp_path)
+    yield next(databases)
+    next(databases, None)
+
+
+def test_transitions_are_written_to_a_database_table(project, target, tmp_path):
+    """``--transitions`` into a table of each database: created on first use, one row per
+    transition, and a repeated run leaves one row per key."""
+    state = str(tmp_path / "state.sqlite")
+    set_data(project)
+    into = target.with_options(table="stage_changes")
+    for as_of in ("2026-01-01", "2026-01-10", "2026-01-10"):
+        result = CliRunner().invoke(cli, ["run", "model.score", "--source", "csv:data", "--as-of", as_of,
+                                          "--state", state, "--transitions", into])
+        assert result.exit_code == 0, result.output
+    rows = target.query('SELECT contact_id, tier, "from", "to", as_of FROM stage_changes' if target.kind != "mariadb"
+                        else "SELECT contact_id, tier, `from`, `to`, as_of FROM stage_changes")
+    assert rows == [("c1", "lifecycle", "lead", "SQL", "2026-01-10T00:00:00Z")]
+    set_data(project, unqualified=("c1",))
+    CliRunner().invoke(cli, ["run", "model.score", "--source", "csv:data", "--as-of", "2026-03-01", "--state", state,
+                             "--transitions", into])
+    assert len(target.query("SELECT * FROM stage_changes")) == 2

@@ -113,6 +113,70 @@ class SqlSink(Sink):
         self._seen: set[tuple[str, str]] = set()
         self._created_file = False
         self.rows_written = 0
+        self._table_rows: list[tuple] | None = None     # open_table(): rows of other columns
+
+    # ------------------------------------------------------------------ rows of other columns
+
+    def open_table(self, names: tuple[str, ...]) -> None:
+        """Rows of ``names`` (``--transitions``), kept until :meth:`commit` writes them all in
+        one transaction: the table is created when missing (a ``key`` column is its primary
+        key), and a row whose ``key`` is there already replaces it, so writing the same rows
+        twice leaves one of each."""
+        if self.run is not None or self._table_rows is not None:
+            raise SinkError(f"{self.db.display}: the sink is already open")
+        if "key" not in names:
+            raise SinkError(f"{self.db.display}: rows of other columns need a key column")
+        for name in names:
+            problem = self.db.backend.check_identifier(name)
+            if problem:
+                raise SinkError(f"{self.db.display}: column {problem}")
+        self.names = tuple(names)
+        self._table_rows = []
+
+    def write_values(self, values: dict[str, Any]) -> None:
+        if self._table_rows is None:
+            raise SinkError(f"{self.db.display}: write_values() outside open_table() ... commit()")
+        self._table_rows.append(tuple(values.get(name) for name in self.names))
+
+    def _commit_table(self) -> None:
+        rows, self._table_rows = self._table_rows, None
+        backend = self.db.backend
+        roles = [(name, "key" if name == "key" else "text") for name in self.names]
+        self._created_file = backend.file_based and not os.path.exists(self.db.path)
+        try:
+            self._engine = self.db.engine()
+            self._conn = conn = self._engine.connect()
+            quote = conn.dialect.identifier_preparer.quote
+            name = self.table.quoted(conn.dialect)
+            with conn.begin():                     # MariaDB: DDL commits here
+                backend.lock(conn, f"scoredsl:{self.table}")
+                if not backend.has_table(conn, self.table):
+                    body = [f"{quote(column)} {backend.column_type(role, conn)}"
+                            + (" NOT NULL" if role == "key" else "") for column, role in roles]
+                    conn.exec_driver_sql(f"CREATE TABLE {name} ({', '.join(body)}, PRIMARY KEY ({quote('key')}))"
+                                         f"{backend.table_options()}")
+                else:
+                    found = Columns(backend.describe(conn, f"SELECT * FROM {name}"))
+                    missing = [column for column in self.names if found.find(column) is None]
+                    if missing:
+                        raise SinkError(f"{self.db.display}: cannot write to table {self.table}: it has no "
+                                        f"column {', '.join(missing)}")
+            with conn.begin():
+                stage = f"scoredsl_stage_{uuid.uuid4().hex[:12]}"
+                columns = [(quote(column), role) for column, role in roles]
+                backend.create_stage(conn, stage, columns)
+                if rows:
+                    backend.stage(conn, stage, columns, rows)
+                quoted = [quote(column) for column in self.names]
+                conn.exec_driver_sql(backend.upsert_sql(name, stage, quoted, quoted, [quote("key")]))
+        except database_errors() as exc:
+            self.abort()
+            raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
+        except BaseException:
+            self.abort()
+            raise
+        self.rows_written = len(rows)
+        self._close(committed=True)
 
     # ------------------------------------------------------------------ protocol
 
@@ -160,6 +224,9 @@ class SqlSink(Sink):
                 raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
 
     def commit(self) -> None:
+        if self._table_rows is not None:
+            self._commit_table()
+            return
         if self._conn is None:
             raise SinkError(f"{self.db.display}: commit() without open()")
         conn = self._conn
@@ -187,6 +254,7 @@ class SqlSink(Sink):
         self._close(committed=True)
 
     def abort(self) -> None:
+        self._table_rows = None
         conn, self._conn = self._conn, None
         tx, self._tx = self._tx, None
         if conn is not None:
