@@ -11,24 +11,9 @@ import sqlite3
 
 import pytest
 
-MODEL = """\
-schema {
-  contact { sales_status: text }
-  event page_view
-}
+import paths
 
-model leads {
-  score engagement min 0 {
-    rule views: each page_view within 30d => +10
-    rule was_hot: previous(engagement) >= 80 => +5
-  }
-  tier lifecycle monotonic unless sales_status == "unqualified" {
-    SQL: engagement >= 80
-    MQL: engagement >= 40
-    lead: otherwise
-  }
-}
-"""
+MODEL = (paths.TESTS / "models" / "stages.score").read_text()
 
 ENGINES = ["python", "duckdb"]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 
 import pytest
 
@@ -87,21 +86,13 @@ def fresh_manager():
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "scoredsl_test_journal.py").write_text(textwrap.dedent(PLUGIN))
-    info = site / "scoredsl_test_journal-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: scoredsl_test_journal\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[scoredsl]\njournal = scoredsl_test_journal\n")
+def project(tmp_path, monkeypatch, install):
+    install("journal", PLUGIN)
     folder = tmp_path / "project"
     (folder / "data").mkdir(parents=True)
     (folder / "model.score").write_text(MODEL)
     monkeypatch.chdir(folder)
-    yield folder
-    sys.modules.pop("scoredsl_test_journal", None)
+    return folder
 
 
 def set_levels(folder, **levels):

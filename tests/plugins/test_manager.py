@@ -3,8 +3,6 @@ plugins reported by name, specs resolved to sources and sinks."""
 
 import inspect
 import re
-import sys
-import textwrap
 import warnings
 
 import pluggy
@@ -30,26 +28,6 @@ def fresh_manager():
     plugins.reset()
     yield
     plugins.reset()
-
-
-@pytest.fixture
-def install(tmp_path, monkeypatch):
-    """Install a plugin distribution into a folder on sys.path: a real entry point."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    added = []
-
-    def install(name: str, source: str) -> None:
-        module = f"scoredsl_test_{name}"
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-        info = tmp_path / f"{module}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[scoredsl]\n{name} = {module}\n")
-        added.append(module)
-
-    yield install
-    for module in added:
-        sys.modules.pop(module, None)
 
 
 # ------------------------------------------------------------------ the contract

@@ -19,24 +19,7 @@ from sqltest import REPO, backend_params, make_database
 sys.path.insert(0, str(REPO / "tests"))
 from receiver import Receiver  # noqa: E402
 
-MODEL = """\
-schema {
-  contact { sales_status: text }
-  event page_view
-}
-
-model leads {
-  score engagement min 0 {
-    rule views: each page_view within 30d => +10
-    rule was_hot: previous(engagement) >= 80 => +5
-  }
-  tier lifecycle monotonic unless sales_status == "unqualified" {
-    SQL: engagement >= 80
-    MQL: engagement >= 40
-    lead: otherwise
-  }
-}
-"""
+MODEL = (REPO / "tests" / "models" / "stages.score").read_text()
 
 
 @pytest.fixture(params=backend_params(["sqlite", "postgresql", "mariadb"]))

@@ -36,6 +36,7 @@ not in the run are kept.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -115,6 +116,24 @@ class SqlSink(Sink):
         self.rows_written = 0
         self._table_rows: list[tuple] | None = None     # open_table(): rows of other columns
 
+    @contextlib.contextmanager
+    def _aborting(self, what: str):
+        """Abort the sink on any failure; a database's is a SinkError naming the table and ``what``."""
+        try:
+            yield
+        except database_errors() as exc:
+            self.abort()
+            raise self.db.fail(SinkError, what, exc) from None
+        except BaseException:
+            self.abort()
+            raise
+
+    def _check_names(self, names) -> None:
+        for name in names:
+            problem = self.db.backend.check_identifier(name)
+            if problem:
+                raise SinkError(f"{self.db.display}: column {problem}")
+
     # ------------------------------------------------------------------ rows of other columns
 
     def open_table(self, names: tuple[str, ...]) -> None:
@@ -126,10 +145,7 @@ class SqlSink(Sink):
             raise SinkError(f"{self.db.display}: the sink is already open")
         if "key" not in names:
             raise SinkError(f"{self.db.display}: rows of other columns need a key column")
-        for name in names:
-            problem = self.db.backend.check_identifier(name)
-            if problem:
-                raise SinkError(f"{self.db.display}: column {problem}")
+        self._check_names(names)
         self.names = tuple(names)
         self._table_rows = []
 
@@ -143,7 +159,7 @@ class SqlSink(Sink):
         backend = self.db.backend
         roles = [(name, "key" if name == "key" else "text") for name in self.names]
         self._created_file = backend.file_based and not os.path.exists(self.db.path)
-        try:
+        with self._aborting(f"writing table {self.table} failed"):
             self._engine = self.db.engine()
             self._conn = conn = self._engine.connect()
             quote = conn.dialect.identifier_preparer.quote
@@ -169,12 +185,6 @@ class SqlSink(Sink):
                     backend.stage(conn, stage, columns, rows)
                 quoted = [quote(column) for column in self.names]
                 conn.exec_driver_sql(backend.upsert_sql(name, stage, quoted, quoted, [quote("key")]))
-        except database_errors() as exc:
-            self.abort()
-            raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
-        except BaseException:
-            self.abort()
-            raise
         self.rows_written = len(rows)
         self._close(committed=True)
 
@@ -185,15 +195,12 @@ class SqlSink(Sink):
             raise SinkError(f"{self.db.display}: the sink is already open")
         self._roles = _roles(run)
         self.names = tuple(name for name, _ in self._roles)
-        for name in self.names:
-            problem = self.db.backend.check_identifier(name)
-            if problem:
-                raise SinkError(f"{self.db.display}: column {problem}")
+        self._check_names(self.names)
         self.run = run
         self._prepare_rows(run)
         backend = self.db.backend
         self._created_file = backend.file_based and not os.path.exists(self.db.path)
-        try:
+        with self._aborting(f"cannot prepare table {self.table}"):
             self._engine = self.db.engine()
             self._conn = conn = self._engine.connect()
             with conn.begin():
@@ -205,12 +212,6 @@ class SqlSink(Sink):
             quote = conn.dialect.identifier_preparer.quote
             self._stage_columns = [(quote(name), role) for name, role in self._roles]
             backend.create_stage(conn, self._stage, self._stage_columns)
-        except database_errors() as exc:
-            self.abort()
-            raise self.db.fail(SinkError, f"cannot prepare table {self.table}", exc) from None
-        except BaseException:
-            self.abort()
-            raise
 
     def write(self, row: ResultRow) -> None:
         if self._conn is None or self.run is None:
@@ -230,7 +231,7 @@ class SqlSink(Sink):
         if self._conn is None:
             raise SinkError(f"{self.db.display}: commit() without open()")
         conn = self._conn
-        try:
+        with self._aborting(f"writing table {self.table} failed"):
             self._flush()
             if self.db.backend.transactional_ddl:
                 self.db.backend.lock(conn, f"scoredsl:{self.table}")
@@ -245,12 +246,6 @@ class SqlSink(Sink):
                         self._layout(conn, self.history, keyed=False, apply=True)
                 with conn.begin():
                     self._publish(conn, apply=False)
-        except database_errors() as exc:
-            self.abort()
-            raise self.db.fail(SinkError, f"writing table {self.table} failed", exc) from None
-        except BaseException:
-            self.abort()
-            raise
         self._close(committed=True)
 
     def abort(self) -> None:
