@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -218,3 +220,16 @@ def test_counts_are_said_in_the_right_number(tmp_path):
     assert "1 contact, 1 event in " in result.output
     assert "1 event of types the schema does not declare was ignored" in result.output
     assert "1 event belongs to no contact in the source" in result.output
+
+
+def test_explain_json_gives_a_disqualified_contact_no_score_or_tier_as_run_does(project):
+    """What the rules would give is kept, as "computed"; the value and label are run's: none."""
+    run = invoke(project, "run", "model.score", "--source", "csv:data", "--as-of", "2026-11-01")
+    row = next(r for r in csv.DictReader(io.StringIO(run.stdout)) if r["contact_id"] == "c2")
+    assert row["status"] == "disqualified" and row["lifecycle"] == "" and row["fit"] == ""
+    result = invoke(project, "explain", "model.score", "--source", "csv:data", "--contact", "c2",
+                    "--as-of", "2026-11-01", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["status"] == "disqualified"
+    assert data["tiers"] == [{"name": "lifecycle", "label": None, "computed": "lead"}]
+    assert [(s["value"], s["computed"]) for s in data["scores"]] == [(None, 15), (None, 0)]   # size: 5000

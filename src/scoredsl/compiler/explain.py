@@ -71,19 +71,24 @@ class Explanation:
     held: tuple[tuple[str, str | None], ...] = ()
 
     def to_json(self) -> dict:
+        """As JSON. A contact that is not scored gets no score value and no tier label, as in
+        ``run``'s output; what its rules would give is kept as ``computed``."""
+        scored = self.status == "scored"
         return {
             "contact_id": self.contact_id, "model": self.model, "model_version": self.version,
             "as_of": iso(self.as_of), "status": self.status, "reason": self.reason, "scope": self.scope,
             "disqualifiers": [{"name": n, "matched": m} for n, m in self.disqualifiers],
             "scores": [{
-                "name": s.name, "value": s.value, "positive": s.positive, "negative": s.negative,
+                "name": s.name, "value": s.value if scored else None, **({} if scored else {"computed": s.value}),
+                "positive": s.positive, "negative": s.negative,
                 "max": s.max, "raw": s.raw, "idle_days": s.idle_days, "keep_percent": s.keep_percent,
                 "min": s.floor,
                 "groups": [attrs.asdict(g) for g in s.groups],
                 "rules": [attrs.asdict(r) for r in s.rules],
             } for s in self.scores],
-            "tiers": [{"name": n, "label": label, **({"held": True, "computed": dict(self.held)[n]}
-                                                      if n in dict(self.held) else {})}
+            "tiers": [{"name": n, "label": label if scored else None,
+                       **({"held": True, "computed": dict(self.held)[n]} if n in dict(self.held) and scored
+                          else {} if scored else {"computed": label})}
                       for n, label in self.tiers],
             "previous": dict(self.previous),
         }
