@@ -233,3 +233,14 @@ def test_explain_json_gives_a_disqualified_contact_no_score_or_tier_as_run_does(
     assert data["status"] == "disqualified"
     assert data["tiers"] == [{"name": "lifecycle", "label": None, "computed": "lead"}]
     assert [(s["value"], s["computed"]) for s in data["scores"]] == [(None, 15), (None, 0)]   # size: 5000
+
+
+@pytest.mark.parametrize("sink", ["csv:-", "jsonl:-", "table:-"])
+def test_a_failed_run_prints_no_row_on_standard_output(project, sink):
+    """Rows for standard output are held until the run succeeds, as a file's are: "nothing
+    was written" is true there too."""
+    (project / "data" / "events.csv").write_text("contact_id,type,timestamp,url,form\nc1,page_view,soon,,\n")
+    result = invoke(project, "run", "model.score", "--source", "csv:data", "--as-of", "2026-11-01", "--sink", sink)
+    assert result.exit_code == 1
+    assert "nothing was written" in result.stderr
+    assert result.stdout == ""

@@ -72,7 +72,9 @@ import io
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import unicodedata
 from typing import IO, Any, Callable, Iterator
 
@@ -84,6 +86,8 @@ from scoredsl.data.values import MAX_INT_DIGITS, BadValue, csv_converter, json_c
 from scoredsl.plugins.hookspecs import hookimpl
 
 FORMATS = ("csv", "jsonl")
+#: Rows for standard output held in memory up to this many bytes, then in a temporary file.
+STDOUT_SPOOL = 16 << 20
 _TIMESTAMP = TypeSpec("datetime")
 _BOM = b"\xef\xbb\xbf"
 _DESCRIPTIONS = {
@@ -555,7 +559,10 @@ class _FileSink(Sink):
 
     def _start(self) -> None:
         if self.path == "-":
-            self._out = sys.stdout
+            # held until commit, as a file is: a run that fails prints no row (in memory up to
+            # STDOUT_SPOOL bytes, then in a temporary file)
+            self._out = tempfile.SpooledTemporaryFile(max_size=STDOUT_SPOOL, mode="w+", encoding="utf-8",
+                                                      newline="")
         else:
             with self._naming_failures():
                 self._file = AtomicFile(self.path)
@@ -576,7 +583,10 @@ class _FileSink(Sink):
             if self._file is not None:
                 self._file.commit()
             else:
-                self._out.flush()
+                self._out.seek(0)
+                shutil.copyfileobj(self._out, sys.stdout)
+                sys.stdout.flush()
+                self._out.close()
         self._out = self._file = None
 
     @contextlib.contextmanager
@@ -592,6 +602,8 @@ class _FileSink(Sink):
     def abort(self) -> None:
         if self._file is not None:
             self._file.abort()
+        elif self._out is not None:
+            self._out.close()           # the rows held for standard output: never printed
         self._out = self._file = None
 
     def _begin(self) -> None:
