@@ -389,11 +389,11 @@ class Interpreter:
             return 0
         for band in rule.bands:
             self.plain_points(band.points)
-            if self.band_contains(band.test, subject):
+            if self.band_contains(band.test, subject, rule.case_sensitive):
                 return band.points.amount
         return 0
 
-    def band_contains(self, test: nodes.BandTest, subject: Any) -> bool:
+    def band_contains(self, test: nodes.BandTest, subject: Any, case_sensitive: bool = False) -> bool:
         """Whether the subject (a number, a duration or a text) is in the band.
 
         Bounds are numbers, durations or constants naming either; ``A..B`` includes both
@@ -409,8 +409,8 @@ class Interpreter:
                     and compare(below_high, subject, self.value(test.high), case_sensitive=True) is True)
         band = self.value(test.value)                 # a number, a text, a list, or a constant
         if isinstance(band, tuple):                   # a list: membership
-            return membership(subject, band, case_sensitive=False) is True
-        return compare(nodes.CmpOp.EQ, subject, band, case_sensitive=False) is True
+            return membership(subject, band, case_sensitive=case_sensitive) is True
+        return compare(nodes.CmpOp.EQ, subject, band, case_sensitive=case_sensitive) is True
 
     def each(self, rule: nodes.Each, half_life: int | None) -> int | float:
         """POINTS per matching event (decayed by age if positive), then bounded by max/once."""

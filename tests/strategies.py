@@ -452,7 +452,7 @@ class FileWriter:
     def bands(self) -> str:
         kind = self.pick(["text", "number", "number", "duration"])
         if kind == "text":
-            subject = self.pick(["industry", "title", "email"])
+            subject = self.pick(["industry", "title", "email"]) + (" case_sensitive" if self.chance(0.25) else "")
             bands = self.text_bands()
         elif kind == "number":
             subject = self.numeric(CONTACT, 1, integer=self.chance(0.5)).at(SUM)

@@ -24,3 +24,23 @@ def test_engine_case(case):
     scored = row.status == "scored"
     got = (row.status, row.reason, dict(row.scores) if scored else None, dict(row.tiers) if scored else None)
     assert got == case.expected, case.why
+
+
+def test_text_bands_may_be_case_sensitive():
+    """`industry case_sensitive { ... }` compares exactly; without it, case is ignored."""
+    from scoredsl.compiler.pipeline import compile_text
+    source = """
+schema { contact { industry: text } }
+model m {
+  score s {
+    rule exact: industry case_sensitive { "SaaS" => +10; ["saas", "Fintech"] => +1 }
+    rule loose: industry { "SaaS" => +100 }
+  }
+}
+"""
+    model = compile_text(source, "m.score").model()
+    import datetime as dt
+    as_of = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    scores = {value: model.evaluate({"id": "c", "industry": value}, [], as_of).scores["s"]
+              for value in ("SaaS", "saas", "SAAS", "fintech")}
+    assert scores == {"SaaS": 110, "saas": 101, "SAAS": 100, "fintech": 0}

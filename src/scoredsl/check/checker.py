@@ -397,10 +397,13 @@ class Checker:
                      body.subject.span)
             return None
         ok = True
+        fold = subject.type == Type.TEXT and not body.case_sensitive
+        if body.case_sensitive and subject.type != Type.TEXT:
+            self.warn("SD306", "case_sensitive has no effect here: the bands are not text", body.subject.span)
         bands = []
         for band in body.bands:
             ok &= self.plain_points(band.points, "a band awards its points once")
-            lowered = self.band(band, subject.type, scope)
+            lowered = self.band(band, subject.type, scope, fold)
             ok &= lowered is not None
             if lowered is not None:
                 bands.append(lowered)
@@ -411,8 +414,7 @@ class Checker:
             ok = lints.band_order(bands, subject.type, self.diagnostics)
         if not ok:
             return None
-        return ir.BandRule(name=name, subject=subject, fold=subject.type == Type.TEXT, bands=tuple(bands),
-                           span=rule.span)
+        return ir.BandRule(name=name, subject=subject, fold=fold, bands=tuple(bands), span=rule.span)
 
     def bound(self, node, subject: Type, scope: Scope):
         """The constant value of a band bound, checked against the banded value's type."""
@@ -430,7 +432,7 @@ class Checker:
             return None
         return const.value
 
-    def band(self, band: nodes.Band, subject: Type, scope: Scope) -> ir.Band | None:
+    def band(self, band: nodes.Band, subject: Type, scope: Scope, fold: bool = True) -> ir.Band | None:
         test, points = band.test, band.points.amount
         label = band_test(test)
         if isinstance(test, nodes.BandOtherwise):
@@ -477,7 +479,7 @@ class Checker:
         if not fits:
             self.err("SD316", f"band {label} is {element} but the value is {subject}", test.span)
             return None
-        if subject == Type.TEXT:
+        if subject == Type.TEXT and fold:
             values = tuple(fold_case(v) for v in values)
         return ir.Band(points=points, values=tuple(values), label=label, span=band.span)
 

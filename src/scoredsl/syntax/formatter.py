@@ -360,7 +360,7 @@ class Formatter:
                 text += f" within {_expr(body.within)}"
             self.emit(depth, [head + f"{text} => {points(body.points)}"], rule, first=first)
         else:
-            subject = expr(body.subject, SUM)
+            subject = expr(body.subject, SUM) + (" case_sensitive" if body.case_sensitive else "")
             bands = [f"{band_test(b.test)} => {points(b.points)}" for b in body.bands]
             line = head + subject + " { " + "; ".join(bands) + " }"
             if len(INDENT * depth + line) <= WIDTH and not self._has_comment_within(rule):

@@ -371,9 +371,10 @@ class Band:
 
 @attrs.frozen(kw_only=True)
 class Bands:
-    """``VALUE { BAND => POINTS; ... }``: the one matching band's points."""
+    """``VALUE [case_sensitive] { BAND => POINTS; ... }``: the one matching band's points."""
     subject: "Expr"
     bands: tuple[Band, ...]
+    case_sensitive: bool = False
     span: Span = _span()
 
 

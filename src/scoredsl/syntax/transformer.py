@@ -216,7 +216,9 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def band_rule(self, meta, children):
-        return nodes.Bands(subject=children[0], bands=tuple(children[1:]), span=self.span(meta))
+        subject, case, *bands = children
+        return nodes.Bands(subject=subject, bands=tuple(bands), case_sensitive=case is not None,
+                           span=self.span(meta))
 
     @v_args(meta=True)
     def each_rule(self, meta, children):
