@@ -153,6 +153,41 @@ def _span_of(exc: UnexpectedInput, file: str, text: str) -> Span:
     return Span(file=file, line=line, column=column, end_line=line, end_column=column + length)
 
 
+@functools.cache
+def _continuations() -> frozenset:
+    """Tokens that can only continue the construct of the line before ('=>': a rule without its
+    points): when one of these is all the parser expects and the next line starts with something
+    else, the line before is unfinished."""
+    return frozenset(t.name for t in _parser().terminals if t.pattern.value == "=>")
+
+
+def _code_end(text: str, pos: int) -> tuple[int, int] | None:
+    """Line and column just after the last code before ``pos`` (comments and white space
+    skipped), when that is on an earlier line than ``pos``; else ``None``."""
+    lines = text[:pos].split("\n")
+    if lines[-1].strip():
+        return None
+    for index in range(len(lines) - 2, -1, -1):
+        code = _without_comment(lines[index]).rstrip()
+        if code:
+            return index + 1, len(code) + 1
+    return None
+
+
+def _without_comment(line: str) -> str:
+    quoted = escaped = False
+    for at, ch in enumerate(line):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return line[:at]
+    return line
+
+
 def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
     span = _span_of(exc, file, text)
     if isinstance(exc, UnexpectedCharacters):
@@ -160,7 +195,15 @@ def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
         message = f"unexpected character {ch!r}"
     elif isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         found = exc.token.value
-        message = f"unexpected {found!r}; expected {_expected_words(exc.accepts or exc.expected)}"
+        expected = _expected_words(exc.accepts or exc.expected)
+        message = f"unexpected {found!r}; expected {expected}"
+        accepts = exc.accepts or exc.expected or set()
+        continuing = bool(accepts) and accepts <= _continuations()    # the line before is unfinished
+        end = _code_end(text, exc.token.start_pos) if continuing and exc.token.start_pos is not None else None
+        if end is not None:
+            # what is missing belongs at the end of the line before, not at the next line's token
+            message = f"{expected} expected at the end of this line (found {found!r} on line {exc.token.line})"
+            span = Span(file=file, line=end[0], column=end[1], end_line=end[0], end_column=end[1] + 1)
     else:
         expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or []
         message = ("unexpected end of file" if "RBRACE" in expected
