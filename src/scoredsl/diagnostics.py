@@ -110,6 +110,10 @@ class SourceMap:
             return None
         return lines[line - 1]
 
+    def texts(self) -> dict[str, str]:
+        """Every file's text, by file name."""
+        return {file: "\n".join(lines) for file, lines in self._texts.items()}
+
 
 # ------------------------------------------------------------------ renderers
 

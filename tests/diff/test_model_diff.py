@@ -402,3 +402,9 @@ def test_unpacked_events_pack_to_the_same_tuples():
                     attrs={"d": None, "t": None, "b": None, "s": None})]
     packed = pack_events(events, schema)
     assert pack_events(unpack_events("x", packed, schema), schema) == packed
+
+
+def test_a_changed_constant_is_shown_where_the_text_stays_the_same():
+    c = only(changes(edit('let targets = ["cto", "cfo"]', 'let targets = ["cto", "cfo", "ceo"]')), "rule-condition")
+    assert c.old_text == c.new_text == "rule exec: title in targets => +15"
+    assert c.detail == 'condition changed (targets: ["cto", "cfo"] -> ["cto", "cfo", "ceo"])'

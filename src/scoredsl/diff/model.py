@@ -15,6 +15,7 @@ new file, taken from the spans.
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable, Sequence
 
 import attrs
@@ -23,6 +24,9 @@ from scoredsl.check import ir
 from scoredsl.compiler.model import Program
 from scoredsl.data.records import DataSchema
 from scoredsl.diagnostics import Span
+from scoredsl.syntax import nodes
+from scoredsl.syntax.formatter import expr
+from scoredsl.syntax.parser import parse
 
 DAY = 86_400_000_000
 
@@ -228,9 +232,15 @@ class _Differ:
                 return None
             shown = side.text(node.span, first_line=first_line)
             return prefix + shown if shown is not None else None
+        old_text, new_text = text(self.old, a), text(self.new, b)
+        if old_text is not None and old_text == new_text:
+            # the same words, another meaning: say which constant's value changed
+            moved = _changed_constants(old_text, self.old, self.new)
+            if moved:
+                detail += " (" + "; ".join(f"{name}: {x} -> {y}" for name, x, y in moved) + ")"
         self.out.append(Change(
             kind=kind, model=self.name, subject=subject, detail=detail, before=before, after=after,
-            old_text=text(self.old, a), new_text=text(self.new, b),
+            old_text=old_text, new_text=new_text,
             old_location=self.old.location(a.span) if a is not None else None,
             new_location=self.new.location(b.span) if b is not None else None))
 
@@ -512,6 +522,28 @@ def _limit(rule: ir.EachRule) -> str:
     if rule.limit == abs(rule.points):
         return "once"
     return f"max {rule.limit}"
+
+
+def _constants(side: RuleSet) -> dict[str, str]:
+    """Each constant of a side, as written (``let NAME = ...`` of its files)."""
+    sources = side.sources if side.sources is not None else (side.program.sources if side.program else None)
+    texts = getattr(sources, "texts", None)
+    if texts is None:
+        return {}
+    found = {}
+    for file, text in texts().items():
+        tree, _diagnostics = parse(text, file)
+        for item in tree.items if tree is not None else ():
+            if isinstance(item, nodes.Let):
+                found[item.name.name] = expr(item.value)
+    return found
+
+
+def _changed_constants(text: str, old: RuleSet, new: RuleSet) -> list[tuple[str, str, str]]:
+    """``(name, old value, new value)`` of each constant ``text`` names whose value changed."""
+    before, after = _constants(old), _constants(new)
+    names = dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return [(n, before[n], after[n]) for n in names if n in before and n in after and before[n] != after[n]]
 
 
 def _when_points(rule: ir.WhenRule):
