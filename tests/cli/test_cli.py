@@ -244,3 +244,11 @@ def test_a_failed_run_prints_no_row_on_standard_output(project, sink):
     assert result.exit_code == 1
     assert "nothing was written" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_spec_without_a_scheme_is_inferred_as_the_readme_says(project):
+    result = invoke(project, "run", "model.score", "--source", "data", "--as-of", "2026-11-01", "--sink", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert (project / "out.csv").read_text().startswith("contact_id,model,status")
+    unclear = invoke(project, "run", "model.score", "--source", "data", "--sink", "out.txt")
+    assert unclear.exit_code == 2 and "write SCHEME:LOCATION" in unclear.stderr
