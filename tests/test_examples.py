@@ -187,3 +187,24 @@ def test_the_lifecycle_example_is_clean_and_formatted():
     model = ROOT / "examples" / "lifecycle" / "model.score"
     assert CliRunner().invoke(cli, ["check", "--strict", str(model)]).exit_code == 0
     assert CliRunner().invoke(cli, ["fmt", "--check", str(model)]).exit_code == 0
+
+
+def test_the_readme_tour_is_shipped_clean_and_formatted():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```\n", readme.index("## A five-minute tour of the language")) + 4
+    block = readme[start:readme.index("```\n", start)]
+    shipped = ROOT / "examples" / "b2b_saas" / "tour.score"
+    assert shipped.read_text().split("\n", 1)[1] == block
+    assert CliRunner().invoke(cli, ["check", "--strict", str(shipped)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["fmt", "--check", str(shipped)]).exit_code == 0
+
+
+def test_checking_a_folder_of_models_and_their_shared_schema_is_clean():
+    """`scoredsl check examples/b2b_saas/*.score`, as docs/testing.md suggests: schema.score has
+    no model of its own, and the models include it."""
+    files = sorted(str(p) for p in (ROOT / "examples" / "b2b_saas").glob("*.score"))
+    assert len(files) == 3
+    result = CliRunner().invoke(cli, ["check", "--strict", *files])
+    assert result.exit_code == 0, result.output
+    alone = CliRunner().invoke(cli, ["check", str(ROOT / "examples" / "b2b_saas" / "schema.score")])
+    assert alone.exit_code == 1 and "SD220" in alone.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
@@ -21,10 +23,19 @@ from scoredsl.diagnostics import sort
                    + ", ".join(DIALECTS) + " (mysql also means MariaDB).")
 @root_option
 def check(files, fmt, strict, engines, root):
-    """Check rule files. Exit 0 when clean, 1 when there are errors (or warnings with --strict)."""
+    """Check rule files. Exit 0 when clean, 1 when there are errors (or warnings with --strict).
+
+    A file that defines no model is fine when another file of the same check includes it (a
+    shared schema), so `scoredsl check models/*.score` checks a whole folder."""
     diagnostics, failed = [], False
-    for path in files:
-        found, sources = check_file(path, root=root)
+    checked = [(path, *check_file(path, root=root)) for path in files]
+    # a file without a model that another file of this check includes is a part of that file
+    # (a shared schema): `scoredsl check models/*.score` is clean when every model is
+    included = {os.path.realpath(f) for path, _found, sources in checked
+                for f in sources.texts() if os.path.realpath(f) != os.path.realpath(path)}
+    for path, found, sources in checked:
+        if os.path.realpath(path) in included:
+            found = [d for d in found if d.code != "SD220"]
         if engines and not any(d.is_error for d in found):
             found = found + _engine_diagnostics(path, root, engines)
         diagnostics.extend(found)
