@@ -72,3 +72,4 @@ def test_spark_runs_a_model_at_its_limit(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.splitlines()
     assert lines[1].startswith("c1,m,scored,,5,") and lines[2].startswith("c2,m,scored,,1000,")
+    assert run.stderr == ""           # --quiet: not a line from Spark's start either

@@ -17,9 +17,11 @@ engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
+import threading
 from typing import Any, Sequence
 
 from sqlglot import exp
@@ -47,6 +49,48 @@ _LOCAL_CONF = {
 }
 
 
+#: Spark's own logging from the JVM's start, on stderr: warnings, but not the one about Hadoop's
+#: native library that every local start gives. (With the level Spark sets for PySpark, warn, it
+#: prints no "Setting default log level" either.) Once started, the level is error. Java code that
+#: Spark generates for a wide model can be too large to compile: Spark then evaluates the plan
+#: without it (the same results) after logging the compiler's error and its stack: not shown.
+_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.hadoop.name = org.apache.hadoop.util.NativeCodeLoader
+logger.hadoop.level = error
+logger.codegen.name = org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator
+logger.codegen.level = fatal
+logger.stage.name = org.apache.spark.sql.execution.WholeStageCodegenExec
+logger.stage.level = error
+"""
+
+#: What the JVM itself prints at start on stderr, before any logging: passed over.
+_JVM_NOISE = ("WARNING: Using incubator modules:",)
+
+
+def _log_config() -> str:
+    """A log4j2 configuration file for the driver (written once per user, in the temporary folder)."""
+    path = os.path.join(tempfile.gettempdir(), f"scoredsl-spark-log4j2-{os.getuid() if hasattr(os, 'getuid') else 0}"
+                                               ".properties")
+    try:
+        with open(path, encoding="utf-8") as file:
+            if file.read() == _LOG4J2:
+                return path
+    except OSError:
+        pass
+    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".properties")
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(_LOG4J2)
+    os.replace(temp, path)
+    return path
+
+
 def _half_pow():
     """``0.5 ** x`` as a function Spark ships to its Python workers by value (so they need no
     scoredsl installed)."""
@@ -64,14 +108,45 @@ def spark_session(settings: dict[str, Any] | None = None, threads: int | None = 
         builder = builder.remote(settings["remote"])
     else:
         builder = builder.master(settings.get("master") or f"local[{threads or os.cpu_count() or 1}]")
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")    # as spark.driver.host says
         for key, value in _LOCAL_CONF.items():
+            if key == "spark.driver.extraJavaOptions":
+                value += f" -Dlog4j2.configurationFile=file:{_log_config()}"
             builder = builder.config(key, value)
     for key, value in (settings.get("conf") or {}).items():
         builder = builder.config(key, str(value))
-    session = builder.getOrCreate()
+    with _jvm_stderr_filtered():
+        session = builder.getOrCreate()
     if not settings.get("remote"):
         session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+@contextlib.contextmanager
+def _jvm_stderr_filtered():
+    """A JVM started inside this block writes its stderr through a filter that drops the lines
+    of :data:`_JVM_NOISE` and passes every other line on to this process's stderr."""
+    try:
+        saved = os.dup(2)
+    except OSError:              # no stderr to filter
+        yield
+        return
+    read, write = os.pipe()
+    os.dup2(write, 2)
+    os.close(write)
+
+    def pump():
+        with os.fdopen(read, "rb") as source, os.fdopen(os.dup(saved), "wb", buffering=0) as target:
+            for line in source:
+                if not line.decode("utf-8", "replace").startswith(_JVM_NOISE):
+                    target.write(line)
+
+    threading.Thread(target=pump, name="scoredsl-spark-stderr", daemon=True).start()
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)        # this process's stderr back; the JVM keeps writing into the filter
+        os.close(saved)
 
 
 def spark_query(model: CompiledModel, as_of: int, index: int = 0) -> str:
