@@ -45,8 +45,8 @@ class Files:
     def of(cls, source) -> "Files | None":
         """The files of a CSV or Parquet source, for DuckDB to read; None for any other source."""
         fmt = getattr(source, "format", None)
-        if fmt not in ("csv", "parquet"):
-            return None
+        if fmt not in ("csv", "parquet") or getattr(source, "mapped", False):
+            return None          # renamed columns: Python reads the files
         return cls(fmt, source.contacts_path, source.events_path, getattr(source, "delimiter", ","))
 
 

@@ -80,7 +80,7 @@ from typing import IO, Any, Callable, Iterator
 
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
 from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
-from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, fail, order_error
+from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
 from scoredsl.data.specs import Spec, SpecError
 from scoredsl.data.values import MAX_INT_DIGITS, BadValue, csv_converter, json_converter
 from scoredsl.plugins.hookspecs import hookimpl
@@ -116,7 +116,8 @@ def scoredsl_register_sinks(registry) -> None:
 def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSource":
     """The source for a ``csv:`` or ``jsonl:`` spec; :class:`SpecError` if its files are missing."""
     fmt = spec.scheme
-    spec.check_options(("events", "delimiter", "sorted") if fmt == "csv" else ("events", "sorted"))
+    spec.check_options(("events", "delimiter", "sorted", "columns", "event_columns") if fmt == "csv"
+                       else ("events", "sorted", "columns", "event_columns"))
     location = spec.location
     if not location or location == "-":
         raise SpecError(f"{spec.text}: a source needs a folder or a contacts file, not standard "
@@ -136,7 +137,42 @@ def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSourc
         for path in (contacts, events):
             if path is not None and not os.path.isfile(path):
                 raise SpecError(f"{spec.text}: no such file or folder: {path}")
-    return FileSource(fmt, contacts, events, delimiter=_delimiter(spec), sorted_by_contact=_sorted(spec))
+    return FileSource(fmt, contacts, events, delimiter=_delimiter(spec), sorted_by_contact=_sorted(spec),
+                      columns=_mapping(spec, "columns"), event_columns=_mapping(spec, "event_columns"))
+
+
+def _mapping(spec: Spec, option: str) -> dict[str, str]:
+    """``columns=id:Record ID,job_title:Job Title`` (or a TOML table ``{ id = "Record ID" }``):
+    the schema's name -> the column of the file."""
+    value = spec.options.get(option)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        pairs = []
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            name, colon, column = item.partition(":")
+            if not colon:
+                raise SpecError(f"{spec.text}: {option}: {item.strip()!r} is not NAME:COLUMN (write e.g. "
+                                "id:Record ID,job_title:Job Title)")
+            pairs.append((name.strip(), column.strip()))
+    elif isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        raise SpecError(f"{spec.text}: {option} is NAME:COLUMN,... or a table of names to columns")
+    out: dict[str, str] = {}
+    for name, column in pairs:
+        if not isinstance(name, str) or not name or not isinstance(column, str) or not column.strip():
+            raise SpecError(f"{spec.text}: {option}: {name!r} = {column!r} is not a name and a column")
+        if name in out:
+            raise SpecError(f"{spec.text}: {option} maps {name!r} twice")
+        out[name] = column.strip()
+    columns = list(out.values())
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise SpecError(f"{spec.text}: {option} maps two names to the column {twice[0]!r}")
+    return out
 
 
 def _delimiter(spec: Spec) -> str:
@@ -177,7 +213,8 @@ class FileSource(Source):
     """
 
     def __init__(self, fmt: str, contacts: str, events: str | None, *, delimiter: str = ",",
-                 sorted_by_contact: bool = False):
+                 sorted_by_contact: bool = False, columns: dict[str, str] | None = None,
+                 event_columns: dict[str, str] | None = None):
         if fmt not in FORMATS:
             raise ValueError(f"unknown file format {fmt!r}")
         self.format, self.contacts_path, self.events_path = fmt, contacts, events
@@ -187,6 +224,13 @@ class FileSource(Source):
         self.ignored_events = 0
         self._open: list[Iterator] = []
         self._converter = csv_converter if fmt == "csv" else json_converter
+        self.columns = dict(columns or {})               # schema name -> the file's column
+        self.event_columns = dict(event_columns or {})
+
+    @property
+    def mapped(self) -> bool:
+        """Whether columns are renamed (then only Python reads the files, by these names)."""
+        return bool(self.columns or self.event_columns)
 
     def order_by_contact(self) -> bool:
         return self.sorted_by_contact
@@ -194,7 +238,8 @@ class FileSource(Source):
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
         path = self.contacts_path
         properties = [(name, spec) for name, spec in schema.contact.items() if name != "id"]
-        records = self._records(path, ("id",), ("id", *(name for name, _ in properties)))
+        _known(self.columns, ("id", *(name for name, _ in properties)), "columns", "contact property")
+        records = self._records(path, ("id",), ("id", *(name for name, _ in properties)), self.columns)
         at = next(records)
         id_at = at["id"]
         fields = tuple((name, at.get(name), self._converter(spec)) for name, spec in properties)
@@ -247,7 +292,8 @@ class FileSource(Source):
         if path is None:
             return
         attributes = list(dict.fromkeys(name for declared in schema.events.values() for name in declared))
-        records = self._records(path, _EVENT_FIELDS, _EVENT_FIELDS + tuple(attributes))
+        _known(self.event_columns, _EVENT_FIELDS + tuple(attributes), "event_columns", "event attribute")
+        records = self._records(path, _EVENT_FIELDS, _EVENT_FIELDS + tuple(attributes), self.event_columns)
         at = next(records)
         id_at, type_at = at["contact_id"], at["type"]
         timestamp = ("timestamp", at["timestamp"], self._converter(_TIMESTAMP, packed=packed))
@@ -300,11 +346,34 @@ class FileSource(Source):
                 continue
             yield contact_id, kind, item
 
-    def _records(self, path: str, required: tuple[str, ...], wanted: tuple[str, ...]) -> _Records:
-        reader = (_csv_records(path, required, self.delimiter) if self.format == "csv"
-                  else _jsonl_records(path, wanted))
+    def _records(self, path: str, required: tuple[str, ...], wanted: tuple[str, ...],
+                 mapping: dict[str, str] | None = None) -> _Records:
+        """Records of ``path``: first the position of each of ``wanted`` (by the schema's names,
+        however ``mapping`` renames them in the file), then the rows."""
+        mapping = mapping or {}
+        column = [mapping.get(name, name) for name in wanted]
+        needed = tuple(mapping.get(name, name) for name in required)
+        reader = (_csv_records(path, needed, self.delimiter) if self.format == "csv"
+                  else _jsonl_records(path, tuple(column)))
         self._open.append(reader)
+        if mapping:
+            return _renamed(reader, dict(zip(column, wanted)))
         return reader
+
+
+def _renamed(records: _Records, names: dict[str, str]) -> _Records:
+    """``records`` whose positions are keyed by the schema's names instead of the file's."""
+    positions = next(records)
+    yield {names.get(column, column): at for column, at in positions.items()
+           if column in names or column not in names.values()}
+    yield from records
+
+
+def _known(mapping: dict[str, str], names: tuple[str, ...], option: str, what: str) -> None:
+    unknown = [name for name in mapping if name not in names]
+    if unknown:
+        raise SourceError(f"{option} maps {unknown[0]!r}, which is neither 'id'/'contact_id'/'type'/'timestamp' "
+                          f"nor a {what} the schema declares")
 
 
 def _compiled(fields: tuple, inline_text: bool, contact: bool = False) -> Callable[..., Any]:
