@@ -6,14 +6,15 @@ import os
 
 import click
 
-from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, render_diagnostics, root_option
+from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors, render_diagnostics, root_option
 from scoredsl.compiler.pipeline import check_file, compile_file
 from scoredsl.compiler.sql.dialects import DIALECTS
+from scoredsl.data import config as project_config
 from scoredsl.diagnostics import sort
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
               show_default=True, help="text for people, json for tools, github for workflow annotations, "
                                       "sarif for code-scanning tools.")
@@ -22,11 +23,16 @@ from scoredsl.diagnostics import sort
               help="Also report what this SQL engine cannot run exactly (repeatable): "
                    + ", ".join(DIALECTS) + " (mysql also means MariaDB).")
 @root_option
+@handle_errors
 def check(files, fmt, strict, engines, root):
     """Check rule files. Exit 0 when clean, 1 when there are errors (or warnings with --strict).
 
-    A file that defines no model is fine when another file of the same check includes it (a
-    shared schema), so `scoredsl check models/*.score` checks a whole folder."""
+    Without FILES, every rule file of the project: below the folder of scoredsl.toml (or this
+    folder), hidden folders and virtual environments aside. A file that defines no model is
+    fine when another file of the same check includes it (a shared schema), so `scoredsl check
+    models/*.score` checks a whole folder."""
+    if not files:
+        files = project_rule_files()
     diagnostics, failed = [], False
     checked = [(path, *check_file(path, root=root)) for path in files]
     # a file without a model that another file of this check includes is a part of that file
@@ -52,6 +58,23 @@ def check(files, fmt, strict, engines, root):
                    f"{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
                    f"({verdict})", err=True)
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+_NOT_PROJECT = {"node_modules", "venv", "site-packages", "build", "dist", "__pycache__"}
+
+
+def project_rule_files() -> tuple[str, ...]:
+    """Every ``*.score`` below the project's folder (where scoredsl.toml is, else this one),
+    as paths relative to this folder, in order."""
+    found = project_config.find()
+    top = found.parent if found is not None else os.getcwd()
+    files = []
+    for folder, subfolders, names in os.walk(top):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _NOT_PROJECT)
+        files += [os.path.relpath(os.path.join(folder, n)) for n in sorted(names) if n.endswith(".score")]
+    if not files:
+        raise Failure(f"no rule file (*.score) below {os.path.relpath(top)}; name the files to check")
+    return tuple(files)
 
 
 def _engine_diagnostics(path, root, engines) -> list:

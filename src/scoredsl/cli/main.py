@@ -9,8 +9,8 @@ import warnings
 import click
 
 from scoredsl import __version__
-from scoredsl.cli import (check, compile as compile_cmd, diff as diff_cmd, explain, fmt, history, plugins_cmd,
-                          run, test)
+from scoredsl.cli import (check, compile as compile_cmd, diff as diff_cmd, explain, fmt, history, init,
+                          plugins_cmd, run, test)
 
 
 class Commands(click.Group):
@@ -50,6 +50,7 @@ cli.add_command(fmt.fmt)
 cli.add_command(test.test)
 cli.add_command(diff_cmd.diff)
 cli.add_command(history.history)
+cli.add_command(init.init)
 
 
 def main() -> None:
