@@ -728,3 +728,20 @@ def test_a_wrong_previous_value_is_an_error_naming_it(tmp_path, previous, messag
     error = case_error(tmp_path, f'[[case]]\nname = "c"\nprevious = {previous}\nexpect = {{ fit = 0 }}\n',
                        model=STATEFUL)
     assert message in error
+
+
+def test_every_mistake_of_a_case_is_reported_at_once(tmp_path):
+    error = case_error(tmp_path, """
+[[case]]
+name = "three mistakes"
+contact = { job_titel = "VP", employees = 120 }
+events = [{ type = "page_veiw", at = "-1d" }]
+expect = { fitt = 30 }
+""")
+    assert error.splitlines() == [
+        "contact.job_titel: the schema declares no such contact property: did you mean 'job_title'?",
+        "events[1].type: the schema declares no event 'page_veiw': did you mean 'page_view'? "
+        "(an undeclared event would count for nothing)",
+        "expect.fitt: model 'b2b' has no score or tier 'fitt': did you mean 'fit'? "
+        "(expect may check: status, reason, fit, engagement, lifecycle)",
+    ]

@@ -16,6 +16,7 @@ did, which also feeds rule :class:`Coverage`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -57,6 +58,32 @@ class SuiteError(Exception):
         self.message = message
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class _Problems:
+    """Every mistake of one case, not only the first: each field is checked on its own."""
+
+    def __init__(self) -> None:
+        self.found: list[SuiteError] = []
+
+    @contextlib.contextmanager
+    def field(self):
+        try:
+            yield
+        except SuiteError as exc:
+            self.found.append(exc)
+
+    def check(self) -> None:
+        """Raise what was found: one mistake as it is, several as one error, a line each."""
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise SuiteError("\n".join(str(e) for e in self.found))
+
+
+def _each(problems: "_Problems | None"):
+    """Check one item of a field: its mistake is collected with ``problems`` (else raised)."""
+    return problems.field() if problems is not None else contextlib.nullcontext()
 
 
 # ------------------------------------------------------------------ the parsed test file
@@ -251,17 +278,29 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
     if as_of is None:
         raise SuiteError('no as-of instant: add as_of = "2026-11-01" at the top of the file or in the case',
                          "as_of")
-    contact = _contact(raw.get("contact", {}), index, program)
-    events = _events(raw.get("events", []), contact["id"], as_of, program)
-    previous = _previous(raw.get("previous", {}), model)
-    expectations = _expect(raw.get("expect", {}), model) + _expect_rules(raw.get("expect_rules", {}), model)
+    problems = _Problems()
+    contact: dict = {"id": f"case-{index}"}
+    events: tuple = ()
+    previous: dict = {}
+    expectations: tuple = ()
+    with problems.field():
+        contact = _contact(raw.get("contact", {}), index, program, problems)
+    with problems.field():
+        events = _events(raw.get("events", []), contact["id"], as_of, program, problems)
+    with problems.field():
+        previous = _previous(raw.get("previous", {}), model, problems)
+    with problems.field():
+        expectations += _expect(raw.get("expect", {}), model, problems)
+    with problems.field():
+        expectations += _expect_rules(raw.get("expect_rules", {}), model, problems)
+    problems.check()
     if not expectations:
         raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
     return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact=contact,
                 events=events, previous=previous, expectations=expectations)
 
 
-def _previous(raw: Any, model: CompiledModel) -> dict:
+def _previous(raw: Any, model: CompiledModel, problems: "_Problems | None" = None) -> dict:
     """``previous = { lifecycle = "SQL", engagement = 90 }``: what the previous run recorded."""
     if not isinstance(raw, dict):
         raise SuiteError('must be a table of scores and tiers: previous = { lifecycle = "SQL" }', "previous")
@@ -269,20 +308,21 @@ def _previous(raw: Any, model: CompiledModel) -> dict:
     windowed = {p.label for p in ir.state_reads(model.ir) if p.window is not None}
     out = {}
     for name, value in raw.items():
-        field = f"previous.{name}"
-        if name in model.score_names or name in windowed:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise SuiteError("a score is a whole number", field)
-        elif name in labels:
-            if value not in labels[name]:
-                hint = _suggest(str(value), labels[name]) if isinstance(value, str) else None
-                raise SuiteError(f"tier {name} has no label {value!r} (its labels: {', '.join(labels[name])})"
-                                 + (f": {hint}" if hint else ""), field)
-        else:
-            hint = _suggest(name, [*model.score_names, *labels, *windowed])
-            raise SuiteError(f"model {model.name} has no score or tier by that name" + (f": {hint}" if hint else ""),
-                             field)
-        out[name] = value
+        with _each(problems):
+            field = f"previous.{name}"
+            if name in model.score_names or name in windowed:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise SuiteError("a score is a whole number", field)
+            elif name in labels:
+                if value not in labels[name]:
+                    hint = _suggest(str(value), labels[name]) if isinstance(value, str) else None
+                    raise SuiteError(f"tier {name} has no label {value!r} (its labels: {', '.join(labels[name])})"
+                                     + (f": {hint}" if hint else ""), field)
+            else:
+                hint = _suggest(name, [*model.score_names, *labels, *windowed])
+                raise SuiteError(f"model {model.name} has no score or tier by that name" + (f": {hint}" if hint else ""),
+                                 field)
+            out[name] = value
     return out
 
 
@@ -382,110 +422,114 @@ def _article(spec: TypeSpec) -> str:
     return text if text == "text" else ("an " if text[0] in "aeiou" else "a ") + text
 
 
-def _contact(raw: Any, index: int, program: Program) -> dict:
+def _contact(raw: Any, index: int, program: Program, problems: "_Problems | None" = None) -> dict:
     if not isinstance(raw, dict):
         raise SuiteError("must be a table of property values: contact = { job_title = \"VP\" }", "contact")
     properties = program.schema.contact
     contact: dict = {"id": f"case-{index}"}
     for key, value in raw.items():
-        field = f"contact.{key}"
-        if key == "id":
-            if not isinstance(value, str) or not value.strip():
-                raise SuiteError("must be a non-empty string", field)
-            contact["id"] = value
-            continue
-        spec = properties.get(key)
-        if spec is None:
-            hint = _suggest(key, [*properties, "id"])
-            raise SuiteError("the schema declares no such contact property" + (f": {hint}" if hint else ""), field)
-        contact[key] = _typed(value, spec, field)
+        with _each(problems):
+            field = f"contact.{key}"
+            if key == "id":
+                if not isinstance(value, str) or not value.strip():
+                    raise SuiteError("must be a non-empty string", field)
+                contact["id"] = value
+                continue
+            spec = properties.get(key)
+            if spec is None:
+                hint = _suggest(key, [*properties, "id"])
+                raise SuiteError("the schema declares no such contact property" + (f": {hint}" if hint else ""), field)
+            contact[key] = _typed(value, spec, field)
     return contact
 
 
-def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program) -> tuple[Event, ...]:
+def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program,
+            problems: "_Problems | None" = None) -> tuple[Event, ...]:
     if not isinstance(raw, list):
         raise SuiteError('must be an array of events: events = [{ type = "page_view", at = "-1d" }]', "events")
     declared = program.schema.events
     events = []
     for number, item in enumerate(raw, 1):
-        where = f"events[{number}]"
-        if not isinstance(item, dict):
-            raise SuiteError('an event is a table: { type = "page_view", at = "-1d", url = "/pricing" }', where)
-        kind = item.get("type")
-        if not isinstance(kind, str):
-            raise SuiteError("every event needs a type, the name of an event the schema declares", where + ".type")
-        attributes = declared.get(kind)
-        if attributes is None:
-            hint = _suggest(kind, declared)
-            raise SuiteError(f"the schema declares no event '{kind}'" + (f": {hint}" if hint else "")
-                             + " (an undeclared event would count for nothing)", where + ".type")
-        if "at" not in item:
-            raise SuiteError('every event needs a time: at = "-5d" (before as_of) or an ISO datetime', where + ".at")
-        at = _at(item["at"], as_of, where + ".at")
-        repeat = item.get("repeat", 1)
-        if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
-            raise SuiteError(f"must be a whole number from 1 to {MAX_REPEAT}", where + ".repeat")
-        step = 0
-        if "every" in item:
-            step = parse_offset(item["every"]) if isinstance(item["every"], str) else None
-            if step is None:
-                raise SuiteError("must be a signed offset such as '-1d' (each copy a day earlier) or '+2h'",
-                                 where + ".every")
-        values = {}
-        for key, value in item.items():
-            if key in EVENT_KEYS:
-                continue
-            spec = attributes.get(key)
-            if spec is None:
-                names = [*attributes, *EVENT_KEYS]
-                hint = _suggest(key, names)
-                raise SuiteError(f"event '{kind}' has no attribute '{key}'" + (f": {hint}" if hint else "")
-                                 + f" (it has: {', '.join(names)})", f"{where}.{key}")
-            values[key] = _typed(value, spec, f"{where}.{key}")
-        for copy in range(repeat):
-            events.append(Event(contact_id=contact_id, type=kind,
-                                timestamp=at + dt.timedelta(microseconds=step * copy), attrs=values))
+        with _each(problems):
+            where = f"events[{number}]"
+            if not isinstance(item, dict):
+                raise SuiteError('an event is a table: { type = "page_view", at = "-1d", url = "/pricing" }', where)
+            kind = item.get("type")
+            if not isinstance(kind, str):
+                raise SuiteError("every event needs a type, the name of an event the schema declares", where + ".type")
+            attributes = declared.get(kind)
+            if attributes is None:
+                hint = _suggest(kind, declared)
+                raise SuiteError(f"the schema declares no event '{kind}'" + (f": {hint}" if hint else "")
+                                 + " (an undeclared event would count for nothing)", where + ".type")
+            if "at" not in item:
+                raise SuiteError('every event needs a time: at = "-5d" (before as_of) or an ISO datetime', where + ".at")
+            at = _at(item["at"], as_of, where + ".at")
+            repeat = item.get("repeat", 1)
+            if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= MAX_REPEAT:
+                raise SuiteError(f"must be a whole number from 1 to {MAX_REPEAT}", where + ".repeat")
+            step = 0
+            if "every" in item:
+                step = parse_offset(item["every"]) if isinstance(item["every"], str) else None
+                if step is None:
+                    raise SuiteError("must be a signed offset such as '-1d' (each copy a day earlier) or '+2h'",
+                                     where + ".every")
+            values = {}
+            for key, value in item.items():
+                if key in EVENT_KEYS:
+                    continue
+                spec = attributes.get(key)
+                if spec is None:
+                    names = [*attributes, *EVENT_KEYS]
+                    hint = _suggest(key, names)
+                    raise SuiteError(f"event '{kind}' has no attribute '{key}'" + (f": {hint}" if hint else "")
+                                     + f" (it has: {', '.join(names)})", f"{where}.{key}")
+                values[key] = _typed(value, spec, f"{where}.{key}")
+            for copy in range(repeat):
+                events.append(Event(contact_id=contact_id, type=kind,
+                                    timestamp=at + dt.timedelta(microseconds=step * copy), attrs=values))
     return tuple(events)
 
 
 # ------------------------------------------------------------------ expectations
 
-def _expect(raw: Any, model: CompiledModel) -> tuple[Expectation, ...]:
+def _expect(raw: Any, model: CompiledModel, problems: "_Problems | None" = None) -> tuple[Expectation, ...]:
     if not isinstance(raw, dict):
         raise SuiteError('must be a table: expect = { status = "scored", fit = 50 }', "expect")
     tiers = {t.name: [e.label for e in t.entries] for t in model.ir.tiers}
     reasons = [d.name for d in model.ir.disqualifiers]
     found = []
     for key, value in raw.items():
-        field = f"expect.{key}"
-        if key == "status":
-            if value not in STATUSES:
-                raise SuiteError(f"{_show(value)} is not a status ({', '.join(STATUSES)})", field)
-            found.append(_exactly("status", key, value))
-        elif key == "reason":
-            if value not in reasons:
-                hint = _suggest(value, reasons)
-                raise SuiteError(f"{_show(value)} is not a disqualifier of model '{model.name}'"
-                                 + (f": {hint}" if hint else "")
-                                 + f" ({', '.join(reasons) if reasons else 'it has none'})", field)
-            found.append(_exactly("reason", key, value))
-        elif key in model.score_names:
-            found.append(_score_expectation(key, value, field))
-        elif key in tiers:
-            if value is False:
-                found.append(Expectation(kind="tier", name=key, written=False, shown="no label",
-                                         accepts=lambda actual: actual is None))
-            elif value in tiers[key]:
-                found.append(_exactly("tier", key, value))
+        with _each(problems):
+            field = f"expect.{key}"
+            if key == "status":
+                if value not in STATUSES:
+                    raise SuiteError(f"{_show(value)} is not a status ({', '.join(STATUSES)})", field)
+                found.append(_exactly("status", key, value))
+            elif key == "reason":
+                if value not in reasons:
+                    hint = _suggest(value, reasons)
+                    raise SuiteError(f"{_show(value)} is not a disqualifier of model '{model.name}'"
+                                     + (f": {hint}" if hint else "")
+                                     + f" ({', '.join(reasons) if reasons else 'it has none'})", field)
+                found.append(_exactly("reason", key, value))
+            elif key in model.score_names:
+                found.append(_score_expectation(key, value, field))
+            elif key in tiers:
+                if value is False:
+                    found.append(Expectation(kind="tier", name=key, written=False, shown="no label",
+                                             accepts=lambda actual: actual is None))
+                elif value in tiers[key]:
+                    found.append(_exactly("tier", key, value))
+                else:
+                    hint = _suggest(value, tiers[key])
+                    raise SuiteError(f"{_show(value)} is not a label of tier '{key}'" + (f": {hint}" if hint else "")
+                                     + f" (labels: {', '.join(tiers[key])}; false for none)", field)
             else:
-                hint = _suggest(value, tiers[key])
-                raise SuiteError(f"{_show(value)} is not a label of tier '{key}'" + (f": {hint}" if hint else "")
-                                 + f" (labels: {', '.join(tiers[key])}; false for none)", field)
-        else:
-            names = ["status", "reason", *model.score_names, *tiers]
-            hint = _suggest(key, names)
-            raise SuiteError(f"model '{model.name}' has no score or tier '{key}'" + (f": {hint}" if hint else "")
-                             + f" (expect may check: {', '.join(names)})", field)
+                names = ["status", "reason", *model.score_names, *tiers]
+                hint = _suggest(key, names)
+                raise SuiteError(f"model '{model.name}' has no score or tier '{key}'" + (f": {hint}" if hint else "")
+                                 + f" (expect may check: {', '.join(names)})", field)
     return tuple(found)
 
 
@@ -553,19 +597,20 @@ class RuleOutcome:
         return {"points": self.points, "matched": self.matched, "detail": self.detail}
 
 
-def _expect_rules(raw: Any, model: CompiledModel) -> tuple[Expectation, ...]:
+def _expect_rules(raw: Any, model: CompiledModel, problems: "_Problems | None" = None) -> tuple[Expectation, ...]:
     if not isinstance(raw, dict):
         raise SuiteError("must be a table: expect_rules = { demo_request = 70, decision_maker = true }",
                          "expect_rules")
     rules = {rule.name: rule for score in model.ir.scores for rule in score.rules()}
     found = []
     for name, value in raw.items():
-        field = f"expect_rules.{name}"
-        rule = rules.get(name)
-        if rule is None:
-            hint = _suggest(name, rules)
-            raise SuiteError(f"model '{model.name}' has no rule '{name}'" + (f": {hint}" if hint else ""), field)
-        found.append(_rule_expectation(rule, value, field))
+        with _each(problems):
+            field = f"expect_rules.{name}"
+            rule = rules.get(name)
+            if rule is None:
+                hint = _suggest(name, rules)
+                raise SuiteError(f"model '{model.name}' has no rule '{name}'" + (f": {hint}" if hint else ""), field)
+            found.append(_rule_expectation(rule, value, field))
     return tuple(found)
 
 

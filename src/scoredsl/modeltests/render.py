@@ -25,7 +25,7 @@ def render_text(report: Report, *, coverage: bool = False) -> str:
             where = f"{suite.file}:{case.line}" if case.line else f"{suite.file} (case {case.index})"
             out.append(f"{result.outcome.upper():<5} {where}  {case.name}")
             if result.outcome == "error":
-                out.append(f"      {result.error}")
+                out.extend(f"      {line}" for line in result.error.splitlines())
             elif result.outcome == "fail":
                 out.extend(f"      {m.describe()}" for m in result.mismatches)
                 out.append("")
