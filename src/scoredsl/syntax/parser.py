@@ -174,6 +174,11 @@ def _code_end(text: str, pos: int) -> tuple[int, int] | None:
     return None
 
 
+def _code(line: str) -> str:
+    """A line without its comment and its strings (braces in them are not the file's)."""
+    return re.sub(r'"(?:[^"\\]|\\.)*"', '""', _without_comment(line))
+
+
 def _without_comment(line: str) -> str:
     quoted = escaped = False
     for at, ch in enumerate(line):
@@ -204,6 +209,7 @@ def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
             # what is missing belongs at the end of the line before, not at the next line's token
             message = f"{expected} expected at the end of this line (found {found!r} on line {exc.token.line})"
             span = Span(file=file, line=end[0], column=end[1], end_line=end[0], end_column=end[1] + 1)
+            return error("SD101", message, span, "every rule needs '=> POINTS', for example '=> +10'")
     else:
         expected = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or []
         message = ("unexpected end of file" if "RBRACE" in expected
@@ -280,14 +286,9 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
                             Span(file=file, line=line, column=column, end_line=line, end_column=column + 1),
                             "rule files are UTF-8 text")]
     warnings = _bidi_warnings(text, file)
-    comments: list = []
-    reset = _comments.set(comments)
-    try:
-        tree = _parser().parse(text)
-    except UnexpectedInput as exc:
-        return None, [syntax_diagnostic(exc, file, text)] + warnings
-    finally:
-        _comments.reset(reset)
+    tree, comments, syntax = _parse_recovering(text, file)
+    if tree is None:
+        return None, syntax + warnings
     too_deep = _too_deep(tree)
     if too_deep is not None:
         return None, [error("SD111", f"this expression nests more than {MAX_NESTING} levels deep",
@@ -305,4 +306,36 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
     # so that the checker can still report every other problem in the file.
     found = tuple(nodes.Comment(text=str(t).rstrip(), line=t.line, column=t.column) for t in comments)
     return (nodes.RuleFile(path=file, items=tuple(items), comments=found, span=Span.point(file, 1, 1)),
-            transformer.diagnostics + warnings)
+            syntax + transformer.diagnostics + warnings)
+
+
+#: At most this many syntax errors are reported for one file.
+MAX_SYNTAX_ERRORS = 50
+
+
+def _parse_recovering(text: str, file: str) -> tuple[lark.Tree | None, list, list[Diagnostic]]:
+    """Parse ``text``, reporting every syntax error: after each, the line it is on is set aside
+    (blanked, so that every other line keeps its number) and the rest is parsed again. The tree
+    is that of the lines that parsed, so their meaning can be checked too; it is ``None`` when
+    the file ends in the middle of a construct, or nothing could be set aside."""
+    found: list[Diagnostic] = []
+    lines = text.split("\n")
+    blanked: set[int] = set()
+    while True:
+        comments: list = []
+        reset = _comments.set(comments)
+        try:
+            return _parser().parse("\n".join(lines)), comments, found
+        except UnexpectedInput as exc:
+            diagnostic = syntax_diagnostic(exc, file, text if not blanked else "\n".join(lines))
+            found.append(diagnostic)
+            line = diagnostic.span.line if diagnostic.span is not None else 0
+            at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"
+            if at_end or not 1 <= line <= len(lines) or line in blanked or len(found) >= MAX_SYNTAX_ERRORS:
+                return None, [], found
+            if _code(lines[line - 1]).count("{") != _code(lines[line - 1]).count("}"):
+                return None, [], found      # setting it aside would unbalance the braces: stop here
+            blanked.add(line)
+            lines[line - 1] = " " * len(lines[line - 1])
+        finally:
+            _comments.reset(reset)
