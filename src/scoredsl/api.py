@@ -33,7 +33,7 @@ from scoredsl.data.records import (STATUSES, DataError, DataSchema, Event, Resul
                                    from_epoch_micros)
 from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
-from scoredsl.data.specs import (Spec, SpecError, mask_known as mask_secrets, parse_spec,
+from scoredsl.data.specs import (Spec, SpecError, column_mapping, mask_known as mask_secrets, parse_spec,
                                  remember as remember_secrets)
 from scoredsl.data.state import INDEXES as STATE_INDEXES, TABLES as STATE_TABLES, SqlState, StateError
 from scoredsl.data.values import (csv_converter, format_datetime, json_converter, parse_csv_value, parse_datetime,
@@ -50,7 +50,7 @@ __all__ = [
     # hooks
     "hookimpl", "Registry", "FunctionRegistry", "LintRegistry", "CommandRegistry", "register_plugin", "reset_plugins",
     # specs and configuration
-    "Spec", "SpecError", "parse_spec", "load_config", "find_config", "ConfigError", "mask_secrets",
+    "Spec", "SpecError", "parse_spec", "column_mapping", "load_config", "find_config", "ConfigError", "mask_secrets",
     "remember_secrets",
     # data
     "DataSchema", "TypeSpec", "Event", "ResultRow", "STATUSES", "DataError", "epoch_micros", "from_epoch_micros",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
 import attrs
@@ -193,3 +193,41 @@ def _infer(path: str, kind: str) -> str:
                 else "csv:FOLDER, jsonl:FOLDER, csv:contacts.csv?events=events.csv")
     raise SpecError(f"{path!r}: cannot tell what kind of {kind} this is; write SCHEME:LOCATION, "
                     f"e.g. {examples}")
+
+
+def column_mapping(value: Any, where: str, option: str, *, empty: bool = False) -> dict[str, str | None]:
+    """A spec option that renames columns: ``a:col_a,b:col_b`` (a spec's query string) or a
+    table ``{a = "col_a"}`` (scoredsl.toml), as the schema's name -> the column; ``where``
+    names the spec in messages. With ``empty``, a blank column (``phone:``) means "no such
+    column" (``None``); without, it is an error."""
+    if value is None:
+        return {}
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, str):
+        pairs = []
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            key, colon, column = item.partition(":")
+            if not colon:
+                raise SpecError(f"{where}: option {option}: {item.strip()!r} is not NAME:COLUMN "
+                                "(write e.g. job_title:Job Title,employees:num_employees)")
+            pairs.append((key.strip(), column.strip()))
+    elif isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        raise SpecError(f"{where}: option {option} must be NAME:COLUMN,... or a table of names to columns, "
+                        f"not {type(value).__name__}")
+    result: dict[str, str | None] = {}
+    for key, column in pairs:
+        blank = column is None or (isinstance(column, str) and not column.strip())
+        if not isinstance(key, str) or not key or not isinstance(column, (str, type(None))) or (blank and not empty):
+            raise SpecError(f"{where}: option {option}: {key!r} = {column!r} is not a name and a column name")
+        if key in result:
+            raise SpecError(f"{where}: option {option} maps {key!r} twice")
+        result[key] = None if blank else column.strip()
+    named = [c for c in result.values() if c is not None]
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise SpecError(f"{where}: option {option} maps two names to the column {twice[0]!r}")
+    return result

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from scoredsl.api import Spec, SpecError, remember_secrets
+from scoredsl.api import Spec, SpecError, column_mapping, remember_secrets
 
 from . import backends
 
@@ -125,34 +125,7 @@ class Options:
         An empty column (``phone:`` or ``phone = ""``) means "no such column": the value is
         always missing.
         """
-        value = self.values.get(name)
-        if value is None:
-            return {}
-        pairs: list[tuple[Any, Any]]
-        if isinstance(value, str):
-            pairs = []
-            for item in value.split(","):
-                if not item.strip():
-                    continue
-                key, colon, column = item.partition(":")
-                if not colon:
-                    raise SpecError(f"{self.display}: option {name}: {item.strip()!r} is not "
-                                    "NAME:COLUMN (write e.g. job_title:title,employees:num_employees)")
-                pairs.append((key.strip(), column.strip()))
-        elif isinstance(value, Mapping):
-            pairs = list(value.items())
-        else:
-            raise SpecError(f"{self.display}: option {name} must be NAME:COLUMN,... or a table of "
-                            f"names to columns, not {type(value).__name__}")
-        result: dict[str, str | None] = {}
-        for key, column in pairs:
-            if not isinstance(key, str) or not key or not isinstance(column, (str, type(None))):
-                raise SpecError(f"{self.display}: option {name}: {key!r} = {column!r} is not a "
-                                "name and a column name")
-            if key in result:
-                raise SpecError(f"{self.display}: option {name} maps {key!r} twice")
-            result[key] = (column.strip() or None) if isinstance(column, str) else None
-        return result
+        return column_mapping(self.values.get(name), self.display, name, empty=True)
 
     def connect(self) -> dict[str, str]:
         """Driver parameters: ``connect.NAME=VALUE`` options and a ``connect`` table."""

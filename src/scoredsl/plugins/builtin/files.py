@@ -81,7 +81,7 @@ from typing import IO, Any, Callable, Iterator
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
 from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
-from scoredsl.data.specs import Spec, SpecError
+from scoredsl.data.specs import Spec, SpecError, column_mapping
 from scoredsl.data.values import MAX_INT_DIGITS, BadValue, csv_converter, json_converter
 from scoredsl.plugins.hookspecs import hookimpl
 
@@ -144,35 +144,7 @@ def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSourc
 def _mapping(spec: Spec, option: str) -> dict[str, str]:
     """``columns=id:Record ID,job_title:Job Title`` (or a TOML table ``{ id = "Record ID" }``):
     the schema's name -> the column of the file."""
-    value = spec.options.get(option)
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        pairs = []
-        for item in value.split(","):
-            if not item.strip():
-                continue
-            name, colon, column = item.partition(":")
-            if not colon:
-                raise SpecError(f"{spec.text}: {option}: {item.strip()!r} is not NAME:COLUMN (write e.g. "
-                                "id:Record ID,job_title:Job Title)")
-            pairs.append((name.strip(), column.strip()))
-    elif isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        raise SpecError(f"{spec.text}: {option} is NAME:COLUMN,... or a table of names to columns")
-    out: dict[str, str] = {}
-    for name, column in pairs:
-        if not isinstance(name, str) or not name or not isinstance(column, str) or not column.strip():
-            raise SpecError(f"{spec.text}: {option}: {name!r} = {column!r} is not a name and a column")
-        if name in out:
-            raise SpecError(f"{spec.text}: {option} maps {name!r} twice")
-        out[name] = column.strip()
-    columns = list(out.values())
-    twice = sorted({c for c in columns if columns.count(c) > 1})
-    if twice:
-        raise SpecError(f"{spec.text}: {option} maps two names to the column {twice[0]!r}")
-    return out
+    return column_mapping(spec.options.get(option), spec.text, option)
 
 
 def _delimiter(spec: Spec) -> str:
