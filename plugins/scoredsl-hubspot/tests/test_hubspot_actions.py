@@ -90,10 +90,13 @@ def test_stages_are_written_and_owners_get_a_task_once(project, fake):
 
 
 def test_a_contact_hubspot_no_longer_has_is_nothing_to_act_on(project, fake):
+    assert "1003" not in fake.contacts                       # scored from the CSV, unknown to HubSpot
     run("2026-01-01")
     result = run("2026-01-10")
-    assert result.exit_code == 0, result.output
-    assert "1003" not in fake.contacts                       # scored from the CSV, unknown to HubSpot
+    assert result.exit_code == 0, result.output              # its task and its stage count as done
+    assert "failed" not in result.stderr
+    assert [t["associations"][0]["to"]["id"] for t in fake.tasks.values()] == ["1001"]
+    assert run("2026-01-11").exit_code == 0 and len(fake.tasks) == 1     # and are not tried again
 
 
 def test_a_failing_portal_is_retried_by_the_next_run(project, fake):

@@ -21,12 +21,13 @@ tables in PostgreSQL or MariaDB. A run writes its records inside one transaction
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import hashlib
 import json
 import os
 import sqlite3
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import attrs
 
@@ -142,7 +143,7 @@ INDEXES = {"scoredsl_records_as_of": "scoredsl_records (model, as_of)",
            "scoredsl_transitions_run": "scoredsl_transitions (model, as_of)"}
 
 
-class SqlState:
+class SqlState(abc.ABC):
     """The state store in any SQL database. A subclass says how to talk to its database:
     :meth:`_execute`, :meth:`_executemany`, :meth:`_begin`, :meth:`_commit`, :meth:`_rollback`
     and the few statements that differ (:meth:`_insert_ignore`, :meth:`_forget_records`). SQL
@@ -157,24 +158,29 @@ class SqlState:
         self._pending: list[tuple] = []
 
     # ---------------------------------------------------------------- what a database says
-    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Run one statement; its rows as tuples (none for a statement without rows)."""
 
-    def _executemany(self, sql: str, rows: list[tuple]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _executemany(self, sql: str, rows: list[tuple]) -> None:
+        """Run one statement for each of ``rows``."""
 
-    def _begin(self) -> None:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def _begin(self) -> None:
         """Start the run's transaction, holding the store's write lock until it ends."""
-        raise NotImplementedError
 
-    def _commit(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Make the transaction's work visible, and release the lock."""
 
-    def _rollback(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Undo the transaction's work (if one is open), and release the lock."""
 
-    def close(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection."""
 
     def _insert_ignore(self, table: str, width: int) -> str:
         """An INSERT of one row that does nothing when the row's key is there already."""
@@ -201,13 +207,10 @@ class SqlState:
     def previous(self, model: str, as_of: int, contact_id: str | None = None) -> Iterator[tuple[str, str, dict, dict]]:
         """``(contact_id, status, scores, tiers)``: each contact's latest record of ``model``
         before ``as_of`` (only ``contact_id``'s, if given)."""
-        query = ("SELECT r.contact_id, r.status, r.scores, r.tiers FROM scoredsl_records r "
-                 "WHERE r.model = ? AND r.as_of = (SELECT MAX(t.as_of) FROM scoredsl_records t "
-                 "WHERE t.model = r.model AND t.contact_id = r.contact_id AND t.as_of < ?)")
-        args: tuple = (model, as_of)
-        if contact_id is not None:
-            query += " AND r.contact_id = ?"
-            args += (contact_id,)
+        query, args = _where("SELECT r.contact_id, r.status, r.scores, r.tiers FROM scoredsl_records r "
+                             "WHERE r.model = ? AND r.as_of = (SELECT MAX(t.as_of) FROM scoredsl_records t "
+                             "WHERE t.model = r.model AND t.contact_id = r.contact_id AND t.as_of < ?)",
+                             (model, as_of), {"r.contact_id": contact_id})
         for found, status, scores, tiers in self._execute(query, args):
             yield found, status, json.loads(scores), json.loads(tiers)
 
@@ -225,12 +228,8 @@ class SqlState:
 
     def history(self, contact_id: str, model: str | None = None) -> list[dict]:
         """A contact's records, oldest first."""
-        query = ("SELECT model, as_of, run_id, status, reason, model_version, scores, tiers FROM scoredsl_records "
-                 "WHERE contact_id = ?")
-        args: tuple = (contact_id,)
-        if model is not None:
-            query += " AND model = ?"
-            args += (model,)
+        query, args = _where("SELECT model, as_of, run_id, status, reason, model_version, scores, tiers "
+                             "FROM scoredsl_records WHERE contact_id = ?", (contact_id,), {"model": model})
         rows = self._execute(query + " ORDER BY model, as_of", args)
         return [{"model": m, "as_of": a, "run_id": r, "status": s, "reason": why, "model_version": v,
                  "scores": json.loads(sc), "tiers": json.loads(ti)} for m, a, r, s, why, v, sc, ti in rows]
@@ -243,10 +242,11 @@ class SqlState:
                                                   "ORDER BY as_of", (model,)):
             run = out.setdefault(as_of, {"statuses": {}, "tiers": {}})
             run["statuses"][status] = run["statuses"].get(status, 0) + 1
+            if status != "scored":
+                continue
             for tier, label in json.loads(tiers).items():
-                if status == "scored":
-                    counts = run["tiers"].setdefault(tier, {})
-                    counts[label] = counts.get(label, 0) + 1
+                counts = run["tiers"].setdefault(tier, {})
+                counts[label] = counts.get(label, 0) + 1
         return out
 
     def transition_counts(self, model: str) -> dict[int, dict]:
@@ -261,12 +261,8 @@ class SqlState:
     def transitions(self, model: str, as_of: int | None = None) -> Iterator[Transition]:
         """The transitions recorded for ``model`` (at ``as_of`` only, if given), by as-of,
         contact id and tier."""
-        query = ("SELECT contact_id, tier, from_label, to_label, run_id, as_of FROM scoredsl_transitions "
-                 "WHERE model = ?")
-        args: tuple = (model,)
-        if as_of is not None:
-            query += " AND as_of = ?"
-            args += (as_of,)
+        query, args = _where("SELECT contact_id, tier, from_label, to_label, run_id, as_of FROM scoredsl_transitions "
+                             "WHERE model = ?", (model,), {"as_of": as_of})
         for contact_id, tier, old, new, run, when in self._execute(query + " ORDER BY as_of, contact_id, tier", args):
             yield Transition(contact_id=contact_id, model=model, tier=tier, old=old, new=new, as_of=when,
                              run_id=run)
@@ -456,6 +452,16 @@ class SqliteState(SqlState):
     def _rollback(self) -> None:
         if self._con.in_transaction:
             self._con.execute("ROLLBACK")
+
+
+def _where(query: str, args: tuple, optional: dict[str, object]) -> tuple[str, tuple]:
+    """``query`` (ending in a WHERE clause) narrowed by each ``column = value`` of
+    ``optional`` whose value is given."""
+    for column, value in optional.items():
+        if value is not None:
+            query += f" AND {column} = ?"
+            args += (value,)
+    return query, args
 
 
 def _json(value) -> str:
