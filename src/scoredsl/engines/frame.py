@@ -166,21 +166,14 @@ def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_
     summary = RunSummary.for_models(models)
     micros = to_micros(as_of)
     store = state.store if state is not None else None
-    previous = Previous.load(models, store, micros)
-    if store is not None:
-        latest = {m.name: store.latest(m.name) for m in models}
-        summary.first_runs = tuple(name for name, when in latest.items() if when is None)
-        later = {name: when for name, when in latest.items() if when is not None and when > micros}
-        if later and not state.replay:
-            name, when = next(iter(later.items()))
-            raise StateError(f"model {name} was last recorded as of {format_datetime(from_epoch_micros(when))}, "
-                             f"after this run's as-of {format_datetime(as_of)}; scoring an earlier as-of reads "
-                             "the state of that time and records beside the later runs: pass --replay to do so")
     sink.open(run_info(models, as_of))
     started = time.perf_counter()
     try:
         if store is not None:
+            # under the store's lock from here on: what is read is what the run records beside
             store.begin(state.record(models, micros))
+            summary.first_runs = _check_as_of(store, models, micros, state.replay)
+        previous = Previous.load(models, store, micros)
         engine.score(models, source, micros, options, Output(sink, summary, models, store), previous)
         sink.commit()
         if store is not None:
@@ -192,6 +185,20 @@ def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_as_of(store, models: Sequence[CompiledModel], as_of: int, replay: bool) -> tuple[str, ...]:
+    """The models whose first recorded run this is; a StateError when a model was recorded
+    at a later as-of and the run is not a replay."""
+    latest = {m.name: store.latest(m.name) for m in models}
+    later = {name: when for name, when in latest.items() if when is not None and when > as_of}
+    if later and not replay:
+        name, when = next(iter(later.items()))
+        raise StateError(f"model {name} was last recorded as of {format_datetime(from_epoch_micros(when))}, "
+                         f"after this run's as-of {format_datetime(from_epoch_micros(as_of))}; scoring an "
+                         "earlier as-of reads the state of that time and records beside the later runs: pass "
+                         "--replay to do so")
+    return tuple(name for name, when in latest.items() if when is None)
 
 
 @attrs.frozen(kw_only=True)
