@@ -16,7 +16,7 @@ LAYERS = (
     ("scoredsl.__main__",),
     ("scoredsl.cli",),
     ("scoredsl", "scoredsl.api"),
-    ("scoredsl.diff", "scoredsl.modeltests"),
+    ("scoredsl.diff", "scoredsl.modeltests", "scoredsl.lsp"),
     ("scoredsl.engines",),
     ("scoredsl.compiler",),
     ("scoredsl.plugins",),

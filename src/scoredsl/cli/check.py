@@ -60,21 +60,13 @@ def check(files, fmt, strict, engines, root):
     raise SystemExit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
-_NOT_PROJECT = {"node_modules", "venv", "site-packages", "build", "dist", "__pycache__"}
-
-
 def project_rule_files() -> tuple[str, ...]:
-    """Every ``*.score`` below the project's folder (where scoredsl.toml is, else this one),
-    as paths relative to this folder, in order."""
-    found = project_config.find()
-    top = found.parent if found is not None else os.getcwd()
-    files = []
-    for folder, subfolders, names in os.walk(top):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _NOT_PROJECT)
-        files += [os.path.relpath(os.path.join(folder, n)) for n in sorted(names) if n.endswith(".score")]
+    """Every rule file of the project, as paths relative to this folder, in order."""
+    top = project_config.project_folder()
+    files = tuple(os.path.relpath(path) for path in project_config.rule_files(top))
     if not files:
         raise Failure(f"no rule file (*.score) below {os.path.relpath(top)}; name the files to check")
-    return tuple(files)
+    return files
 
 
 def _engine_diagnostics(path, root, engines) -> list:

@@ -9,7 +9,7 @@ import warnings
 import click
 
 from scoredsl import __version__
-from scoredsl.cli import (check, compile as compile_cmd, diff as diff_cmd, explain, fmt, history, init,
+from scoredsl.cli import (check, compile as compile_cmd, diff as diff_cmd, explain, fmt, history, init, lsp,
                           plugins_cmd, run, test)
 
 
@@ -51,6 +51,7 @@ cli.add_command(test.test)
 cli.add_command(diff_cmd.diff)
 cli.add_command(history.history)
 cli.add_command(init.init)
+cli.add_command(lsp.lsp)
 
 
 def main() -> None:

@@ -33,13 +33,27 @@ def compile_text(text: str, file: str = "<input>", *, root=None, use_plugins: bo
 def check_file(path, *, root=None, use_plugins: bool = True) -> tuple[list[Diagnostic], SourceMap]:
     """Every diagnostic for a rule file (plugin lints included), without generating code."""
     unit, diagnostics, sources = loader.load(path, root=root)
+    return check_unit(unit, diagnostics, use_plugins), sources
+
+
+def check_text(text: str, file: str, *, root=None, read=None,
+               use_plugins: bool = True) -> tuple[loader.Unit | None, list[Diagnostic], SourceMap]:
+    """What :func:`check_file` finds, for text not (yet) saved as ``file``; ``read`` gives the
+    text of included files (see :func:`scoredsl.syntax.loader.load_text`). The unit is returned
+    too, so that an editor can tell what each name means."""
+    unit, diagnostics, sources = loader.load_text(text, file, root=root, read=read)
+    return unit, check_unit(unit, diagnostics, use_plugins), sources
+
+
+def check_unit(unit, diagnostics: list[Diagnostic], use_plugins: bool = True) -> list[Diagnostic]:
+    """The loader's diagnostics, then the checker's and the lints' for a unit that loaded."""
     if unit is not None:
         functions, lints = _plugin_extensions(use_plugins)
         program, found = checker.check(unit, functions)
         diagnostics = diagnostics + found
         if program is not None and not any(d.is_error for d in diagnostics):
             diagnostics = diagnostics + run_lints(lints, unit, program)
-    return diagnostics, sources
+    return diagnostics
 
 
 def _plugin_extensions(use_plugins: bool):

@@ -155,6 +155,25 @@ def find(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
+def project_folder(start: str | os.PathLike | None = None) -> Path:
+    """The project's folder: where scoredsl.toml is, found from ``start`` (default: this
+    folder) upwards; else ``start`` itself."""
+    found = find(start)
+    return found.parent if found is not None else Path(start or os.getcwd()).resolve()
+
+
+_NOT_PROJECT = {"node_modules", "venv", "site-packages", "build", "dist", "__pycache__"}
+
+
+def rule_files(top: str | os.PathLike) -> list[Path]:
+    """Every ``*.score`` below ``top``, in order; hidden folders and virtual environments aside."""
+    files = []
+    for folder, subfolders, names in os.walk(top):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _NOT_PROJECT)
+        files += [Path(folder, n) for n in sorted(names) if n.endswith(".score")]
+    return files
+
+
 def load(path: str | os.PathLike | None = None) -> Config:
     """The configuration at ``path``, or the one found from the working directory, or none."""
     if path is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import attrs
 
@@ -46,16 +47,19 @@ def load(path: str | os.PathLike, *, root: str | os.PathLike | None = None,
     except (OSError, UnicodeDecodeError, TooLarge) as exc:
         return None, [error("SD213", f"cannot read rule file {path}: {_reason(exc)}")], sources
     return _load(text, display_path(main_path) if main_path.is_absolute() else str(path),
-                 main_path.resolve(), root_path.resolve(), sources, diagnostics)
+                 main_path.resolve(), root_path.resolve(), sources, diagnostics, read_rule_file)
 
 
 def load_text(text: str, file: str = "<input>", *, root: str | os.PathLike | None = None,
-              sources: SourceMap | None = None) -> tuple[Unit | None, list[Diagnostic], SourceMap]:
-    """Compile text as if it were the file ``file`` (includes resolve next to it)."""
+              sources: SourceMap | None = None,
+              read: "Callable[[Path], str] | None" = None) -> tuple[Unit | None, list[Diagnostic], SourceMap]:
+    """Compile text as if it were the file ``file`` (includes resolve next to it). ``read``
+    gives the text of an included file by its resolved path (an editor passes the buffers it
+    has open, and reads the rest from disk); it raises ``OSError`` for a file it cannot give."""
     sources = sources if sources is not None else SourceMap()
     here = Path(file).resolve()
     root_path = Path(root).resolve() if root is not None else here.parent
-    return _load(text, file, here, root_path, sources, [])
+    return _load(text, file, here, root_path, sources, [], read or read_rule_file)
 
 
 class TooLarge(Exception):
@@ -80,7 +84,7 @@ def _reason(exc: Exception) -> str:
     return exc.strerror or str(exc)
 
 
-def _load(text, display, real, root, sources, diagnostics):
+def _load(text, display, real, root, sources, diagnostics, read):
     files: list[nodes.RuleFile] = []
     seen: set[Path] = set()
     incomplete = []     # a file that did not parse, or an include that could not be read
@@ -111,7 +115,7 @@ def _load(text, display, real, root, sources, diagnostics):
                 incomplete.append(inc.path)
                 continue
             try:
-                child_text = read_rule_file(target)
+                child_text = read(target)
             except (OSError, UnicodeDecodeError, TooLarge) as exc:
                 diagnostics.append(error("SD213", f"cannot read included file '{inc.path}': {_reason(exc)}",
                                          inc.span))
