@@ -85,11 +85,23 @@ class ScoreServer(LanguageServer):
         shown = display_path(Path(path))       # as `scoredsl check` run from here names it
         unit, found, sources = check_text(document.source, shown, root=root, read=self.read)
         self.reads[uri] = {Path(f).resolve() for f in sources.texts()}
+        self.publish(uri, path, shown, found, root)
         if unit is not None:
+            # what hover, definition and completion answer from; a file that does not parse
+            # keeps the outline of its last version that did
             includes = {(inc.span.file, inc.span.line, inc.span.column):
                         os.path.normpath(os.path.join(os.path.dirname(file.path), inc.path))
                         for file in unit.files for inc in file.includes}
-            self.outlines[uri] = Outline.of_unit(unit, _functions(), includes)
+            try:
+                self.outlines[uri] = Outline.of_unit(unit, _functions(), includes)
+            except Exception as exc:     # never lose the diagnostics to a fault of the outline
+                self.window_log_message(lsp.LogMessageParams(
+                    type=lsp.MessageType.Error, message=f"scoredsl: no outline of {shown}: {type(exc).__name__}: {exc}"))
+
+    def publish(self, uri: str, path: str, shown: str, found: list[Diagnostic], root: Path) -> None:
+        """Send the diagnostics of a check: those of the document on their places, those of the
+        files it includes on the include that brings them in."""
+        document = self.workspace.get_text_document(uri)
         if any(d.code == "SD220" for d in found) and _included_elsewhere(Path(path), root, self):
             found = [d for d in found if d.code != "SD220"]    # a shared schema, as `check` treats it
         lines = document.lines
