@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
@@ -9,8 +10,23 @@ import warnings
 import click
 
 from scoredsl import __version__
-from scoredsl.cli import (check, compile as compile_cmd, diff as diff_cmd, explain, fmt, history, init, lsp,
-                          plugins_cmd, run, test)
+
+#: Each built-in command and where it lives. A command's module (and what it needs: DuckDB,
+#: SQLGlot, the engines) is imported only when that command runs, so `scoredsl check` starts
+#: without loading what `scoredsl run` needs.
+BUILTIN = {
+    "check": "scoredsl.cli.check:check",
+    "run": "scoredsl.cli.run:run",
+    "explain": "scoredsl.cli.explain:explain",
+    "compile": "scoredsl.cli.compile:compile_",
+    "plugins": "scoredsl.cli.plugins_cmd:plugins_",
+    "fmt": "scoredsl.cli.fmt:fmt",
+    "test": "scoredsl.cli.test:test",
+    "diff": "scoredsl.cli.diff:diff",
+    "history": "scoredsl.cli.history:history",
+    "init": "scoredsl.cli.init:init",
+    "lsp": "scoredsl.cli.lsp:lsp",
+}
 
 
 class Commands(click.Group):
@@ -28,30 +44,21 @@ class Commands(click.Group):
                 return {}
 
     def list_commands(self, ctx):
-        own = super().list_commands(ctx)
+        own = sorted(BUILTIN)
         return own + sorted(set(self._plugin_commands()) - set(own))
 
     def get_command(self, ctx, name):
-        return super().get_command(ctx, name) or self._plugin_commands().get(name)
+        where = BUILTIN.get(name)
+        if where is not None:
+            module, attribute = where.split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return self._plugin_commands().get(name)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="scoredsl")
 def cli() -> None:
     """Lead scoring models as code: check, run, explain and compile rule files."""
-
-
-cli.add_command(check.check)
-cli.add_command(run.run)
-cli.add_command(explain.explain)
-cli.add_command(compile_cmd.compile_)
-cli.add_command(plugins_cmd.plugins_)
-cli.add_command(fmt.fmt)
-cli.add_command(test.test)
-cli.add_command(diff_cmd.diff)
-cli.add_command(history.history)
-cli.add_command(init.init)
-cli.add_command(lsp.lsp)
 
 
 def main() -> None:

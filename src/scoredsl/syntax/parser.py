@@ -16,7 +16,7 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from scoredsl.diagnostics import Diagnostic, Span, error, warning
-from scoredsl.syntax import nodes
+from scoredsl.syntax import nodes, tables
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -36,9 +36,9 @@ def _collect_comment(token) -> None:
 
 @functools.cache
 def _parser() -> lark.Lark:
-    return lark.Lark(grammar_text(), parser="lalr", lexer="contextual", strict=True,
-                     propagate_positions=True, maybe_placeholders=True,
-                     lexer_callbacks={"COMMENT": _collect_comment})
+    return tables.build(grammar_text(), {"parser": "lalr", "lexer": "contextual", "strict": True,
+                                         "propagate_positions": True, "maybe_placeholders": True},
+                        {"COMMENT": _collect_comment})
 
 
 # Terminal names as a marketer would say them.

@@ -17,12 +17,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import attrs
 
-from .client import HubSpotClient
 from .options import ClientSettings, read_token
+
+if TYPE_CHECKING:      # the HTTP client (httpx) is imported when a client is made, not at registration
+    from .client import HubSpotClient
 
 __all__ = ["Portal", "client_for", "portal_for", "reset"]
 
@@ -50,7 +52,9 @@ def client_for(settings: ClientSettings, factory: Callable[[ClientSettings, str]
         client = _clients.get(settings.key)
         if client is None:
             token = read_token(settings)
-            client = (factory or HubSpotClient)(settings, token)
+            if factory is None:
+                from .client import HubSpotClient as factory
+            client = factory(settings, token)
             _clients[settings.key] = client
         return client
 

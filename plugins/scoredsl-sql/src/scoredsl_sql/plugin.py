@@ -9,9 +9,26 @@ from __future__ import annotations
 
 from scoredsl.api import hookimpl
 
-from .sink import open_sql_sink
-from .source import open_sql_source
-from .state import open_state_store
+# SQLAlchemy and the database drivers are imported when a source, sink or store is opened, not
+# when the plugin is registered: `scoredsl check` loads every plugin and opens none.
+
+
+def open_sql_source(*args, **kwargs):
+    from .source import open_sql_source as open_source
+
+    return open_source(*args, **kwargs)
+
+
+def open_sql_sink(*args, **kwargs):
+    from .sink import open_sql_sink as open_sink
+
+    return open_sink(*args, **kwargs)
+
+
+def open_state_store(*args, **kwargs):
+    from .state import open_state_store as open_store
+
+    return open_store(*args, **kwargs)
 
 _DATABASES = {
     "sqlite": "SQLite file",
