@@ -127,6 +127,32 @@ async def test_three_mistakes_at_once_and_fixed_as_you_type(client: LanguageClie
     assert await replace_text(client, path, good, 2) == []
 
 
+async def test_quick_fixes_write_what_the_hints_say(client: LanguageClient, project):
+    """A misspelt name becomes the one "did you mean" names, '=' in a comparison becomes '=='."""
+    path = project / "tour.score"
+    good = path.read_text("utf-8")
+    bad = good.replace('persona == "job seeker"', 'persona = "job seeker"').replace(
+        "industry in target_industries", "industy in target_industries").replace(
+        "count(email_open) == 0", "count(email_opne) == 0")
+    shown = await open_file(client, path, bad)
+    assert sorted(d.code for d in shown) == ["SD101", "SD201", "SD201"]
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri(path)),
+        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=len(bad.split("\n")), character=0)),
+        context=lsp.CodeActionContext(diagnostics=shown)))
+    assert sorted(a.title for a in actions) == ["Change '=' to '=='", "Change 'email_opne' to 'email_open'",
+                                                "Change 'industy' to 'industry'"]
+    edits = sorted((e for a in actions for e in a.edit.changes[uri(path)]),
+                   key=lambda e: (e.range.start.line, e.range.start.character), reverse=True)
+    lines = bad.split("\n")
+    for edit in edits:       # one line each, applied from the end
+        line = lines[edit.range.start.line]
+        lines[edit.range.start.line] = (line[:edit.range.start.character] + edit.new_text
+                                        + line[edit.range.end.character:])
+    assert "\n".join(lines) == good
+    assert await replace_text(client, path, good, 2) == []
+
+
 async def test_a_change_to_a_shared_schema_checks_the_models_that_include_it(client: LanguageClient, project):
     model, schema = project / "model.score", project / "schema.score"
     assert await open_file(client, model) == []

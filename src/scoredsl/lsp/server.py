@@ -202,6 +202,20 @@ def _brought_in(d: Diagnostic, path: str, text: str) -> tuple[Diagnostic, Span]:
     return attrs.evolve(d, message=f"in {d.span}: {d.message}"), Span.point(path, first, 1)
 
 
+_SUGGESTION = re.compile(r"did you mean '([A-Za-z_][A-Za-z0-9_]*)'\?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _quick_fix(message: str, written: str) -> tuple[str, str] | None:
+    """(title, replacement) for the text a diagnostic covers, when its message says what to write."""
+    suggestion = _SUGGESTION.search(message)
+    if suggestion is not None and _NAME.fullmatch(written) and written != suggestion.group(1):
+        return f"Change '{written}' to '{suggestion.group(1)}'", suggestion.group(1)
+    if written == "=" and "a comparison uses '=='" in message:
+        return "Change '=' to '=='", "=="
+    return None
+
+
 def _markdown(text: str) -> lsp.MarkupContent:
     return lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text)
 
@@ -309,6 +323,26 @@ def build(version: str) -> ScoreServer:
                                     detail=c.detail or None, insert_text=c.insert)
                  for c in outline.completions(file, line, before)]
         return lsp.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+    def code_actions(ls: ScoreServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+        """Quick fixes the diagnostics' hints spell out: the name a "did you mean" suggests, and
+        '==' for '=' in a comparison."""
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        actions = []
+        for diagnostic in params.context.diagnostics:
+            if diagnostic.source != "scoredsl" or diagnostic.range.start.line != diagnostic.range.end.line:
+                continue
+            fix = _quick_fix(diagnostic.message, document.text_in_client_range(diagnostic.range))
+            if fix is None:
+                continue
+            title, text = fix
+            actions.append(lsp.CodeAction(
+                title=title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic], is_preferred=True,
+                edit=lsp.WorkspaceEdit(changes={params.text_document.uri: [
+                    lsp.TextEdit(range=diagnostic.range, new_text=text)]})))
+        return actions
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: ScoreServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:
