@@ -213,9 +213,9 @@ class Outline:
     def _score(self, score: nodes.Score, symbol: Symbol, outputs) -> None:
         for item in score.items:
             if isinstance(item, nodes.Rule):
-                self._rule(item, symbol, None, outputs)
+                self._rule(item, symbol, None, outputs, _caps(score, None))
             elif isinstance(item, nodes.Group):
-                cap = (f"max {item.cap.amount}{'%' if item.cap.percent else ''}" if item.cap else "no cap")
+                cap = _group_cap(item) or "no cap"
                 group = self._add(Symbol(
                     kind="group", name=item.name.name, span=item.name.span, extent=item.span,
                     detail=cap, doc=f"**group** `{item.name.name}` of score `{score.name.name}`: "
@@ -223,7 +223,7 @@ class Outline:
                                        f"{'% of the score' if item.cap.percent else ''}" if item.cap
                                        else "no cap") + "\n\n" + _rule_list(item.rules)), symbol)
                 for rule in item.rules:
-                    self._rule(rule, symbol, group, outputs)
+                    self._rule(rule, symbol, group, outputs, _caps(score, item))
             elif isinstance(item, nodes.InactivityDecay):
                 steps = ", ".join(f"{_duration(s.after)} => {s.percent}%" for s in item.steps)
                 self._add(Symbol(kind="decay", name="decay inactivity", span=_first_line(item.span), extent=item.span,
@@ -234,7 +234,7 @@ class Outline:
                 self._add(Symbol(kind="decay", name="decay half_life", span=_first_line(item.span), extent=item.span,
                                  detail=_duration(item.half_life)), symbol)
 
-    def _rule(self, rule: nodes.Rule, score: Symbol, group: Symbol | None, outputs) -> None:
+    def _rule(self, rule: nodes.Rule, score: Symbol, group: Symbol | None, outputs, caps: str) -> None:
         where = f"score `{score.name}`" + (f", group `{group.name}` ({group.detail})" if group else "")
         body = rule.body
         if isinstance(body, nodes.When):
@@ -250,7 +250,7 @@ class Outline:
                 f" within {_duration(body.within)}" if body.within is not None else "")
         self._add(Symbol(kind="rule", name=rule.name.name, span=rule.name.span, extent=rule.span,
                          detail=_short(award, 60),
-                         doc=f"**rule** `{rule.name.name}` in {where}\n\n{text}" + _caps(score, group)),
+                         doc=f"**rule** `{rule.name.name}` in {where}\n\n{text}" + caps),
                   group or score)
         if isinstance(body, nodes.When):
             self._expr(body.condition, None, {}, outputs)
@@ -486,14 +486,20 @@ def _short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _score_bounds(score: nodes.Score) -> list[str]:
+    """``["min 0", "max 100"]``: what the score's header bounds it by."""
+    return ([f"min {score.floor.text}"] if score.floor is not None else []) + (
+        [f"max {score.max}"] if score.max is not None else [])
+
+
+def _group_cap(group: nodes.Group) -> str | None:
+    """``max 30`` or ``max 30%``: the group's cap, if it has one."""
+    return f"max {group.cap.amount}{'%' if group.cap.percent else ''}" if group.cap is not None else None
+
+
 def _score_detail(score: nodes.Score) -> str:
-    bounds = []
-    if score.floor is not None:
-        bounds.append(f"min {score.floor.text}")
-    if score.max is not None:
-        bounds.append(f"max {score.max}")
     rules = sum(1 for _ in _all_rules(score))
-    return ", ".join(bounds + [f"{rules} rule{'s' if rules != 1 else ''}"])
+    return ", ".join(_score_bounds(score) + [f"{rules} rule{'s' if rules != 1 else ''}"])
 
 
 def _score_doc(score: nodes.Score, model: str) -> str:
@@ -531,12 +537,13 @@ def _rule_list(rules: Sequence[nodes.Rule]) -> str:
     return "\n".join(rows) if rows else "no rules"
 
 
-def _caps(score: Symbol, group: Symbol | None) -> str:
+def _caps(score: nodes.Score, group: nodes.Group | None) -> str:
+    """What bounds the points of a rule of ``group`` (or of the score itself) in ``score``."""
     notes = []
-    if group is not None and group.detail != "no cap":
-        notes.append(f"group `{group.name}`: {group.detail}")
-    if "max" in score.detail or "min" in score.detail:
-        notes.append(f"score `{score.name}`: {score.detail.rsplit(', ', 1)[0]}")
+    if group is not None and group.cap is not None:
+        notes.append(f"group `{group.name.name}`: {_group_cap(group)}")
+    if _score_bounds(score):
+        notes.append(f"score `{score.name.name}`: {', '.join(_score_bounds(score))}")
     return ("\n\ncaps: " + "; ".join(notes)) if notes else ""
 
 

@@ -18,6 +18,7 @@ import os
 import re
 from pathlib import Path
 
+import attrs
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
@@ -143,6 +144,13 @@ class ScoreServer(LanguageServer):
         return lsp.Location(uri=from_fs_path(str(Path(span.file).resolve())),
                             range=self.client_range(self.lines_of(span.file), span))
 
+    def at(self, params) -> tuple[Outline, str, int, int] | None:
+        """The outline of a request's document, and the position as :meth:`place` gives it."""
+        place, outline = self.place(params), self.outlines.get(params.text_document.uri)
+        if place is None or outline is None:
+            return None
+        return outline, *place[:3]
+
     def place(self, params) -> tuple[str, int, int, str] | None:
         """(file, line, column as the parser counts them, the line's text) of a request's position."""
         document = self.workspace.get_text_document(params.text_document.uri)
@@ -187,8 +195,6 @@ def _included_elsewhere(path: Path, root: Path, server: ScoreServer) -> bool:
 def _brought_in(d: Diagnostic, path: str, text: str) -> tuple[Diagnostic, Span]:
     """A diagnostic of another file (an included one), shown on the include that brings it in;
     one without a place, on the first line."""
-    import attrs
-
     if d.span is None:
         return d, Span.point(path, 1, 1)
     lines = text.split("\n")
@@ -241,20 +247,13 @@ def _contains(outer: lsp.Range, inner: lsp.Range) -> bool:
 def build(version: str) -> ScoreServer:
     server = ScoreServer(version)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: ScoreServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    def recheck(ls: ScoreServer, params) -> None:
+        """An opened, changed or saved document: check it, and the open ones that include it."""
         ls.check(params.text_document.uri)
         ls.check_dependents(params.text_document.uri)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: ScoreServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-        ls.check_dependents(params.text_document.uri)
-
-    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: ScoreServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
-        ls.check_dependents(params.text_document.uri)
+    for method in (lsp.TEXT_DOCUMENT_DID_OPEN, lsp.TEXT_DOCUMENT_DID_CHANGE, lsp.TEXT_DOCUMENT_DID_SAVE):
+        server.feature(method)(recheck)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ScoreServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -266,10 +265,10 @@ def build(version: str) -> ScoreServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: ScoreServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        place, outline = ls.place(params), ls.outlines.get(params.text_document.uri)
-        if place is None or outline is None:
+        found_at = ls.at(params)
+        if found_at is None:
             return None
-        file, line, column, _text = place
+        outline, file, line, column = found_at
         found = outline.hover(file, line, column)
         if found is None:
             return None
@@ -279,10 +278,10 @@ def build(version: str) -> ScoreServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: ScoreServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-        place, outline = ls.place(params), ls.outlines.get(params.text_document.uri)
-        if place is None or outline is None:
+        found_at = ls.at(params)
+        if found_at is None:
             return None
-        file, line, column, _text = place
+        outline, file, line, column = found_at
         included = outline.include_at(file, line, column)
         if included is not None:
             return lsp.Location(uri=from_fs_path(str(Path(included).resolve())),
@@ -293,10 +292,10 @@ def build(version: str) -> ScoreServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(ls: ScoreServer, params: lsp.ReferenceParams) -> list[lsp.Location] | None:
-        place, outline = ls.place(params), ls.outlines.get(params.text_document.uri)
-        if place is None or outline is None:
+        found_at = ls.at(params)
+        if found_at is None:
             return None
-        file, line, column, _text = place
+        outline, file, line, column = found_at
         symbol = outline.symbol_at(file, line, column)
         if symbol is None:
             return None
