@@ -16,7 +16,7 @@ LAYERS = (
     ("scoredsl.__main__",),
     ("scoredsl.cli",),
     ("scoredsl", "scoredsl.api"),
-    ("scoredsl.diff", "scoredsl.modeltests", "scoredsl.lsp"),
+    ("scoredsl.diff", "scoredsl.modeltests", "scoredsl.lsp", "scoredsl.backtest"),
     ("scoredsl.engines",),
     ("scoredsl.compiler",),
     ("scoredsl.plugins",),

@@ -15,6 +15,7 @@ from scoredsl import __version__
 #: SQLGlot, the engines) is imported only when that command runs, so `scoredsl check` starts
 #: without loading what `scoredsl run` needs.
 BUILTIN = {
+    "backtest": "scoredsl.cli.backtest:backtest",
     "check": "scoredsl.cli.check:check",
     "run": "scoredsl.cli.run:run",
     "explain": "scoredsl.cli.explain:explain",

@@ -69,9 +69,12 @@ class CompiledModel:
 
     def trace(self, contact: Mapping, events: Iterable[Event], as_of):
         """Everything the model computed for one contact (see :mod:`scoredsl.compiler.explain`)."""
-        packed = pack_events(events, self.program.schema)
+        return self.trace_packed(contact, pack_events(events, self.program.schema), to_micros(as_of))
+
+    def trace_packed(self, contact: Mapping, events: Mapping[str, list], as_of: int):
+        """:meth:`trace` for already packed events and an as-of in epoch microseconds."""
         try:
-            return self._explain(contact, packed, to_micros(as_of))
+            return self._explain(contact, events, as_of)
         except Exception as exc:
             raise self._evaluation_error(exc, contact) from exc
 

@@ -71,18 +71,7 @@ class PythonEngine:
         contact_policy = ErrorPolicy(options.on_error, summary, contact_errors)
         schema = models[0].program.schema
         write = out.write
-        with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
-            ordered = source.order_by_contact()
-            events = _packed_events(source, schema, event_policy, summary)
-            if ordered:
-                summary.mode = "sorted"
-                pairs = _join(source.contacts(schema, contact_policy), events, summary)
-            else:
-                store.add(events, summary, progress)
-                summary.mode = "spilled" if store.spilled else "memory"
-                pairs = ((contact, store.take(contact["id"]))
-                         for contact in source.contacts(schema, contact_policy))
-            matched = 0
+        with contacts_with_events(source, schema, options, summary, event_policy, contact_policy) as pairs:
             plan = _with_state(models, previous)
             for contact, per_type in pairs:
                 for model, keys, values, missing in plan:
@@ -91,13 +80,41 @@ class PythonEngine:
                         seen = dict(contact)
                         seen.update(zip(keys, values.get(contact["id"], missing)))
                     write(model.row(contact, model.evaluate_packed(seen, per_type, as_of)))
-                matched += sum(map(len, per_type.values()))
                 if progress is not None and summary.contacts % 1000 == 0:
                     progress("contacts scored", summary.contacts)
-            summary.peak_events = max(summary.peak_events, store.peak)
-        summary.orphan_events = summary.events - matched
-        summary.ignored_events += getattr(source, "ignored_events", 0)
         summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
+
+
+@contextlib.contextmanager
+def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions, summary: RunSummary,
+                         event_policy, contact_policy) -> Iterator[Iterator[tuple[dict, PerType]]]:
+    """``(contact, its packed events by type)`` for every contact of ``source``, in the source's
+    contact order, held in one of the three ways the module docs describe. When the pairs are
+    exhausted, ``summary`` has the events read, the orphans, the ignored events and the peak
+    held; the temporary spill database lives as long as the ``with`` block."""
+    with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
+        ordered = source.order_by_contact()
+        events = _packed_events(source, schema, event_policy, summary)
+        if ordered:
+            summary.mode = "sorted"
+            pairs = _join(source.contacts(schema, contact_policy), events, summary)
+        else:
+            store.add(events, summary, options.progress)
+            summary.mode = "spilled" if store.spilled else "memory"
+            pairs = ((contact, store.take(contact["id"]))
+                     for contact in source.contacts(schema, contact_policy))
+        matched = 0
+
+        def counted():
+            nonlocal matched
+            for contact, per_type in pairs:
+                matched += sum(map(len, per_type.values()))
+                yield contact, per_type
+            summary.orphan_events = summary.events - matched
+            summary.ignored_events += getattr(source, "ignored_events", 0)
+
+        yield counted()
+        summary.peak_events = max(summary.peak_events, store.peak)
 
 
 def _with_state(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:

@@ -1,0 +1,99 @@
+"""A backtest's result as text (a compact table for a terminal or a CI log) and as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from scoredsl.backtest.metrics import Interval, Result
+
+
+def render_json(result: Result) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def interval(i: Interval, show=pct) -> str:
+    """``31.2% [28.0%, 34.5%]``; the bracket only when there is an interval."""
+    if i.value is None:
+        return "-"
+    if i.low is None:
+        return show(i.value)
+    return f"{show(i.value)} [{show(i.low)}, {show(i.high)}]"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    out = []
+    for r in [header] + rows:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+def render_text(result: Result) -> str:
+    r = result
+    lines = [f"backtest of model {r.model} ({r.version}) · contacts ranked by {r.score}"]
+    first, last = (r.as_ofs[0], r.as_ofs[-1]) if r.as_ofs else ("-", "-")
+    lines.append(f"{len(r.as_ofs)} as-of instants from {first} to {last} · converted = "
+                 f"{' or '.join(r.converting)} within {r.window_days:g} days after the as-of")
+    lines.append(f"{r.observations:,} observations of {r.contacts:,} contacts · {r.converters:,} converted · "
+                 f"base rate {interval(r.base_rate)}")
+    others = ", ".join(f"{name} {num(value)}" for name, value in r.aucs.items()) if len(r.aucs) > 1 else ""
+    lines.append(f"AUC {interval(r.auc, num)}" + (f"   (each score alone: {others})" if others else ""))
+    if r.bootstrap:
+        lines.append(f"[intervals: 95%, {r.bootstrap} bootstrap samples of contacts]")
+    if r.at_k:
+        lines += ["", "top k of each as-of (sales capacity)"]
+        lines += _table(["k", "precision", "recall"],
+                        [[f"{a.k:,}", interval(a.precision), interval(a.recall)] for a in r.at_k], {0})
+    for name, rows in r.tiers.items():
+        lines += ["", f"tier {name}"]
+        lines += _table(["label", "observations", "converted", "rate", "lift"],
+                        [[row.label, f"{row.observations:,}", f"{row.converters:,}", interval(row.rate),
+                          interval(row.lift, _times)] for row in rows], {1, 2})
+    if r.bands:
+        lines += ["", f"score bands of {r.score} (highest first; gain: share of converters at or above)"]
+        rows = [[row.label, f"{row.observations:,}", f"{row.converters:,}", interval(row.rate),
+                 interval(row.lift, _times), pct(row.share, 0), pct(row.gain, 0)] for row in r.bands]
+        if r.unscored is not None:
+            u = r.unscored
+            rows.append([u.label, f"{u.observations:,}", f"{u.converters:,}", interval(u.rate),
+                         interval(u.lift, _times), "", ""])
+        lines += _table(["score", "observations", "converted", "rate", "lift", "contacts", "gain"], rows,
+                        {1, 2, 5, 6})
+    for note in r.calibration:
+        lines.append(f"  ! {note}")
+    if r.rules:
+        lines += ["", "rules (relative risk: conversion when the rule gave points / when it did not)"]
+        lines += _table(["rule", "fired", "converted", "rate", "relative risk", "verdict"],
+                        [[f"{e.score}.{e.name} {e.sign}", f"{e.fired:,}", f"{e.converters:,}",
+                          pct(e.rate_fired), interval(e.relative_risk, _times), e.verdict] for e in r.rules],
+                        {1, 2})
+    if r.suggestions:
+        lines += ["", f"thresholds on {r.score} (suggestions: the model is not changed)"]
+        lines += _table(["goal", "threshold", "per as-of", "precision", "recall"],
+                        [[s.goal, "none" if s.threshold is None else f">= {s.threshold:g}",
+                          f"{s.per_instant:,.1f}", pct(s.precision), pct(s.recall)] for s in r.suggestions], {2})
+    notes = []
+    c = r.counts
+    if c.get("never_there"):
+        notes.append(f"{c['never_there']:,} contacts have no creation date and no event: never scored")
+    if c.get("already_converted"):
+        notes.append(f"{c['already_converted']:,} (contact, as-of) pairs left out: the contact had already converted")
+    if r.dropped:
+        notes.append(f"{len(r.dropped)} as-of instants left out: their outcome window is not over "
+                     f"({r.dropped[0]} and later)")
+    if notes:
+        lines += [""] + [f"note: {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"

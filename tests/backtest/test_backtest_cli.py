@@ -1,0 +1,155 @@
+"""``scoredsl backtest`` end to end, and its HTML report in a real headless Chromium."""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import paths
+
+HERE = paths.EXAMPLES / "backtest"
+ARGS = [HERE / "model.score", "--source", f"csv:{HERE / 'data'}", "--outcomes", HERE / "data" / "outcomes.csv",
+        "--capacity", "50", "--target-precision", "30%", "--bootstrap", "50"]
+REQUIRE = os.environ.get("SCOREDSL_REQUIRE_SERVICES") == "1"
+
+
+def test_text_report(invoke):
+    done = invoke("backtest", *ARGS)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0].startswith("backtest of model planted (") and lines[0].endswith("ranked by fit + interest")
+    assert re.match(r"12 as-of instants from 2025-05-06T00:00:00Z to 2026-04-01T00:00:00Z · converted = won "
+                    r"within 90 days after the as-of$", lines[1])
+    assert re.match(r"AUC 0\.7\d \[0\.7\d, 0\.[78]\d\]   \(each score alone: fit 0\.\d\d, interest 0\.\d\d\)$",
+                    lines[3])
+    assert any(re.match(r"\s+interest\.demo \+\s+[\d,]+\s+[\d,]+\s+[\d.]+%\s+.*earns its points$", x) for x in lines)
+    assert any("interest.using_product +" in x and x.endswith("never gave points") for x in lines)
+    assert any(x.lstrip().startswith("at most 50 contacts per as-of") for x in lines)
+
+
+def test_json_is_the_same_on_every_run(invoke):
+    one = invoke("backtest", *ARGS, "--format", "json")
+    two = invoke("backtest", *ARGS, "--format", "json")
+    assert one.exit_code == 0, one.output
+    assert one.output == two.output
+    data = json.loads(one.output)
+    assert data["score"] == "fit + interest" and len(data["as_of"]) == 12
+    assert [t["label"] for t in data["tiers"]["stage"]] == ["sql", "mql", "lead"]
+    assert data["at_k"][0]["k"] == 50 and 0 < data["at_k"][0]["precision"]["value"] <= 1
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--score", "fit + nothing"], "has no score 'nothing'; it has fit, interest"),
+    (["--converted", "signed"], "has no outcome signed (it has lost, won); choose with --converted"),
+    (["--from", "2026-05-01", "--to", "2026-06-01"], "no as-of instant has its whole outcome window observed"),
+    (["--window", "soon"], "'soon' is not a duration like 30d"),
+    (["--target-precision", "130%"], "'130%' is not a precision like 30% or 0.3"),
+    (["--created", "birthday"], "--created names 'birthday', which is not a contact property"),
+])
+def test_bad_requests_are_explained(invoke, extra, message):
+    done = invoke("backtest", *ARGS, *extra)
+    assert done.exit_code != 0
+    assert message in done.output
+
+
+def test_instants_whose_window_is_still_open_are_left_out(invoke):
+    done = invoke("backtest", *ARGS, "--to", "2026-06-01", "--bootstrap", "0")
+    assert done.exit_code == 0, done.output
+    assert "note: 3 as-of instants left out: their outcome window is not over (2026-04-02T00:00:00Z and later)" \
+        in done.output
+
+
+def test_bad_outcomes_name_the_row(invoke, tmp_path):
+    bad = tmp_path / "outcomes.csv"
+    bad.write_text("contact_id,outcome,at\np00001,won,2026-01-01\np00002,won,last tuesday\n")
+    args = list(ARGS)
+    args[args.index("--outcomes") + 1] = bad
+    done = invoke("backtest", *args)
+    assert done.exit_code == 1
+    assert f"bad outcomes: {bad}, row 3, column 'at'" in done.output
+
+
+def test_a_failed_run_leaves_the_old_report(invoke, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text("the old report")
+    done = invoke("backtest", *ARGS, "--score", "nothing", "--html", page)
+    assert done.exit_code != 0
+    assert page.read_text() == "the old report"
+
+
+class _Tables(html.parser.HTMLParser):
+    """Every table of a page as rows of cell texts, and the attributes of every canvas."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.canvases, self.body = [], {}, {}
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "canvas":
+            self.canvases[attrs["id"]] = attrs
+        elif tag == "body":
+            self.body = attrs
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if REQUIRE:
+        pytest.fail("the HTML report is tested in headless Chromium, which is not installed "
+                    "(SCOREDSL_REQUIRE_SERVICES=1)")
+    pytest.skip("Chromium is not installed")
+
+
+def test_the_html_report_renders_its_charts_in_chromium(invoke, tmp_path):
+    browser = _chromium()
+    page = tmp_path / "report.html"
+    done = invoke("backtest", *ARGS, "--format", "json", "--html", page)
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    text = page.read_text()
+    assert "<script src" not in text and "https://" not in text.split("<script>")[0]   # self-contained
+    shown = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,2000",
+                            "--virtual-time-budget=5000", f"--user-data-dir={tmp_path / 'profile'}",
+                            "--dump-dom", page.as_uri()],
+                           capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = _Tables()
+    dom.feed(shown)
+    # the page's script ran and Chart.js drew every chart onto a sized canvas
+    assert dom.body.get("data-charts") == "5"
+    assert set(dom.canvases) == {"gain", "roc", "bands", "tiers", "distribution"}
+    for canvas in dom.canvases.values():
+        assert int(canvas["width"]) > 100 and int(canvas["height"]) > 100
+    # the numbers read back from the rendered tables are the report's
+    tier = next(t for t in dom.tables if t[0][0] == "label")
+    assert [row[0] for row in tier[1:]] == ["sql", "mql", "lead"]
+    assert [int(row[2].replace(",", "")) for row in tier[1:]] == [r["converters"] for r in data["tiers"]["stage"]]
+    rules = next(t for t in dom.tables if t[0][0] == "rule")
+    demo = next(row for row in rules if row[0] == "interest.demo +")
+    assert demo[6] == "earns its points"
+    assert int(demo[1].replace(",", "")) == next(r["fired"] for r in data["rules"] if r["rule"] == "demo")
+    assert f"AUC {data['auc']['value']:.2f}" in shown
