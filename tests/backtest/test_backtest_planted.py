@@ -142,3 +142,24 @@ def test_the_same_data_gives_the_same_report(planted):
     obs, result, _truth = planted
     again = measure(_observe(obs.model), bootstrap=200)
     assert again.to_json() == result.to_json()
+
+
+def test_a_model_that_reads_earlier_runs_reads_the_earlier_instants():
+    """Each as-of is a run: a monotonic tier never moves down from one instant to the next, and
+    ``previous(...)`` is the contact's value at the instant before."""
+    text = (HERE / "model.score").read_text().replace("tier stage {", "tier stage monotonic {").replace(
+        "=> +40\n", "=> +40\n    rule was_keen: previous(interest) >= 20 => +1\n")
+    model = compile_text(text, "monotonic.score").model()
+    obs = _observe(model)
+    stage = obs.labels["stage"]                       # 0 sql, 1 mql, 2 lead: higher stages first
+    keen = np.zeros(len(obs), dtype=bool)
+    keen[obs.fired["was_keen+"]] = True
+    moved_up = 0
+    for contact in range(len(obs.contact_ids)):
+        mine = np.flatnonzero(obs.contact == contact)          # in instant order
+        assert (np.diff(stage[mine]) <= 0).all()
+        moved_up += int((np.diff(stage[mine]) < 0).sum())
+        for before, now in zip(mine, mine[1:]):
+            assert keen[now] == (obs.scores["interest"][before] >= 20)
+        assert not keen[mine[0]]
+    assert moved_up > 100

@@ -418,8 +418,10 @@ def _relative_risk(w, y, mask) -> float | None:
 def _verdict(sign: str, fired: int, rr: Interval) -> str:
     if fired == 0:
         return "never gave points"
-    if rr.value is None or rr.low is None:
+    if rr.value is None:
         return "not enough data"
+    if rr.low is None:
+        return "no interval (--bootstrap 0)"
     up, down = rr.low > 1, rr.high < 1
     if sign == "+":
         return "earns its points" if up else "points against the outcome" if down else "not clear"
