@@ -153,3 +153,40 @@ def test_the_html_report_renders_its_charts_in_chromium(invoke, tmp_path):
     assert demo[6] == "earns its points"
     assert int(demo[1].replace(",", "")) == next(r["fired"] for r in data["rules"] if r["rule"] == "demo")
     assert f"AUC {data['auc']['value']:.2f}" in shown
+
+
+def test_diff_judges_a_change_on_the_outcomes(invoke, tmp_path):
+    """Giving the demo more points and the core market (which the data gives no effect) a lot
+    more ranks the contacts worse: the review says so in numbers."""
+    old = HERE / "model.score"
+    new = tmp_path / "model.score"
+    new.write_text(old.read_text().replace("=> +30", "=> +45").replace(
+        'country == "United States" => +5', 'country == "United States" => +25'))
+    common = ["--source", f"csv:{HERE / 'data'}", "--outcomes", HERE / "data" / "outcomes.csv",
+              "--as-of", "2026-06-30", "--capacity", "50", "--bootstrap", "50", "--top", "0"]
+    done = invoke("diff", old, new, *common, "--format", "markdown")
+    assert done.exit_code == 0, done.output
+    head = re.search(r"Model `planted`: \*\*AUC (0\.\d\d) → (0\.\d\d), sql precision (\d+)% → (\d+)%\*\* \(won within "
+                     r"90 days, 12 as-of instants from 2025-05-06 to 2026-04-01\)", done.output)
+    assert head, done.output
+    assert float(head.group(2)) < float(head.group(1)) and int(head.group(4)) < int(head.group(3))
+    assert re.search(r"\| AUC \| 0\.\d\d \[0\.\d\d, 0\.\d\d\] \| 0\.\d\d \[0\.\d\d, 0\.\d\d\] \|", done.output)
+    assert re.search(r"\| top 50 precision \| [\d.]+% \| [\d.]+% \|", done.output)
+
+    data = json.loads(invoke("diff", old, new, *common, "--format", "json").output)
+    both = data["backtest"]["planted"]
+    assert both["old"]["auc"]["value"] > both["new"]["auc"]["value"]
+    # the old side's backtest is the backtest command's own
+    alone = json.loads(invoke("backtest", old, *common[:4], "--capacity", "50", "--bootstrap", "50", "--no-rules",
+                              "--format", "json").output)
+    assert both["old"]["auc"] == alone["auc"] and both["old"]["tiers"] == alone["tiers"]
+
+    page = tmp_path / "diff.html"
+    assert invoke("diff", old, new, *common, "--html", page).exit_code == 0
+    assert "<h2>Backtest on the outcomes</h2>" in page.read_text()
+
+
+def test_diff_outcomes_needs_a_source(invoke):
+    done = invoke("diff", HERE / "model.score", HERE / "model.score", "--outcomes", HERE / "data" / "outcomes.csv")
+    assert done.exit_code == 2
+    assert "--outcomes needs contacts to score" in done.output

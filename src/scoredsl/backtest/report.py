@@ -97,3 +97,100 @@ def render_text(result: Result) -> str:
 
 def _times(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
+
+
+# ------------------------------------------------------------------ two sides, for diff
+
+def _arrow(old, new, show) -> str:
+    if old is None:
+        return f"(new) {show(new)}"
+    if new is None:
+        return f"{show(old)} (removed)"
+    return f"{show(old)} → {show(new)}"
+
+
+def comparison_lines(old: Result | None, new: Result | None) -> list[tuple[str, str, str]]:
+    """``(what, before, after)`` for the figures a reviewer weighs: AUC, each tier label's
+    conversion rate (its precision) and share of observations, and the top k per as-of."""
+    rows = [("AUC", interval(old.auc, num) if old else "-", interval(new.auc, num) if new else "-")]
+    tiers = list(dict.fromkeys(list(new.tiers if new else ()) + list(old.tiers if old else ())))
+    for tier in tiers:
+        def labels(result):
+            return {row.label: row for row in (result.tiers.get(tier, ()) if result else ())}
+        a, b = labels(old), labels(new)
+        for label in dict.fromkeys(list(b) + list(a)):
+            x, y = a.get(label), b.get(label)
+            total_a = old.observations if old else 0
+            total_b = new.observations if new else 0
+            rows.append((f"{tier} {label} precision", pct(x.rate.value) if x else "-", pct(y.rate.value) if y else "-"))
+            rows.append((f"{tier} {label} share", pct(x.observations / total_a) if x and total_a else "-",
+                         pct(y.observations / total_b) if y and total_b else "-"))
+    ks = list(dict.fromkeys([a.k for a in (new.at_k if new else ())] + [a.k for a in (old.at_k if old else ())]))
+    for k in ks:
+        def at(result):
+            return next((a for a in (result.at_k if result else ()) if a.k == k), None)
+        x, y = at(old), at(new)
+        rows.append((f"top {k} precision", pct(x.precision.value) if x else "-", pct(y.precision.value) if y else "-"))
+    return rows
+
+
+def _headline(old: Result | None, new: Result | None) -> str:
+    """``AUC 0.71 -> 0.74, MQL precision 31% -> 36%``: the AUC and the top label of the first tier."""
+    parts = [f"AUC {_arrow(old and old.auc.value, new and new.auc.value, num)}"]
+    side = new or old
+    if side is not None and side.tiers:
+        tier, rows = next(iter(side.tiers.items()))
+        if rows:
+            label = rows[0].label
+
+            def rate(result):
+                row = next((r for r in (result.tiers.get(tier, ()) if result else ()) if r.label == label), None)
+                return None if row is None else row.rate.value
+            parts.append(f"{label} precision {_arrow(rate(old), rate(new), lambda v: pct(v, 0))}")
+    return ", ".join(parts)
+
+
+def _setting(result: Result) -> str:
+    first, last = (result.as_ofs[0], result.as_ofs[-1]) if result.as_ofs else ("-", "-")
+    return (f"{' or '.join(result.converting)} within {result.window_days:g} days, {len(result.as_ofs)} as-of "
+            f"instants from {first[:10]} to {last[:10]}")
+
+
+def render_comparison_text(pairs) -> str:
+    """``pairs``: ``(model name, old result or None, new result or None)``."""
+    lines = ["", "backtest on the outcomes (old → new)"]
+    for name, old, new in pairs:
+        side = new or old
+        lines.append(f"  model {name}: {_headline(old, new)}   ({_setting(side)})")
+        lines += ["  " + x for x in _table(["", "old", "new"], [list(r) for r in comparison_lines(old, new)], {1, 2})]
+    return "\n".join(lines) + "\n"
+
+
+def render_comparison_markdown(pairs) -> str:
+    out = ["", "**Backtest on the outcomes**", ""]
+    for name, old, new in pairs:
+        side = new or old
+        out += [f"Model `{name}`: **{_headline(old, new)}** ({_setting(side)})", "",
+                "| | old | new |", "|---|---:|---:|"]
+        out += [f"| {what} | {a} | {b} |" for what, a, b in comparison_lines(old, new)]
+        out.append("")
+    return "\n".join(out)
+
+
+def comparison_json(pairs) -> dict:
+    return {name: {"headline": _headline(old, new), "old": old.to_json() if old else None,
+                   "new": new.to_json() if new else None} for name, old, new in pairs}
+
+
+def render_comparison_html(pairs) -> str:
+    import html
+
+    out = ["<h2>Backtest on the outcomes</h2>"]
+    for name, old, new in pairs:
+        side = new or old
+        out.append(f"<p><b>Model <code>{html.escape(name)}</code>: {html.escape(_headline(old, new))}</b> "
+                   f"({html.escape(_setting(side))})</p>")
+        out.append("<table><tr><th></th><th>old</th><th>new</th></tr>" + "".join(
+            f"<tr><td>{html.escape(w)}</td><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
+            for w, a, b in comparison_lines(old, new)) + "</table>")
+    return "\n".join(out) + "\n"

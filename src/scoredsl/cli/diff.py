@@ -9,8 +9,11 @@ than a team accepts. See ``docs/workflow.md``.
 
 from __future__ import annotations
 
+import json
+
 import click
 
+from scoredsl.cli.backtest import Backtesting, outcome_options
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, handle_errors, model_option, parse_as_of,
                                   root_option)
 from scoredsl.cli.sources import config_option, load_config, open_source_for
@@ -45,10 +48,12 @@ from scoredsl.diff.report import RENDERERS, Report, render_html
                    "tier-change>5%, lifecycle-change>2%, score-change>10, status-change>0.")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="fail: stop at the first bad row; skip: skip it and count it.")
+@outcome_options(required=False)
 @root_option
 @config_option
 @handle_errors
-def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, on_error, root, config_path):
+def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, on_error, root, config_path,
+         **asked):
     """Show what changing a rule file does: model changes, tier moves, score shifts, top movers.
 
     OLD and NEW are rule files or REF:PATH (origin/main:examples/b2b_saas/model.score);
@@ -65,6 +70,9 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
     when = parse_as_of(as_of)
     config = load_config(config_path)
     source_spec = source_spec or config.default("source")
+    if asked["outcomes_path"] and source_spec is None:
+        raise click.UsageError("--outcomes needs contacts to score: give --source (or a default source in "
+                               "scoredsl.toml)")
     if guards and source_spec is None:
         raise click.UsageError("--fail-on needs contacts to score: give --source (or a default source in "
                                "scoredsl.toml)")
@@ -93,12 +101,13 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
                           EXIT_FINDINGS) from None
         except EvaluationError as exc:
             raise Failure(_relabel_error(exc, old, new)) from None
+    backtests = _backtests(old, new, models, source_spec, config, on_error, asked) if asked["outcomes_path"] else []
     report = Report(diff=changes, impact=impact, guards=tuple(check_guards(guards, impact)) if impact else ())
-    click.echo(RENDERERS[fmt](report), nl=False)
+    click.echo(_with_backtests(RENDERERS[fmt](report), fmt, backtests), nl=False)
     if html_path:
         out = AtomicFile(html_path)
         try:
-            out.file.write(render_html(report))
+            out.file.write(_with_backtests(render_html(report), "html", backtests))
             out.commit()
         except BaseException:
             out.abort()
@@ -107,6 +116,37 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
         click.echo(f"scoredsl: --fail-on '{result.guard.text}' tripped: {'; '.join(result.details)}", err=True)
     if report.tripped:
         raise SystemExit(EXIT_FINDINGS)
+
+
+def _backtests(old, new, models, source_spec, config, on_error, asked) -> list[tuple]:
+    """``(model, old result, new result)`` for every model of either side (or those chosen)."""
+    asking = Backtesting.from_options(**asked)
+    sides = [({} if s.program is None else s.program.models) for s in (old, new)]
+    names = [n for n in dict.fromkeys(list(sides[1]) + list(sides[0])) if not models or n in models]
+
+    def one(model):
+        if model is None or not model.score_names:
+            return None
+        return asking.run(model, lambda schema: open_source_for(source_spec, schema, config), rules=False,
+                          on_error=on_error)
+    return [(name, one(sides[0].get(name)), one(sides[1].get(name))) for name in names]
+
+
+def _with_backtests(text: str, fmt: str, backtests) -> str:
+    """The diff report with the backtest of both sides added in its own format."""
+    if not backtests:
+        return text
+    from scoredsl.backtest import report as bt
+
+    if fmt == "json":
+        data = json.loads(text)
+        data["backtest"] = bt.comparison_json(backtests)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        return text.replace("</body>", bt.render_comparison_html(backtests) + "</body>", 1)
+    if fmt == "markdown":
+        return text + bt.render_comparison_markdown(backtests)
+    return text + bt.render_comparison_text(backtests)
 
 
 def _load(files, base, root):
