@@ -20,6 +20,11 @@ reported with the first differing line, and the run exits 1 at the end.
 
 ``--check-rules N`` writes a model of N rules into the data dir and times ``scoredsl check``
 and ``scoredsl compile --emit python`` on it.
+
+``--backtest N`` generates N contacts of the planted backtest example
+(``examples/backtest/generate.py``) and times, interleaved, one ``scoredsl run --engine
+python`` of its model, and ``scoredsl backtest`` over its 12 monthly as-of instants with and
+without the rules table and the bootstrap intervals; each is reported as a ratio to the one run.
 """
 
 from __future__ import annotations
@@ -242,6 +247,37 @@ def bench_rules(data_dir: str, count: int, reps: int, seed: int) -> list[dict]:
     return results
 
 
+def bench_backtest(data_dir: str, contacts: int, reps: int, seed: int) -> list[dict]:
+    """Times a year of monthly backtest instants against one run of the same model and data."""
+    folder = os.path.join(data_dir, f"backtest-c{contacts}-s{seed}")
+    if not os.path.exists(os.path.join(folder, "outcomes.csv")):
+        check(measure([PYTHON, os.path.join(ROOT, "examples", "backtest", "generate.py"), "--contacts",
+                       str(contacts), "--seed", str(seed), "--out", folder]), "the backtest generator")
+    model = os.path.join(ROOT, "examples", "backtest", "model.score")
+    source = f"csv:{folder}"
+    outcomes = os.path.join(folder, "outcomes.csv")
+    out = os.path.join(folder, "run.csv")
+    contenders = {
+        "one run (scoredsl run --engine python)":
+            SCOREDSL + ["run", model, "--source", source, "--as-of", "2026-04-01", "--engine", "python",
+                        "--sink", f"csv:{out}", "--quiet"],
+        "backtest, 12 instants, --no-rules --bootstrap 0":
+            SCOREDSL + ["backtest", model, "--source", source, "--outcomes", outcomes, "--no-rules",
+                        "--bootstrap", "0"],
+        "backtest, 12 instants, rules and 200 bootstrap samples":
+            SCOREDSL + ["backtest", model, "--source", source, "--outcomes", outcomes, "--capacity", "500"],
+    }
+    runs: dict[str, list[Measured]] = {name: [] for name in contenders}
+    for _ in range(reps):
+        for name, command in contenders.items():
+            runs[name].append(check(measure(command), name))
+    base = statistics.median(m.seconds for m in runs[next(iter(contenders))])
+    return [{"command": name, "contacts": contacts, "median_s": statistics.median(m.seconds for m in measured),
+             "ratio": statistics.median(m.seconds for m in measured) / base,
+             "peak_rss_mb": max(m.rss_mb for m in measured), "runs_s": [m.seconds for m in measured]}
+            for name, measured in runs.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -257,14 +293,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="tell scoredsl that the files are sorted by contact id (csv:DIR?sorted=contact_id), "
                              "as the Python baseline assumes")
     parser.add_argument("--check-rules", type=int, metavar="N", help="time check and compile of an N-rule model")
+    parser.add_argument("--backtest", type=int, metavar="N",
+                        help="time a 12-instant backtest of N planted contacts against one run")
     args = parser.parse_args(argv)
     if args.sizes is None:
-        args.sizes = "" if args.check_rules else "10000,100000,1000000"
+        args.sizes = "" if args.check_rules or args.backtest else "10000,100000,1000000"
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
 
     results: dict = {"as_of": AS_OF, "sorted": args.sorted, "model": os.path.relpath(MODEL, ROOT), "python": sys.version.split()[0],
                      "cpus": os.cpu_count(), "sizes": [], "ratios": [], "skipped": {}, "mismatches": [],
-                     "rules": []}
+                     "rules": [], "backtest": []}
     if sizes:
         engine = engine_option()
         names = [n for n in CONTENDERS if args.only is None or args.only in n.split("-")]
@@ -296,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|")
         for r in results["rules"]:
             print(f"| {r['command']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
+    if args.backtest:
+        results["backtest"] = bench_backtest(args.data_dir, args.backtest, args.reps, args.seed)
+        print()
+        print(f"| {args.backtest:,} planted contacts | median wall s | x one run | peak RSS MB |")
+        print("|---|---:|---:|---:|")
+        for r in results["backtest"]:
+            print(f"| {r['command']} | {r['median_s']:.1f} | {r['ratio']:.2f} | {r['peak_rss_mb']:,.0f} |")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(results, file, indent=1)

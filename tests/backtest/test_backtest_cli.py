@@ -190,3 +190,28 @@ def test_diff_outcomes_needs_a_source(invoke):
     done = invoke("diff", HERE / "model.score", HERE / "model.score", "--outcomes", HERE / "data" / "outcomes.csv")
     assert done.exit_code == 2
     assert "--outcomes needs contacts to score" in done.output
+
+
+def test_the_readme_backtest_does_what_the_readme_says(tmp_path):
+    """The README's "Is the model any good?" command, run as written, prints what it says."""
+    import sys
+
+    readme = (paths.ROOT / "README.md").read_text()
+    section = readme[readme.index("## Is the model any good?"):readme.index("## Command line")]
+    commands = [line.split() for line in section.splitlines() if line.startswith("scoredsl backtest ")]
+    assert len(commands) == 1
+    (tmp_path / "examples").symlink_to(paths.EXAMPLES)
+    done = subprocess.run([sys.executable, "-m", "scoredsl", *commands[0][1:]], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    said = {"AUC": re.search(r"It prints the AUC \((0\.\d\d) here", section).group(1),
+            "demo": re.search(r"`demo` earns them \(relative risk ([\d.]+x)\)", section).group(1)}
+    lines = done.stdout.splitlines()
+    assert lines[3].startswith(f"AUC {said['AUC']} [")
+    demo = next(x for x in lines if "interest.demo +" in x)
+    measured = float(re.search(r"%\s+([\d.]+)x \[", demo).group(1))
+    assert f"{measured:.1f}x" == said["demo"]
+    assert demo.endswith("earns its points")
+    assert next(x for x in lines if "fit.core_market +" in x).endswith("not clear")
+    assert next(x for x in lines if "interest.using_product +" in x).endswith("never gave points")
+    assert (tmp_path / "backtest.html").read_text().startswith("<!DOCTYPE html>")

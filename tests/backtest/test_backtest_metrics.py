@@ -28,7 +28,7 @@ def test_auc_is_the_share_of_pairs_ranked_right(items, weights):
         if y[i] == 1 and y[j] == 0:
             pairs += w[i] * w[j]
             right += w[i] * w[j] * (1.0 if key[i] > key[j] else 0.5 if key[i] == key[j] else 0.0)
-    got = _Ranking(key).auc(w, y)
+    got = _Ranking(key).auc(w, w * y)
     if pairs == 0:
         assert got is None
     else:

@@ -109,8 +109,8 @@ schema {
   contact { email: text, job_title: text, employees: int, country: text, created: date }
   event page_view { url: text }
   event form_submit { form: text }
-  event email_open {}
-  event product_login {}
+  event email_open
+  event product_login
 }
 model leak {
   score usage { rule using_product: has(product_login) => +40 }

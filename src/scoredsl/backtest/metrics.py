@@ -172,28 +172,19 @@ def measure(obs: Observations, *, score: Sequence[str] = (), capacity: Sequence[
     y = obs.converted.astype(np.float64)
     n = len(obs)
     key = _key(obs, names)
-    replicate_weights = _replicates(obs, bootstrap, seed)
-
-    def boot(statistic) -> Interval:
-        value = statistic(np.ones(n))
-        if value is None or not replicate_weights:
-            return Interval(value)
-        values = np.array([v for v in (statistic(w) for w in replicate_weights) if v is not None], dtype=float)
-        if len(values) == 0:
-            return Interval(value)
-        low, high = np.percentile(values, [2.5, 97.5])
-        return Interval(value, float(low), float(high))
-
-    base = boot(lambda w: _ratio((w * y).sum(), w.sum()))
+    boot = _Bootstrap(obs, y, bootstrap, seed)
+    base = boot(lambda s: _ratio(s.converted, s.total))
     ranking = _Ranking(key)
-    auc = boot(lambda w: ranking.auc(w, y))
+    auc = boot(lambda s: ranking.auc(s.w, s.wy))
     aucs = {name: _Ranking(_key(obs, (name,))).auc(np.ones(n), y) for name in model.score_names}
     tiers = {name: _table(obs.labels[name], obs.label_names[name], y, boot) for name in model.tier_names}
-    bands, unscored, calibration = _bands(key, obs.scored, y, boot)
+    bands, unscored = _bands(key, obs.scored, y, boot)
     per_instant = _PerInstant(obs.snap, key, len(obs.plan.as_ofs))
-    at_k = tuple(AtK(k=k, precision=boot(lambda w, k=k: per_instant.top(w, y, k)[0]),
-                     recall=boot(lambda w, k=k: per_instant.top(w, y, k)[1])) for k in capacity)
+    at_k = [(k, boot(lambda s, k=k: per_instant.cached(s, k)[0]), boot(lambda s, k=k: per_instant.cached(s, k)[1]))
+            for k in capacity]
     rules = _rules(obs, y, boot)
+    boot.run()
+    bands = tuple(_resolved(row) for row in bands)
     suggestions = tuple(_for_capacity(key, y, k, len(obs.plan.as_ofs)) for k in capacity) + \
         tuple(_for_precision(key, y, p, len(obs.plan.as_ofs)) for p in target_precision)
     return Result(
@@ -202,10 +193,79 @@ def measure(obs: Observations, *, score: Sequence[str] = (), capacity: Sequence[
         dropped=tuple(iso(from_epoch_micros(t)) for t in dropped), window_days=obs.plan.window / DAY,
         converting=tuple(sorted(obs.plan.converted)), outcome_kinds=dict(outcome_kinds or {}),
         counts=dict(obs.counts), observations=n, converters=int(y.sum()), contacts=len(set(obs.contact.tolist())),
-        base_rate=base, auc=auc, aucs=aucs, tiers=tiers, bands=bands, unscored=unscored,
-        calibration=calibration, at_k=at_k, rules=rules, suggestions=suggestions,
-        gain=ranking.gain(y), roc=ranking.roc(y), distribution=_distribution(key, obs.scored, y),
-        bootstrap=len(replicate_weights), seed=seed)
+        base_rate=base.interval, auc=auc.interval, aucs=aucs,
+        tiers={name: tuple(_resolved(row) for row in rows) for name, rows in tiers.items()},
+        bands=bands, unscored=_resolved(unscored) if unscored is not None else None,
+        calibration=_calibration(bands),
+        at_k=tuple(AtK(k=k, precision=p.interval, recall=r.interval) for k, p, r in at_k),
+        rules=tuple(attrs.evolve(e, relative_risk=e.relative_risk.interval,
+                                 verdict=_verdict(e.sign, e.fired, e.relative_risk.interval)) for e in rules),
+        suggestions=suggestions, gain=ranking.gain(y), roc=ranking.roc(y),
+        distribution=_distribution(key, obs.scored, y), bootstrap=boot.done, seed=seed)
+
+
+class _Sample:
+    """One bootstrap sample: each observation's weight (how often its contact was drawn), the
+    weights of the converted ones, and both totals."""
+    __slots__ = ("w", "wy", "total", "converted", "cache")
+
+    def __init__(self, w: np.ndarray, y: np.ndarray):
+        self.w = w
+        self.wy = w * y
+        self.total = float(w.sum())
+        self.converted = float(self.wy.sum())
+        self.cache: dict = {}
+
+
+class _Pending:
+    __slots__ = ("statistic", "interval")
+
+    def __init__(self, statistic):
+        self.statistic = statistic
+        self.interval: Interval | None = None
+
+
+class _Bootstrap:
+    """Statistics are registered first (``boot(statistic)`` gives a pending interval), then
+    :meth:`run` draws each sample once and computes every statistic on it: memory holds one
+    sample's weights at a time, whatever the number of samples."""
+
+    def __init__(self, obs: Observations, y: np.ndarray, count: int, seed: int):
+        self.obs, self.y, self.count, self.seed = obs, y, count, seed
+        self.pending: list[_Pending] = []
+        self.done = 0
+
+    def __call__(self, statistic) -> _Pending:
+        pending = _Pending(statistic)
+        self.pending.append(pending)
+        return pending
+
+    def run(self) -> None:
+        full = _Sample(np.ones(len(self.y)), self.y)
+        points = [p.statistic(full) for p in self.pending]
+        samples: list[list[float]] = [[] for _ in self.pending]
+        contacts = len(self.obs.contact_ids)
+        if self.count > 0 and contacts:
+            rng = np.random.default_rng(self.seed)
+            for _ in range(self.count):
+                drawn = np.bincount(rng.integers(0, contacts, contacts), minlength=contacts)
+                sample = _Sample(drawn[self.obs.contact].astype(np.float64), self.y)
+                for i, pending in enumerate(self.pending):
+                    if points[i] is not None:
+                        value = pending.statistic(sample)
+                        if value is not None:
+                            samples[i].append(value)
+            self.done = self.count
+        for pending, value, values in zip(self.pending, points, samples):
+            if value is None or not values:
+                pending.interval = Interval(value)
+            else:
+                low, high = np.percentile(np.array(values, dtype=float), [2.5, 97.5])
+                pending.interval = Interval(value, float(low), float(high))
+
+
+def _resolved(row: "Row") -> "Row":
+    return attrs.evolve(row, rate=row.rate.interval, lift=row.lift.interval)
 
 
 def _key(obs: Observations, names: Sequence[str]) -> np.ndarray:
@@ -214,20 +274,6 @@ def _key(obs: Observations, names: Sequence[str]) -> np.ndarray:
     for name in names:
         total = total + obs.scores[name]
     return np.where(obs.scored, np.nan_to_num(total, nan=-np.inf), -np.inf)
-
-
-def _replicates(obs: Observations, count: int, seed: int) -> list[np.ndarray]:
-    """Observation weights of ``count`` bootstrap samples of contacts (a contact drawn twice
-    counts twice, with all of its observations)."""
-    contacts = len(obs.contact_ids)
-    if count <= 0 or contacts == 0:
-        return []
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(count):
-        drawn = np.bincount(rng.integers(0, contacts, contacts), minlength=contacts)
-        out.append(drawn[obs.contact].astype(np.float64))
-    return out
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -241,14 +287,15 @@ class _Ranking:
         self.values, self.group = np.unique(key, return_inverse=True)   # ascending
         self.groups = len(self.values)
 
-    def _sums(self, w, y):
-        pos = np.bincount(self.group, weights=w * y, minlength=self.groups)
-        neg = np.bincount(self.group, weights=w * (1 - y), minlength=self.groups)
+    def _sums(self, w, wy):
+        pos = np.bincount(self.group, weights=wy, minlength=self.groups)
+        neg = np.bincount(self.group, weights=w, minlength=self.groups) - pos
         return pos, neg
 
-    def auc(self, w: np.ndarray, y: np.ndarray) -> float | None:
-        """The chance that a converter ranks above a non-converter (ties count half)."""
-        pos, neg = self._sums(w, y)
+    def auc(self, w: np.ndarray, wy: np.ndarray) -> float | None:
+        """The chance that a converter ranks above a non-converter (ties count half), each
+        observation weighted by ``w`` (``wy``: the weights times converted, 1 or 0)."""
+        pos, neg = self._sums(w, wy)
         total = pos.sum() * neg.sum()
         if total == 0:
             return None
@@ -295,9 +342,11 @@ def _table(codes, names, y, boot) -> tuple[Row, ...]:
 
 
 def _row(label: str, mask, y, boot, **extra) -> Row:
-    rate = boot(lambda w: _ratio((w * y)[mask].sum(), w[mask].sum()))
-    lift = boot(lambda w: _lift((w * y)[mask].sum(), w[mask].sum(), (w * y).sum(), w.sum()))
-    return Row(label=label, observations=int(mask.sum()), converters=int(y[mask].sum()), rate=rate, lift=lift,
+    """A row whose intervals are pending until the bootstrap runs (:func:`_resolved`)."""
+    index = np.flatnonzero(mask)
+    rate = boot(lambda s: _ratio(s.wy[index].sum(), s.w[index].sum()))
+    lift = boot(lambda s: _lift(s.wy[index].sum(), s.w[index].sum(), s.converted, s.total))
+    return Row(label=label, observations=len(index), converters=int(y[index].sum()), rate=rate, lift=lift,
                **extra)
 
 
@@ -309,10 +358,10 @@ def _lift(conv_in, n_in, conv_all, n_all) -> float | None:
 
 def _bands(key, scored, y, boot):
     """Up to :data:`BANDS` score bands of about equal size (ties kept together), from the
-    highest down; the unscored row; and where a higher band converts less than the one below."""
+    highest down, and the unscored row."""
     values = key[scored]
     if len(values) == 0:
-        return (), (_row("not scored", ~scored, y, boot) if (~scored).any() else None), ()
+        return (), (_row("not scored", ~scored, y, boot) if (~scored).any() else None)
     cuts = np.unique(np.quantile(values, [i / BANDS for i in range(1, BANDS)], method="higher"))
     cuts = cuts[cuts > values.min()]
     band = np.searchsorted(cuts, key, side="right")
@@ -329,12 +378,17 @@ def _bands(key, scored, y, boot):
                          mean_score=float(key[mask].mean()), share=above_n / total_n,
                          gain=None if total_y == 0 else above_y / total_y))
     unscored = _row("not scored", ~scored, y, boot) if (~scored).any() else None
+    return rows, unscored
+
+
+def _calibration(rows: Sequence[Row]) -> tuple[str, ...]:
+    """Where a higher band converts less than the band below it, beyond both intervals."""
     notes = []
     for higher, lower in zip(rows, rows[1:]):
         if higher.rate.high is not None and lower.rate.low is not None and higher.rate.high < lower.rate.low:
             notes.append(f"score {higher.label} converts less ({_pct(higher.rate.value)}) than score "
                          f"{lower.label} ({_pct(lower.rate.value)}), beyond the intervals")
-    return tuple(rows), unscored, tuple(notes)
+    return tuple(notes)
 
 
 def _range(low: float, high: float) -> str:
@@ -362,13 +416,19 @@ class _PerInstant:
             values, group = np.unique(-key[index], return_inverse=True)     # highest key first
             self.parts.append((index, group, len(values)))
 
-    def top(self, w, y, k: int) -> tuple[float | None, float | None]:
+    def cached(self, sample: "_Sample", k: int) -> tuple[float | None, float | None]:
+        found = sample.cache.get(("top", k))
+        if found is None:
+            found = sample.cache[("top", k)] = self.top(sample.w, sample.wy, k)
+        return found
+
+    def top(self, w, wy, k: int) -> tuple[float | None, float | None]:
         """Mean over instants of precision and recall of the top ``k`` (a tie across the
         ``k``-th place counts in proportion, the expected value of breaking it at random)."""
         precisions, recalls = [], []
         for index, group, groups in self.parts:
             weight = np.bincount(group, weights=w[index], minlength=groups)
-            hits = np.bincount(group, weights=(w * y)[index], minlength=groups)
+            hits = np.bincount(group, weights=wy[index], minlength=groups)
             total, converters = weight.sum(), hits.sum()
             if total == 0:
                 continue
@@ -386,30 +446,28 @@ class _PerInstant:
                 float(np.mean(recalls)) if recalls else None)
 
 
-def _rules(obs: Observations, y, boot) -> tuple[RuleEffect, ...]:
+def _rules(obs: Observations, y, boot) -> list[RuleEffect]:
+    """Each rule's effect, its relative risk pending until the bootstrap runs."""
     effects = []
     n = len(obs)
     for ref in obs.rules:
         signs = [sign for sign in "+-" if len(obs.fired[ref.name + sign])] or [ref.sign]
         for sign in signs:
             index = obs.fired[ref.name + sign]
-            mask = np.zeros(n, dtype=bool)
-            mask[index] = True
-            fired = int(mask.sum())
-            rate_fired = _ratio(y[mask].sum(), fired)
-            rate_not = _ratio(y[~mask].sum(), n - fired)
-            rr = boot(lambda w, mask=mask: _relative_risk(w, y, mask))
+            fired = len(index)
+            converters = int(y[index].sum())
+            rr = boot(lambda s, index=index: _relative_risk(s, index))
             effects.append(RuleEffect(
                 score=ref.score, name=ref.name, location=ref.location, sign=sign, fired=fired,
-                converters=int(y[mask].sum()), rate_fired=rate_fired, rate_not=rate_not, relative_risk=rr,
-                lift=_lift(y[mask].sum(), fired, y.sum(), n), verdict=_verdict(sign, fired, rr)))
-    return tuple(effects)
+                converters=converters, rate_fired=_ratio(converters, fired),
+                rate_not=_ratio(y.sum() - converters, n - fired), relative_risk=rr,
+                lift=_lift(converters, fired, y.sum(), n), verdict=""))
+    return effects
 
 
-def _relative_risk(w, y, mask) -> float | None:
-    wy = w * y
-    fired_w, fired_y = w[mask].sum(), wy[mask].sum()
-    rest_w, rest_y = w.sum() - fired_w, wy.sum() - fired_y
+def _relative_risk(s: "_Sample", index) -> float | None:
+    fired_w, fired_y = s.w[index].sum(), s.wy[index].sum()
+    rest_w, rest_y = s.total - fired_w, s.converted - fired_y
     if fired_w == 0 or rest_w == 0 or rest_y == 0:
         return None
     return float((fired_y / fired_w) / (rest_y / rest_w))
