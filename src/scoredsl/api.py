@@ -13,6 +13,8 @@ hooks themselves are documented in :mod:`scoredsl.plugins.hookspecs`.
 * Data: the schema and record types, :class:`DataError`, the cell readers and writers.
 * Sources and sinks: the :class:`Source` and :class:`Sink` interfaces and their helpers;
   :func:`open_source` and :func:`open_sink` by spec.
+* Outcomes for backtests: :class:`Outcome`, :func:`outcome` (one from a row's values, checked),
+  :func:`open_outcomes` by spec.
 * SQL sources that run models inside their database (``--engine pushdown``): the canonical
   relation layout (:mod:`scoredsl.data.canonical`) and :class:`EngineError`.
 * Lints and commands: :mod:`ir` (the checked model), :class:`Diagnostic` and its helpers,
@@ -29,6 +31,7 @@ from scoredsl.data.actions import ActionError
 from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, contacts_columns, event_columns,
                                      event_table)
 from scoredsl.data.config import ConfigError, find as find_config, load as load_config
+from scoredsl.data.outcomes import Outcome, outcome
 from scoredsl.data.records import (STATUSES, DataError, DataSchema, Event, ResultRow, TypeSpec, epoch_micros,
                                    from_epoch_micros)
 from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
@@ -43,7 +46,8 @@ from scoredsl.engines.base import EngineError, RunOptions
 from scoredsl.engines.frame import RunSummary, run
 from scoredsl.engines.registry import engine_named
 from scoredsl.plugins.hookspecs import hookimpl
-from scoredsl.plugins.manager import open_sink, open_source, register as register_plugin, reset as reset_plugins
+from scoredsl.plugins.manager import (open_outcomes, open_sink, open_source, register as register_plugin,
+                                      reset as reset_plugins)
 from scoredsl.plugins.registries import CommandRegistry, FunctionRegistry, LintRegistry, Registry
 
 __all__ = [
@@ -58,6 +62,8 @@ __all__ = [
     # sources and sinks
     "Source", "SourceError", "OnError", "fail", "OrderError", "order_error", "PackedEvent",
     "Sink", "SinkError", "RunInfo", "ModelInfo", "columns", "record", "AtomicFile", "open_source", "open_sink",
+    # outcomes (scoredsl backtest)
+    "Outcome", "outcome", "open_outcomes",
     # actions on transitions, state stores
     "ActionError", "SqlState", "StateError", "STATE_TABLES", "STATE_INDEXES",
     # pushdown

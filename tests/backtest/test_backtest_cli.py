@@ -215,3 +215,34 @@ def test_the_readme_backtest_does_what_the_readme_says(tmp_path):
     assert next(x for x in lines if "fit.core_market +" in x).endswith("not clear")
     assert next(x for x in lines if "interest.using_product +" in x).endswith("never gave points")
     assert (tmp_path / "backtest.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_outcomes_by_spec_give_the_same_report(invoke, tmp_path):
+    rows = (HERE / "data" / "outcomes.csv").read_text().splitlines()[1:]
+    jsonl = tmp_path / "outcomes.jsonl"
+    jsonl.write_text("".join(json.dumps(dict(zip(("contact_id", "outcome", "at"), r.split(",")))) + "\n" for r in rows))
+    semicolons = tmp_path / "deals.txt"
+    semicolons.write_text("contact_id;outcome;at\n" + "\n".join(r.replace(",", ";") for r in rows) + "\n")
+    outputs = []
+    for spec in (HERE / "data" / "outcomes.csv", f"csv:{HERE / 'data' / 'outcomes.csv'}", f"jsonl:{jsonl}", jsonl,
+                 f"csv:{semicolons}?delimiter=;"):
+        args = list(ARGS)
+        args[args.index("--outcomes") + 1] = spec
+        done = invoke("backtest", *args, "--format", "json", "--bootstrap", "0")
+        assert done.exit_code == 0, done.output
+        outputs.append(done.output)
+    assert len(set(outputs)) == 1
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("nosuch:x", "unknown outcome source scheme 'nosuch'; known outcome sources:"),
+    ("outcomes.parquet", "cannot tell what kind of outcome source this is; write SCHEME:LOCATION, e.g. "
+                         "csv:outcomes.csv, jsonl:outcomes.jsonl"),
+    ("csv:missing.csv", "csv:missing.csv: no such file"),
+])
+def test_an_outcome_spec_that_names_nothing_is_explained(invoke, spec, message):
+    args = list(ARGS)
+    args[args.index("--outcomes") + 1] = spec
+    done = invoke("backtest", *args)
+    assert done.exit_code == 2
+    assert message in done.output

@@ -34,7 +34,7 @@ def fresh_manager():
 
 def test_there_are_hooks():
     assert HOOKS == ["scoredsl_register_actions", "scoredsl_register_commands", "scoredsl_register_functions",
-                     "scoredsl_register_lints",
+                     "scoredsl_register_lints", "scoredsl_register_outcomes",
                      "scoredsl_register_sinks",
                      "scoredsl_register_sources", "scoredsl_register_stores"]
 

@@ -43,9 +43,9 @@ def outcome_options(required: bool):
     as-of instants, and what to measure. ``backtest`` requires ``--outcomes``; ``diff`` takes it."""
     def decorate(f):
         options = [
-            click.option("--outcomes", "outcomes_path", required=required, type=click.Path(dir_okay=False),
-                         metavar="FILE",
-                         help="What became of contacts: CSV or JSON Lines with contact_id, outcome and at"
+            click.option("--outcomes", "outcomes_path", required=required, metavar="SPEC",
+                         help="What became of contacts (contact_id, outcome, at): a CSV or JSON Lines file, "
+                              "or a plugin's outcome source (a SQL table, HubSpot deals)"
                               + ("." if required else "; backtests both sides (docs/backtest.md).")),
             click.option("--converted", "converted", multiple=True, metavar="OUTCOME",
                          help="An outcome that counts as converting (repeatable; default: won)."),
@@ -101,21 +101,25 @@ class Backtesting:
     def from_options(cls, *, outcomes_path, converted, window, step, start, end, observed, created, score,
                      capacity, bootstrap) -> "Backtesting":
         from scoredsl.backtest.snapshots import conversions
-        from scoredsl.data.outcomes import read_outcomes
         from scoredsl.data.records import DataError, to_micros
+        from scoredsl.data.specs import SpecError, redact
+        from scoredsl.plugins.manager import open_outcomes
+        from scoredsl.plugins.registries import PluginError
 
         window_us, step_us = parse_duration(window, "--window"), parse_duration(step, "--as-of-each")
         for value, option in ((start, "--from"), (end, "--to"), (observed, "--observed-until")):
             if value:
                 _instant(value, option)
         try:
-            outcomes = read_outcomes(outcomes_path)
+            outcomes = open_outcomes(outcomes_path)
         except DataError as exc:
             raise Failure(f"bad outcomes: {exc.describe()}", EXIT_FINDINGS) from None
+        except (SpecError, PluginError) as exc:
+            raise Failure(f"cannot read outcomes '{redact(outcomes_path)}': {exc}") from None
         wanted = frozenset(c.strip().casefold() for c in converted) or frozenset({"won"})
         converting, kinds = conversions(outcomes, wanted)
         if not converting:
-            raise Failure(f"{outcomes_path} has no outcome {' or '.join(sorted(wanted))} (it has "
+            raise Failure(f"{redact(outcomes_path)} has no outcome {' or '.join(sorted(wanted))} (it has "
                           f"{', '.join(kinds) or 'none'}); choose with --converted", EXIT_FINDINGS)
         until = to_micros(_instant(observed, "--observed-until")) if observed else max(o.at for o in outcomes)
         return cls(outcomes_path=outcomes_path, converting=converting, kinds=kinds, wanted=wanted,

@@ -1,6 +1,9 @@
 """What became of contacts: deals won and lost, contacts that became customers, with dates.
 
-An outcomes file is CSV (with a header) or JSON Lines (``.jsonl``), one outcome per row:
+Outcomes come from an outcome source named by a spec, as sources are: the built-in
+``csv:FILE`` and ``jsonl:FILE`` (a bare ``*.csv`` or ``*.jsonl`` path is enough), and what
+plugins register (``scoredsl_register_outcomes``: a SQL table or query, HubSpot deals).
+Every outcome source gives one :class:`Outcome` per row, from three fields:
 
 ``contact_id`` (or ``id``)
     the contact, as the source names it;
@@ -12,13 +15,15 @@ An outcomes file is CSV (with a header) or JSON Lines (``.jsonl``), one outcome 
 
 Other columns (an amount, a deal id) are ignored. A contact may have any number of rows. A
 row without one of the three, or with an ``at`` that is not a date, is a
-:class:`~scoredsl.data.records.DataError` naming the file and row: outcomes decide every
-metric, so none is skipped.
+:class:`~scoredsl.data.records.DataError` naming the file (or table) and row: outcomes decide
+every metric, so none is skipped. :func:`outcome` builds one from a row's three values the
+same way for every source.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 from typing import Iterator
@@ -39,16 +44,16 @@ class Outcome:
 
 
 def read_outcomes(path: str) -> list[Outcome]:
-    """Every outcome of the CSV or JSON Lines file ``path``, in file order."""
+    """Every outcome of the CSV or JSON Lines file ``path`` (by its ending), in file order."""
+    return list(read_jsonl(path) if path.endswith((".jsonl", ".ndjson")) else read_csv(path))
+
+
+def read_csv(path: str, delimiter: str = ",") -> Iterator[Outcome]:
+    """The outcomes of a CSV file with a header row (row numbers as a spreadsheet shows them)."""
     if not os.path.isfile(path):
         raise DataError("no such file", file=path)
-    reader = _jsonl if path.endswith((".jsonl", ".ndjson")) else _csv
-    return list(reader(path))
-
-
-def _csv(path: str) -> Iterator[Outcome]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = csv.DictReader(handle)
+        rows = csv.DictReader(handle, delimiter=delimiter)
         header = rows.fieldnames or []
         key = "contact_id" if "contact_id" in header else "id"
         missing = [name for name in (key, "outcome", "at") if name not in header]
@@ -62,7 +67,10 @@ def _csv(path: str) -> Iterator[Outcome]:
                            row.get("at"), path, line, key)
 
 
-def _jsonl(path: str) -> Iterator[Outcome]:
+def read_jsonl(path: str) -> Iterator[Outcome]:
+    """The outcomes of a JSON Lines file, one flat object per line."""
+    if not os.path.isfile(path):
+        raise DataError("no such file", file=path)
     with open(path, encoding="utf-8") as handle:
         for line, text in enumerate(handle, start=1):
             if not text.strip():
@@ -80,12 +88,27 @@ def _jsonl(path: str) -> Iterator[Outcome]:
                            item.get("at"), path, line, key)
 
 
-def _outcome(contact, outcome, parse, at, path: str, line: int, key: str) -> Outcome:
+def _outcome(contact, outcome_text, parse, at, path: str, line: int, key: str) -> Outcome:
     if contact is None or not str(contact).strip():
         raise DataError("no contact id", file=path, row=line, column=key)
-    if not isinstance(outcome, str) or not outcome.strip():
+    if not isinstance(outcome_text, str) or not outcome_text.strip():
         raise DataError("no outcome", file=path, row=line, column="outcome")
     when = parse(at)
     if when is None:
         raise DataError("no date", file=path, row=line, column="at")
-    return Outcome(contact_id=str(contact).strip(), outcome=outcome.strip().casefold(), at=epoch_micros(when))
+    return Outcome(contact_id=str(contact).strip(), outcome=outcome_text.strip().casefold(), at=epoch_micros(when))
+
+
+def outcome(contact_id, outcome_text, at, *, where: str, row: int | None = None) -> Outcome:
+    """One outcome from the values a source read: ``at`` a ``datetime`` (naive: UTC), a ``date``,
+    or ISO 8601 text; ``where`` (a file or table) and ``row`` name the row in errors."""
+    def parse(value):
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+        if isinstance(value, dt.date):
+            return value
+        if value is None or isinstance(value, str):
+            return parse_csv_value(value, _WHEN, file=where, row=row, column="at")
+        raise DataError(f"not a date: {value!r}", file=where, row=row, column="at")
+    contact = None if contact_id is None else str(contact_id)
+    return _outcome(contact, outcome_text, parse, at, where, row, "contact_id")

@@ -190,6 +190,7 @@ def _infer(path: str, kind: str) -> str:
         if kind == "source" and os.path.isfile(os.path.join(path, f"contacts.{scheme}")):
             return scheme
     examples = ("csv:PATH, jsonl:PATH, table:- (PATH - is standard output)" if kind == "sink"
+                else "csv:outcomes.csv, jsonl:outcomes.jsonl" if kind == "outcome source"
                 else "csv:FOLDER, jsonl:FOLDER, csv:contacts.csv?events=events.csv")
     raise SpecError(f"{path!r}: cannot tell what kind of {kind} this is; write SCHEME:LOCATION, "
                     f"e.g. {examples}")

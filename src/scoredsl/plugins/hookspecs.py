@@ -91,6 +91,25 @@ def scoredsl_register_stores(registry: Registry) -> None:
 
 
 @hookspec
+def scoredsl_register_outcomes(registry: Registry) -> None:
+    """Register outcome sources for ``scoredsl backtest --outcomes SPEC`` (what became of
+    contacts: deals won and lost, with dates; docs/backtest.md), one per spec scheme.
+
+    :param registry: call ``registry.add(scheme, factory, description)`` once per outcome
+        source, with the same rules for ``scheme`` and ``description`` as for sources.
+        ``factory(spec)`` receives the parsed :class:`scoredsl.data.specs.Spec` and returns an
+        iterable of :class:`scoredsl.data.outcomes.Outcome` (build each with
+        :func:`scoredsl.data.outcomes.outcome`, which checks the contact id, the outcome and the
+        date the same way for every source). It raises :class:`scoredsl.data.specs.SpecError`
+        for a spec it cannot use, and :class:`scoredsl.data.records.DataError` naming the row for
+        a row it cannot read: outcomes decide every metric, so none may be skipped.
+
+    An outcome is free text compared without regard to case (``won``, ``lost``); the backtest
+    decides which ones count as converting. Return value: ignored.
+    """
+
+
+@hookspec
 def scoredsl_register_actions(registry: Registry) -> None:
     """Register what may be done when a contact's tier changes (``[[actions]]`` in
     ``scoredsl.toml``, docs/state.md), one per action kind.

@@ -37,7 +37,8 @@ from scoredsl.plugins.registries import (CommandRegistry, Entry, FunctionRegistr
                                          Registry)
 
 __all__ = ["PluginWarning", "function_registry", "lint_registry", "command_registry", "get_plugin_manager",
-           "reset", "register", "source_registry", "sink_registry", "action_registry", "store_registry", "open_store", "broken_plugins", "open_source", "open_sink"]
+           "reset", "register", "source_registry", "sink_registry", "action_registry", "store_registry", "open_store", "broken_plugins", "open_source", "open_sink",
+           "outcome_registry", "open_outcomes"]
 
 ENTRY_POINT_GROUP = "scoredsl"
 BUILTIN_PLUGINS = {"files": "scoredsl.plugins.builtin.files", "parquet": "scoredsl.plugins.builtin.parquet",
@@ -121,6 +122,7 @@ def _reason(exc: BaseException) -> str:
 
 
 _REGISTRY_CLASSES = {"source": lambda: Registry("source"), "sink": lambda: Registry("sink"),
+                     "outcome": lambda: Registry("outcome source"),
                      "action": lambda: Registry("action"), "store": lambda: Registry("state store"),
                      "function": FunctionRegistry, "lint": LintRegistry, "command": CommandRegistry}
 
@@ -147,7 +149,7 @@ def _registry(kind: str):
             if other is None:
                 registry.entries[entry.key] = entry
             else:
-                what = "scheme" if kind in ("source", "sink") else "name"
+                what = "scheme" if kind in ("source", "sink", "outcome") else "name"
                 warnings.warn(f"scoredsl plugin {entry.plugin!r}: {kind} {what} {entry.key!r} "
                               f"ignored, plugin {other.plugin!r} already provides it",
                               PluginWarning, stacklevel=3)
@@ -163,6 +165,24 @@ def source_registry() -> Registry:
 def sink_registry() -> Registry:
     """Every registered sink scheme."""
     return _registry("sink")
+
+
+def outcome_registry() -> Registry:
+    """Every registered outcome source scheme."""
+    return _registry("outcome")
+
+
+def open_outcomes(spec: "str | Spec") -> list:
+    """Every outcome (:class:`~scoredsl.data.outcomes.Outcome`) of the outcome source named by
+    ``spec``; :class:`SpecError` if no plugin provides its scheme."""
+    from scoredsl.data.outcomes import Outcome
+
+    parsed = spec if isinstance(spec, Spec) else parse_spec(spec, "outcome source")
+    found = list(_lookup(parsed, outcome_registry()).factory(parsed))
+    for item in found:
+        if not isinstance(item, Outcome):
+            raise PluginError(f"{parsed.text}: the {parsed.scheme!r} outcome source gave {item!r}, not an Outcome")
+    return found
 
 
 def store_registry() -> Registry:

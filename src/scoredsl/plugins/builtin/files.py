@@ -41,6 +41,12 @@ Row numbers in data errors are what a person sees: in CSV the header is row 1, s
 contact is row 2, and a record spanning several lines (a quoted line break) is one row, as in
 a spreadsheet; in JSONL the row is the line number (1-based, blank lines included).
 
+Outcome sources
+---------------
+``csv:FILE`` / ``jsonl:FILE`` (or just a ``*.csv`` / ``*.jsonl`` path)
+    What became of contacts, for ``scoredsl backtest``: ``contact_id`` (or ``id``), ``outcome``
+    and ``at`` (:mod:`scoredsl.data.outcomes`). Option ``delimiter`` (CSV only), as for sources.
+
 Sinks
 -----
 ``csv:PATH``, ``jsonl:PATH``
@@ -78,6 +84,7 @@ import tempfile
 import unicodedata
 from typing import IO, Any, Callable, Iterator
 
+from scoredsl.data import outcomes
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
 from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
@@ -109,6 +116,30 @@ def scoredsl_register_sinks(registry) -> None:
     registry.add("jsonl", JsonlSink.from_spec, "JSON Lines file, one object per contact and model; "
                  "- is stdout")
     registry.add("table", TableSink.from_spec, "aligned table for people; - is stdout")
+
+
+@hookimpl
+def scoredsl_register_outcomes(registry) -> None:
+    registry.add("csv", _csv_outcomes, "outcomes from a CSV file with contact_id, outcome and at")
+    registry.add("jsonl", _jsonl_outcomes, "outcomes from a JSON Lines file with contact_id, outcome and at")
+
+
+def _csv_outcomes(spec: Spec):
+    spec.check_options(("delimiter",))
+    return outcomes.read_csv(_outcome_path(spec), _delimiter(spec) if "delimiter" in spec.options else ",")
+
+
+def _jsonl_outcomes(spec: Spec):
+    spec.check_options(())
+    return outcomes.read_jsonl(_outcome_path(spec))
+
+
+def _outcome_path(spec: Spec) -> str:
+    if not spec.location or spec.location == "-":
+        raise SpecError(f"{spec.text}: outcomes need a file, not standard input")
+    if not os.path.isfile(spec.location):
+        raise SpecError(f"{spec.text}: no such file")
+    return spec.location
 
 
 # ================================================================== sources
