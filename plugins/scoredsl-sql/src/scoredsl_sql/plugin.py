@@ -1,4 +1,5 @@
-"""The scoredsl plugin: registers the SQL sources and sinks, one scheme per database.
+"""The scoredsl plugin: registers the SQL sources, sinks, outcome sources and state stores, one
+scheme per database.
 
 Found through the entry point ``sql = "scoredsl_sql.plugin"`` in the ``scoredsl`` group (see
 ``pyproject.toml``). ``postgres`` is another name for ``postgresql``, and ``mariadb`` for
@@ -23,6 +24,12 @@ def open_sql_sink(*args, **kwargs):
     from .sink import open_sql_sink as open_sink
 
     return open_sink(*args, **kwargs)
+
+
+def open_sql_outcomes(*args, **kwargs):
+    from .outcomes import open_sql_outcomes as open_outcomes
+
+    return open_outcomes(*args, **kwargs)
 
 
 def open_state_store(*args, **kwargs):
@@ -57,6 +64,13 @@ def scoredsl_register_sinks(registry) -> None:
     for scheme, database in _DATABASES.items():
         registry.add(scheme, open_sql_sink,
                      f"{database} table, upserted in one transaction: {_location(scheme)}?table=scores")
+
+
+@hookimpl
+def scoredsl_register_outcomes(registry) -> None:
+    for scheme, database in _DATABASES.items():
+        registry.add(scheme, open_sql_outcomes,
+                     f"{database}: {_location(scheme)}?outcomes=TABLE|QUERY (contact_id, outcome, at)")
 
 
 @hookimpl
