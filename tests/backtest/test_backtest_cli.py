@@ -246,3 +246,22 @@ def test_an_outcome_spec_that_names_nothing_is_explained(invoke, spec, message):
     done = invoke("backtest", *args)
     assert done.exit_code == 2
     assert message in done.output
+
+
+def test_outcomes_whose_ids_do_not_match_the_source_are_reported(invoke, tmp_path):
+    rows = (HERE / "data" / "outcomes.csv").read_text().splitlines()
+    partly = tmp_path / "partly.csv"
+    partly.write_text("\n".join(rows + ["x-unknown-1,won,2025-06-01", "x-unknown-2,won,2025-07-01"]) + "\n")
+    none = tmp_path / "none.csv"
+    none.write_text(rows[0] + "\n" + "\n".join("x" + r for r in rows[1:]) + "\n")
+    args = list(ARGS)
+    at = args.index("--outcomes") + 1
+    args[at] = partly
+    done = invoke("backtest", *args, "--bootstrap", "0")
+    assert done.exit_code == 0, done.output
+    assert "note: 2 contacts with a converting outcome are not in the source (check that both use the same " \
+           "contact ids)" in done.output
+    args[at] = none
+    done = invoke("backtest", *args, "--bootstrap", "0")
+    assert done.exit_code == 2
+    assert "none of the " in done.output and "do the outcomes and the source use the same contact ids?" in done.output

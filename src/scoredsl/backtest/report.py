@@ -85,6 +85,9 @@ def render_text(result: Result) -> str:
     c = r.counts
     if c.get("never_there"):
         notes.append(f"{c['never_there']:,} contacts have no creation date and no event: never scored")
+    if c.get("converters_not_in_source"):
+        notes.append(f"{c['converters_not_in_source']:,} contacts with a converting outcome are not in the source "
+                     "(check that both use the same contact ids)")
     if c.get("already_converted"):
         notes.append(f"{c['already_converted']:,} (contact, as-of) pairs left out: the contact had already converted")
     if r.dropped:

@@ -160,6 +160,7 @@ def collect(model: CompiledModel, source, plan: Plan, converting: dict[str, list
     fired = {r.name + sign: array.array("q") for r in rules for sign in "+-"}
     ids: list[str] = []
     counts = dict(contacts=0, never_there=0, observations=0, already_converted=0, not_yet_there=0)
+    matched = 0
     nan = float("nan")
     as_ofs = plan.as_ofs
     window = plan.window
@@ -173,6 +174,7 @@ def collect(model: CompiledModel, source, plan: Plan, converting: dict[str, list
                 counts["never_there"] += 1
                 continue
             times = converting.get(cid, ())
+            matched += bool(times)
             index = None
             history: list[tuple] = []
             for k, t in enumerate(as_ofs):
@@ -221,6 +223,12 @@ def collect(model: CompiledModel, source, plan: Plan, converting: dict[str, list
             if progress is not None and counts["contacts"] % 1000 == 0:
                 progress("contacts scored", counts["contacts"])
     counts["observations"] = len(snap)
+    counts["converters_not_in_source"] = len(converting) - matched
+    if converting and not matched:
+        some = ", ".join(sorted(converting)[:3])
+        raise BacktestError(f"none of the {len(converting):,} contacts with a converting outcome is in the source "
+                            f"(the outcomes name {some}, ...): do the outcomes and the source use the same "
+                            "contact ids?")
     counts["events"] = summary.events
     counts["skipped_rows"] = summary.skipped_rows
     return Observations(
