@@ -26,8 +26,9 @@ def test_text_report(invoke):
     assert lines[0].startswith("backtest of model planted (") and lines[0].endswith("ranked by fit + interest")
     assert re.match(r"12 as-of instants from 2025-05-06T00:00:00Z to 2026-04-01T00:00:00Z · converted = won "
                     r"within 90 days after the as-of$", lines[1])
+    assert re.match(r"outcomes read: lost \d+, won \d+$", lines[3])
     assert re.match(r"AUC 0\.7\d \[0\.7\d, 0\.[78]\d\]   \(each score alone: fit 0\.\d\d, interest 0\.\d\d\)$",
-                    lines[3])
+                    lines[4])
     assert any(re.match(r"\s+interest\.demo \+\s+[\d,]+\s+[\d,]+\s+[\d.]+%\s+.*earns its points$", x) for x in lines)
     assert any("interest.using_product +" in x and x.endswith("never gave points") for x in lines)
     assert any(x.lstrip().startswith("at most 50 contacts per as-of") for x in lines)
@@ -207,7 +208,7 @@ def test_the_readme_backtest_does_what_the_readme_says(tmp_path):
     said = {"AUC": re.search(r"It prints the AUC \((0\.\d\d) here", section).group(1),
             "demo": re.search(r"`demo` earns them \(relative risk ([\d.]+x)\)", section).group(1)}
     lines = done.stdout.splitlines()
-    assert lines[3].startswith(f"AUC {said['AUC']} [")
+    assert lines[4].startswith(f"AUC {said['AUC']} [")
     demo = next(x for x in lines if "interest.demo +" in x)
     measured = float(re.search(r"%\s+([\d.]+)x \[", demo).group(1))
     assert f"{measured:.1f}x" == said["demo"]

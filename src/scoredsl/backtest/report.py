@@ -45,6 +45,8 @@ def render_text(result: Result) -> str:
                  f"{' or '.join(r.converting)} within {r.window_days:g} days after the as-of")
     lines.append(f"{r.observations:,} observations of {r.contacts:,} contacts · {r.converters:,} converted · "
                  f"base rate {interval(r.base_rate)}")
+    if r.outcome_kinds:
+        lines.append("outcomes read: " + ", ".join(f"{kind} {count:,}" for kind, count in r.outcome_kinds.items()))
     others = ", ".join(f"{name} {num(value)}" for name, value in r.aucs.items()) if len(r.aucs) > 1 else ""
     lines.append(f"AUC {interval(r.auc, num)}" + (f"   (each score alone: {others})" if others else ""))
     if r.bootstrap:
