@@ -36,6 +36,24 @@ Where the shapes come from (HubSpot's public documentation and HubSpot's own cli
   https://developers.hubspot.com/docs/guides/api/analytics-and-events/event-analytics,
   https://developers.hubspot.com/docs/api-reference/2026-03/events/retrieve-events/get-events.md,
   HubSpot/hubspot-api-python ``hubspot/events/api/events_api.py``.
+* Deals: ``GET /crm/v3/objects/deals`` takes ``associations`` (object types whose associated
+  ids to return; unknown ones are ignored) besides ``limit``, ``after``, ``properties``,
+  ``archived``; each result then carries ``associations.contacts.results`` of ``{"id",
+  "type"}`` (HubSpot/hubspot-api-python ``hubspot/crm/deals/api/basic_api.py`` and the models
+  ``SimplePublicObjectWithAssociations``, ``CollectionResponseAssociatedId``,
+  ``AssociatedId``). A contact is listed once per association label (``deal_to_contact`` and
+  each label), and more than 100 associations are paged per object with
+  ``paging.next.after``, read on from ``/crm/v3/objects/deals/ID/associations/contacts``:
+  https://community.hubspot.com/t5/APIs-Integrations/Object-data-fetch-sorting-out-associations/td-p/658333,
+  https://developers.hubspot.com/changelog/announcing-a-change-to-how-v3-crm-apis-return-association-data.
+  Without ``properties`` a deal shows ``amount``, ``closedate``, ``createdate``, ``dealname``,
+  ``dealstage``, ``hs_lastmodifieddate``, ``hs_object_id``, ``pipeline``, and an open deal has
+  a ``closedate`` too (its expected close): a list payload quoted at
+  https://prismatic.io/docs/example-payloads/hubspot/actions/listDeals.json. Reading deals
+  needs the scope ``crm.objects.deals.read``:
+  https://developers.hubspot.com/docs/api-reference/latest/crm/objects/deals/guide.md.
+  ``hs_is_closed`` and ``hs_is_closed_won`` are calculated from the deal's stage, "true" or
+  "false". That a deal without contacts has no ``associations`` key is the fake's choice.
 * Objects list (``GET /crm/v3/objects/contacts``: ``limit`` up to 100, ``after``,
   ``properties``, ``paging.next.after``), properties and property groups
   (``/crm/v3/properties/contacts``, ``.../groups``; types ``string``, ``number``, ``date``,
@@ -198,3 +216,74 @@ def test_faults_on_the_nth_request_and_recording(fake, http):
         http.get("/crm/v3/properties/contacts")
     assert [r.fault for r in fake.requests] == [None, "503", "reset"]
     assert [r.status for r in fake.requests] == [200, 503, 0]
+
+
+def test_deals_list_with_properties_associations_and_paging(fake, http):
+    a, b = add(fake, 2)
+    won = fake.add_deal({"dealname": "Big one", "dealstage": "closedwon", "closedate": "2026-03-01T10:00:00.000Z",
+                         "amount": "5000"}, contacts=[a, b], labels={b: ["decision_maker"]})
+    open_ = fake.add_deal({"dealname": "Maybe", "dealstage": "contractsent",
+                           "closedate": "2026-12-01T00:00:00.000Z"}, contacts=[a])
+    lonely = fake.add_deal({"dealname": "Nobody", "dealstage": "closedlost", "closedate": "2026-02-01T00:00:00Z"})
+    for i in range(120):
+        fake.add_deal({"dealname": f"d{i}", "dealstage": "qualifiedtobuy"}, contacts=[a])
+    params = {"limit": 100, "properties": "dealname,closedate,hs_is_closed,hs_is_closed_won",
+              "associations": "contacts"}
+    first = http.get("/crm/v3/objects/deals", params=params).json()
+    deals = {d["id"]: d for d in first["results"]}
+    assert list(deals)[:3] == [won, open_, lonely] and len(deals) == 100
+    big = deals[won]
+    assert set(big) == {"id", "properties", "createdAt", "updatedAt", "archived", "associations"}
+    assert big["properties"] == {"dealname": "Big one", "closedate": "2026-03-01T10:00:00.000Z",
+                                 "hs_is_closed": "true", "hs_is_closed_won": "true", "hs_object_id": won,
+                                 "createdate": big["properties"]["createdate"],
+                                 "hs_lastmodifieddate": big["properties"]["hs_lastmodifieddate"]}
+    assert big["associations"] == {"contacts": {"results": [
+        {"id": a, "type": "deal_to_contact"}, {"id": b, "type": "deal_to_contact"},
+        {"id": b, "type": "decision_maker"}]}}                                   # once per label
+    assert deals[open_]["properties"]["hs_is_closed"] == "false"
+    assert deals[open_]["properties"]["closedate"] == "2026-12-01T00:00:00.000Z"   # the expected close
+    assert deals[lonely]["properties"]["hs_is_closed_won"] == "false" and "associations" not in deals[lonely]
+    second = http.get("/crm/v3/objects/deals", params={**params, "after": first["paging"]["next"]["after"]}).json()
+    assert len(second["results"]) == 23 and "paging" not in second
+    plain = http.get("/crm/v3/objects/deals", params={"limit": 1}).json()["results"][0]
+    assert set(plain["properties"]) == {"amount", "closedate", "createdate", "dealname", "dealstage",
+                                        "hs_lastmodifieddate", "hs_object_id", "pipeline"}
+    assert "associations" not in plain and plain["properties"]["pipeline"] == "default"
+    assert http.get("/crm/v3/objects/deals", params={"limit": 101}).status_code == 400
+    ignored = http.get("/crm/v3/objects/deals", params={"limit": 1, "associations": "nonsense"}).json()
+    assert "associations" not in ignored["results"][0]
+
+
+def test_deal_associations_beyond_100_are_paged(fake, http):
+    contacts = add(fake, 130)
+    deal = fake.add_deal({"dealname": "Company-wide", "dealstage": "closedwon", "closedate": "2026-03-01"},
+                         contacts=contacts)
+    listed = http.get("/crm/v3/objects/deals", params={"associations": "contacts"}).json()["results"][0]
+    block = listed["associations"]["contacts"]
+    assert [e["id"] for e in block["results"]] == contacts[:100]
+    after = block["paging"]["next"]["after"]
+    assert block["paging"]["next"]["link"].endswith(f"/crm/v3/objects/deals/{deal}/associations/contacts?after={after}")
+    rest = http.get(f"/crm/v3/objects/deals/{deal}/associations/contacts", params={"after": after}).json()
+    assert [e["id"] for e in rest["results"]] == contacts[100:] and "paging" not in rest
+    small = http.get(f"/crm/v3/objects/deals/{deal}/associations/contacts", params={"limit": 60}).json()
+    assert len(small["results"]) == 60 and small["paging"]["next"]["after"]
+    assert http.get("/crm/v3/objects/deals/1/associations/contacts").status_code == 404
+    with pytest.raises(KeyError):
+        fake.add_deal({"dealstage": "closedwon"}, contacts=["999999"])           # no such contact
+
+
+def test_deals_share_authentication_rate_limits_and_scopes():
+    with FakeHubSpot(token=TOKEN, rate_limit=2, rate_window=10) as fake, \
+            httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        fake.add_deal({"dealstage": "closedwon"})
+        with httpx.Client(base_url=fake.url, headers={"Authorization": "Bearer wrong"}) as stranger:
+            assert stranger.get("/crm/v3/objects/deals").status_code == 401
+        answers = [client.get("/crm/v3/objects/deals") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[0].headers["X-HubSpot-RateLimit-Max"] == "2"
+        assert answers[2].json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    with FakeHubSpot(token=TOKEN, deals_scope=False) as fake, \
+            httpx.Client(base_url=fake.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        refused = client.get("/crm/v3/objects/deals")
+        assert refused.status_code == 403 and refused.json()["category"] == "MISSING_SCOPES"

@@ -21,8 +21,9 @@ import attrs
 
 from scoredsl.api import Spec, SpecError, parse_datetime
 
-__all__ = ["ClientSettings", "SourceSettings", "SinkSettings", "source_settings", "sink_settings",
-           "CLIENT_OPTIONS", "SOURCE_OPTIONS", "SINK_OPTIONS", "DEFAULT_BASE_URL", "DEFAULT_TOKEN_ENV",
+__all__ = ["ClientSettings", "SourceSettings", "SinkSettings", "OutcomeSettings", "source_settings",
+           "sink_settings", "outcome_settings", "CLIENT_OPTIONS", "SOURCE_OPTIONS", "SINK_OPTIONS",
+           "OUTCOME_OPTIONS", "DEFAULT_BASE_URL", "DEFAULT_TOKEN_ENV",
            "DEFAULT_EVENT_TYPES", "DEFAULT_EVENT_ATTRIBUTES", "read_token"]
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -42,6 +43,7 @@ SOURCE_OPTIONS = CLIENT_OPTIONS + ("properties", "since", "incremental", "overla
                                    "search_page_size", "search_cap")
 SINK_OPTIONS = CLIENT_OPTIONS + ("prefix", "properties", "group", "group_label", "dry_run", "show",
                                  "batch_size", "checkpoint")
+OUTCOME_OPTIONS = CLIENT_OPTIONS + ("pipelines", "page_size")
 
 
 @attrs.frozen(kw_only=True)
@@ -108,6 +110,17 @@ class SinkSettings:
 
     def checkpoint_path(self) -> str:
         return self.checkpoint or os.path.join(self.client.state_dir, f"{_file_name(self.client.portal)}.checkpoint.jsonl")
+
+
+@attrs.frozen(kw_only=True)
+class OutcomeSettings:
+    client: ClientSettings
+    pipelines: frozenset[str] = frozenset()     # deal pipeline ids to read; empty: every pipeline
+    page_size: int = 100
+
+    @property
+    def text(self) -> str:
+        return self.client.text
 
 
 # ------------------------------------------------------------------ parsing
@@ -185,6 +198,21 @@ def sink_settings(spec: Spec) -> SinkSettings:
         dry_run=_bool(spec, "dry_run", False), show=_int(spec, "show", 20, low=0),
         batch_size=_int(spec, "batch_size", 100, low=1, high=100),
         checkpoint=_text(spec, "checkpoint", "") or None)
+
+
+def outcome_settings(spec: Spec) -> OutcomeSettings:
+    spec.check_options(OUTCOME_OPTIONS)
+    client = client_settings(spec)
+    pipelines: frozenset[str] = frozenset()
+    if "pipelines" in spec.options:
+        value = spec.options["pipelines"]
+        items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+        pipelines = frozenset(str(item).strip() for item in items if str(item).strip())
+        if not pipelines:
+            raise SpecError(f"{spec.text}: option pipelines names deal pipelines by id, separated by commas "
+                            "(default: every pipeline)")
+    return OutcomeSettings(client=client, pipelines=pipelines,
+                           page_size=_int(spec, "page_size", 100, low=1, high=100))
 
 
 def read_token(settings: ClientSettings) -> str:

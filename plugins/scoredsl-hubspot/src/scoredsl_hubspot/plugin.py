@@ -1,5 +1,5 @@
-"""The scoredsl entry point of the HubSpot plugin: one source, one sink, two actions, one lint,
-one command group. Everything else lives in the modules it names."""
+"""The scoredsl entry point of the HubSpot plugin: one source, one sink, one outcome source, two
+actions, one lint, one command group. Everything else lives in the modules it names."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from .commands import hubspot
 from .lint import hubspot_data
 
 
-# The source and sink (and the HTTP client they use) are imported when one is opened, not when
-# the plugin is registered: `scoredsl check` loads every plugin and opens none.
+# The source, the sink and the outcome source (and the HTTP client they use) are imported when
+# one is opened, not when the plugin is registered: `scoredsl check` loads every plugin and
+# opens none.
 def open_source(*args, **kwargs):
     from .source import open_source as open_
 
@@ -24,6 +25,12 @@ def open_sink(*args, **kwargs):
     return open_(*args, **kwargs)
 
 
+def open_outcomes(*args, **kwargs):
+    from .outcomes import open_outcomes as open_
+
+    return open_(*args, **kwargs)
+
+
 @hookimpl
 def scoredsl_register_sources(registry) -> None:
     registry.add("hubspot", open_source, "contacts (and events) of a HubSpot portal: hubspot:PORTAL?since=...")
@@ -32,6 +39,12 @@ def scoredsl_register_sources(registry) -> None:
 @hookimpl
 def scoredsl_register_sinks(registry) -> None:
     registry.add("hubspot", open_sink, "scores and tiers written into HubSpot contact properties: hubspot:PORTAL")
+
+
+@hookimpl
+def scoredsl_register_outcomes(registry) -> None:
+    registry.add("hubspot", open_outcomes, "won and lost deals of a HubSpot portal, per associated contact: "
+                 "hubspot:PORTAL")
 
 
 @hookimpl

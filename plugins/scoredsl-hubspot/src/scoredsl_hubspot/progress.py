@@ -60,6 +60,8 @@ class Progress:
             parts.append(f"{c['contacts']:,} contacts read")
         if c.get("events"):
             parts.append(f"{c['events']:,} events")
+        if c.get("deals"):
+            parts.append(f"{c['deals']:,} deals read")
         if c.get("batches_total"):
             parts.append(f"{c.get('batches', 0):,} of {c['batches_total']:,} batches written")
         requests = self.requests()

@@ -20,6 +20,14 @@ What it implements (the sources are cited in ``tests/test_fake_hubspot.py``):
   with type 204) and ``POST /crm/v3/objects/tasks/search`` (``EQ``, ``CONTAINS_TOKEN``).
 * ``GET /events/v3/events`` (``objectType``, ``objectId``, ``eventType``, ``occurredAfter``,
   ``occurredBefore``, ``limit``, ``after``); 403 when the portal has no events API.
+* Deals: ``GET /crm/v3/objects/deals`` (``limit`` <= 100, ``after`` cursor, ``properties``,
+  ``associations=contacts``: each deal's contacts in ``associations.contacts.results`` as
+  ``{"id", "type"}``, one entry per association label, the first 100 with the deal and a
+  ``paging.next.after`` for the rest) and ``GET /crm/v3/objects/deals/ID/associations/contacts``
+  (``after``, ``limit`` <= 500). :meth:`FakeHubSpot.add_deal` seeds a deal; HubSpot's
+  calculated ``hs_is_closed``, ``hs_is_closed_won`` and ``hs_is_closed_lost`` follow from its
+  ``dealstage`` (:data:`DEAL_STAGES`, the default sales pipeline) unless given. 403 when the
+  app lacks the deals scope (``deals_scope=False``).
 * Authentication: ``Authorization: Bearer TOKEN``, 401 otherwise.
 * Rate limits measured by the server: a rolling 10-second window over every request
   (429 ``TEN_SECONDLY_ROLLING``), a rolling one-second window over search requests (429
@@ -56,7 +64,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FakeHubSpot", "Recorded", "STANDARD_PROPERTIES", "iso", "FAULT_KINDS"]
+__all__ = ["FakeHubSpot", "Recorded", "STANDARD_PROPERTIES", "DEAL_STAGES", "iso", "FAULT_KINDS"]
 
 FAULT_KINDS = ("429", "500", "502", "503", "504_after", "reset", "drop_after")
 _UTC = dt.timezone.utc
@@ -172,6 +180,20 @@ STANDARD_PROPERTIES = [
           read_only=True),
 ]
 
+#: The stages of HubSpot's default sales pipeline (``default``): stage id -> (closed, won).
+DEAL_STAGES = {
+    "appointmentscheduled": (False, False), "qualifiedtobuy": (False, False),
+    "presentationscheduled": (False, False), "decisionmakerboughtin": (False, False),
+    "contractsent": (False, False), "closedwon": (True, True), "closedlost": (True, False),
+}
+#: What a deal list returns without ``properties``, and what it always adds.
+_DEAL_DEFAULT_PROPERTIES = ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
+                            "hs_object_id", "pipeline")
+_DEAL_ALWAYS = ("hs_object_id", "createdate", "hs_lastmodifieddate")
+#: Associations listed with each object of a list; the rest are paged.
+_ASSOCIATIONS_INLINE = 100
+_CONTACT_TYPES = {"contacts", "contact", "0-1"}
+
 _STANDARD_GROUPS = ["contactinformation", "emailinformation", "analyticsinformation",
                     "conversioninformation", "salesforceinformation"]
 _DEFAULT_PROPERTIES = ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname")
@@ -211,6 +233,7 @@ class _Drop(Exception):
 class FakeHubSpot:
     def __init__(self, *, token: str = "fake-hubspot-token", rate_limit: int = 190, rate_window: float = 10.0,
                  search_rate: int = 5, daily_limit: int | None = None, events_api: bool = True,
+                 deals_scope: bool = True,
                  search_cap: int = 10_000, seed: int = 0, fault_rate: float = 0.0,
                  fault_kinds: Iterable[str] = ("429", "500", "502", "503", "504_after", "reset", "drop_after"),
                  fault_filter: Callable[[str, str], bool] | None = None,
@@ -219,6 +242,7 @@ class FakeHubSpot:
         self.rate_limit, self.rate_window, self.search_rate = rate_limit, rate_window, search_rate
         self.daily_limit = daily_limit
         self.events_api = events_api
+        self.deals_scope = deals_scope
         self.search_cap = search_cap
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
@@ -240,6 +264,10 @@ class FakeHubSpot:
                                         for i, g in enumerate(_STANDARD_GROUPS)}
         self.events: dict[str, list[dict]] = collections.defaultdict(list)
         self.tasks: dict[str, dict] = {}              # id -> {"id", "properties", "associations"}
+        self.deals: dict[str, dict] = {}              # id -> {"id", "properties", ..., "_contacts"}
+        self._deal_ids: list[int] = []
+        self._next_deal_id = 50001
+        self.deal_stages: dict[str, tuple[bool, bool]] = dict(DEAL_STAGES)
         # accounting
         self.requests: list[Recorded] = []
         self.updates: collections.Counter = collections.Counter()
@@ -311,6 +339,42 @@ class FakeHubSpot:
                           "occurredAt": iso(occurred), "id": str(uuid.UUID(int=self._random.getrandbits(128))),
                           "properties": dict(properties or {}), "_ms": occurred.timestamp() * 1000})
             items.sort(key=lambda e: e["_ms"])
+
+    def add_deal(self, properties: Mapping[str, Any], *, contacts: Iterable[str | int] = (),
+                 labels: Mapping[str, Iterable[str]] | None = None, id: str | int | None = None,
+                 created: dt.datetime | None = None, modified: dt.datetime | None = None) -> str:
+        """Add a deal associated with ``contacts`` (which must exist), in that order; ``labels``
+        gives contacts association labels besides the unlabeled ``deal_to_contact`` (HubSpot
+        lists a contact once per label). ``pipeline`` defaults to ``default``; HubSpot's
+        calculated ``hs_is_closed``, ``hs_is_closed_won`` and ``hs_is_closed_lost`` are derived
+        from ``dealstage`` (:attr:`deal_stages`) unless ``properties`` gives them."""
+        with self.lock:
+            contact_ids = [str(c) for c in contacts]
+            unknown = [c for c in contact_ids if c not in self.contacts]
+            if unknown:
+                raise KeyError(f"no contact {', '.join(unknown)} to associate the deal with")
+            number = int(id) if id is not None else self._next_deal_id
+            self._next_deal_id = max(self._next_deal_id, number + 1)
+            did = str(number)
+            now = dt.datetime.now(_UTC)
+            created = created or now
+            modified = modified or created
+            values = {k: (None if v is None else str(v)) for k, v in properties.items()}
+            values.setdefault("pipeline", "default")
+            closed, won = self.deal_stages.get(values.get("dealstage") or "", (False, False))
+            values.setdefault("hs_is_closed", "true" if closed else "false")
+            values.setdefault("hs_is_closed_won", "true" if won else "false")
+            values.setdefault("hs_is_closed_lost", "true" if closed and not won else "false")
+            values.update(hs_object_id=did, createdate=iso(created), hs_lastmodifieddate=iso(modified))
+            entries = [{"id": c, "type": "deal_to_contact"} for c in dict.fromkeys(contact_ids)]
+            for contact, names in (labels or {}).items():
+                if str(contact) not in contact_ids:
+                    raise KeyError(f"labels name contact {contact}, which the deal is not associated with")
+                entries += [{"id": str(contact), "type": name} for name in names]
+            self.deals[did] = {"id": did, "properties": values, "createdAt": iso(created),
+                               "updatedAt": iso(modified), "archived": False, "_contacts": entries}
+            bisect.insort(self._deal_ids, number)
+            return did
 
     def set_property(self, contact_id: str, name: str, value: str | None, *,
                      modified: dt.datetime | None = None) -> None:
@@ -526,6 +590,17 @@ class FakeHubSpot:
         match = re.fullmatch(r"/crm/v3/objects/contacts/([0-9]+)", path)
         if match and method in ("GET", "PATCH"):
             return self._one_contact(method, match.group(1), query, body)
+        if path.startswith("/crm/v3/objects/deals") and not self.deals_scope:
+            raise _Reply(403, "This app hasn't been granted all required scopes to make this call. Read more "
+                              "about required scopes here: https://developers.hubspot.com/scopes.",
+                         "MISSING_SCOPES", errors=[{"message": "One or more of the following scopes are "
+                                                               "required.", "context": {"requiredScopes": [
+                                                                   "crm.objects.deals.read"]}}])
+        if path == "/crm/v3/objects/deals" and method == "GET":
+            return 200, self._list_deals(query)
+        match = re.fullmatch(r"/crm/v3/objects/deals/([0-9]+)/associations/([A-Za-z0-9_-]+)", path)
+        if match and method == "GET":
+            return 200, self._deal_associations(match.group(1), match.group(2), query)
         if path == "/crm/v3/objects/tasks" and method == "POST":
             return 201, self._create_task(body)
         if path == "/crm/v3/objects/tasks/search" and method == "POST":
@@ -612,6 +687,72 @@ class FakeHubSpot:
             cursor = str(self._ids[start + limit])
             out["paging"] = {"next": {"after": cursor,
                                       "link": f"{self.url}/crm/v3/objects/contacts?after={cursor}"}}
+        return out
+
+    def _list_deals(self, query: dict) -> dict:
+        """``GET /crm/v3/objects/deals``: as the contacts list, plus ``associations`` (object
+        types separated by commas; types it does not know are ignored, as HubSpot does)."""
+        limit = _int_param(query, "limit", 10)
+        if not 1 <= limit <= 100:
+            raise _Reply(400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR",
+                         errors=[{"message": "limit must be <= 100", "in": "limit"}])
+        properties = [p for value in query.get("properties", []) for p in value.split(",") if p]
+        wanted = {a.strip().lower() for value in query.get("associations", []) for a in value.split(",")}
+        if (query.get("archived") or ["false"])[0].lower() == "true":
+            return {"results": []}                  # the fake archives nothing
+        after = query.get("after", [None])[0]
+        try:
+            start = bisect.bisect_left(self._deal_ids, int(after)) if after else 0
+        except ValueError:
+            raise _Reply(400, f"Invalid paging cursor {after!r}", "VALIDATION_ERROR") from None
+        chosen = self._deal_ids[start:start + limit]
+        out: dict[str, Any] = {"results": [self._deal_shape(self.deals[str(i)], properties,
+                                                            bool(wanted & _CONTACT_TYPES)) for i in chosen]}
+        if start + limit < len(self._deal_ids):
+            cursor = str(self._deal_ids[start + limit])
+            out["paging"] = {"next": {"after": cursor, "link": f"{self.url}/crm/v3/objects/deals?after={cursor}"}}
+        return out
+
+    def _deal_shape(self, deal: dict, properties: Iterable[str] | None, contacts: bool) -> dict:
+        names = list(properties) if properties else list(_DEAL_DEFAULT_PROPERTIES)
+        values = deal["properties"]
+        shown = {name: values.get(name) for name in names}
+        for name in _DEAL_ALWAYS:
+            shown.setdefault(name, values.get(name))
+        out = {"id": deal["id"], "properties": shown, "createdAt": deal["createdAt"], "updatedAt": deal["updatedAt"],
+               "archived": False}
+        if contacts and deal["_contacts"]:       # HubSpot leaves out an association type with none
+            block: dict[str, Any] = {"results": [dict(e) for e in deal["_contacts"][:_ASSOCIATIONS_INLINE]]}
+            if len(deal["_contacts"]) > _ASSOCIATIONS_INLINE:
+                cursor = _cursor(_ASSOCIATIONS_INLINE)
+                block["paging"] = {"next": {"after": cursor, "link": f"{self.url}/crm/v3/objects/deals/"
+                                                                     f"{deal['id']}/associations/contacts?after={cursor}"}}
+            out["associations"] = {"contacts": block}
+        return out
+
+    def _deal_associations(self, did: str, to_type: str, query: dict) -> dict:
+        """``GET /crm/v3/objects/deals/ID/associations/contacts``: ``{"results": [{"id", "type"}]}``,
+        ``limit`` (default and most 500) and ``after``."""
+        deal = self.deals.get(did)
+        if deal is None:
+            raise _Reply(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
+                         context={"id": [did]})
+        if to_type.lower() not in _CONTACT_TYPES:
+            return {"results": []}
+        limit = _int_param(query, "limit", 500)
+        if not 1 <= limit <= 500:
+            raise _Reply(400, f"limit must be between 1 and 500, was {limit}", "VALIDATION_ERROR")
+        cursor = (query.get("after") or [None])[0]
+        try:
+            start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+        except ValueError:
+            raise _Reply(400, f"Invalid paging cursor {cursor!r}", "VALIDATION_ERROR") from None
+        entries = deal["_contacts"]
+        out: dict[str, Any] = {"results": [dict(e) for e in entries[start:start + limit]]}
+        if start + limit < len(entries):
+            token = _cursor(start + limit)
+            out["paging"] = {"next": {"after": token, "link": f"{self.url}/crm/v3/objects/deals/{did}/associations/"
+                                                              f"contacts?after={token}"}}
         return out
 
     def _search(self, body) -> dict:
@@ -914,6 +1055,11 @@ def _filter(contact: dict, f: dict) -> bool:
     except ValueError:
         return False
     raise _Reply(400, f"Unsupported operator {op}", "VALIDATION_ERROR")
+
+
+def _cursor(offset: int) -> str:
+    """An opaque paging cursor for an offset (as the events and association cursors look)."""
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
 
 
 def _int_param(query: dict, name: str, default: int) -> int:

@@ -1,9 +1,11 @@
 """A deterministic fake portal: contacts with HubSpot's standard and analytics properties,
-page-view events, and the same data written as scoredsl CSV files.
+page-view events, deals, and the same data written as scoredsl CSV files.
 
     portal = generate_portal(25_000, seed=7)
+    generate_deals(portal, seed=3)               # optional: won, lost and open deals
     portal.load(fake)                            # into a FakeHubSpot
     portal.write_csv("data/", TEST_PROPERTIES)   # contacts.csv and events.csv for csv:data/
+    portal.write_outcomes("data/outcomes.csv")   # what the deals say, for scoredsl backtest
 
 Values are the strings HubSpot holds (numbers as ``"12"``, datetimes as
 ``2026-10-01T09:30:00.123Z``), which scoredsl's CSV source reads the same way, so a run on the
@@ -22,7 +24,7 @@ import attrs
 
 from .fake import FakeHubSpot, iso
 
-__all__ = ["AS_OF", "Portal", "generate_portal", "TEST_PROPERTIES", "TEST_EVENT_ATTRIBUTES"]
+__all__ = ["AS_OF", "Portal", "generate_portal", "generate_deals", "TEST_PROPERTIES", "TEST_EVENT_ATTRIBUTES"]
 
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 
@@ -73,6 +75,7 @@ _PAGES = ["/pricing", "/pricing", "/blog/lead-scoring", "/demo", "/careers/engin
 class Portal:
     contacts: list[dict]                   # {"id", "created", "modified", "properties"}
     events: list[tuple]                    # (contact id, HubSpot event type, when, properties)
+    deals: list[dict] = attrs.field(factory=list)   # {"id", "created", "properties", "contacts", "labels"}
 
     def load(self, fake: FakeHubSpot) -> None:
         for contact in self.contacts:
@@ -80,6 +83,29 @@ class Portal:
                              modified=contact["modified"])
         for contact_id, kind, when, props in self.events:
             fake.add_event(contact_id, kind, when, props)
+        for deal in self.deals:
+            fake.add_deal(deal["properties"], id=deal["id"], contacts=deal["contacts"], labels=deal["labels"],
+                          created=deal["created"])
+
+    def outcomes(self) -> list[tuple[str, str, str]]:
+        """``(contact_id, outcome, at)`` for every closed deal and each of its contacts, in deal
+        order: ``won`` for the stage ``closedwon``, ``lost`` for ``closedlost``."""
+        rows = []
+        for deal in self.deals:
+            stage = deal["properties"].get("dealstage")
+            if stage in ("closedwon", "closedlost"):
+                for contact_id in dict.fromkeys(deal["contacts"]):
+                    rows.append((contact_id, "won" if stage == "closedwon" else "lost",
+                                 deal["properties"]["closedate"]))
+        return rows
+
+    def write_outcomes(self, path: str | os.PathLike) -> None:
+        """An outcomes CSV file (``contact_id``, ``outcome``, ``at``) of :meth:`outcomes`."""
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            writer.writerow(["contact_id", "outcome", "at"])
+            writer.writerows(self.outcomes())
 
     def write_csv(self, folder: str | os.PathLike, properties: Mapping[str, str] = TEST_PROPERTIES,
                   event_attributes: Mapping[str, str] = TEST_EVENT_ATTRIBUTES) -> None:
@@ -155,3 +181,51 @@ def generate_portal(n: int = 25_000, *, seed: int = 7, as_of: dt.datetime = AS_O
         modified = import_time if i < bulk_import else _when(rng, as_of, (as_of - created).days + 0.5, 0.01)
         contacts.append({"id": cid, "created": created, "modified": max(modified, created), "properties": props})
     return Portal(contacts=contacts, events=events)
+
+
+def generate_deals(portal: Portal, *, seed: int = 3, as_of: dt.datetime = AS_OF, share: float = 0.15,
+                   first_id: int = 50001) -> Portal:
+    """Add deals to ``portal``: about ``share`` of the contacts get one, more often the engaged
+    ones (email clicks, form submissions, senior titles), so a model has something to find. A
+    deal is won, lost or still open (an open deal's ``closedate`` is its expected close, in the
+    future); one in ten has a second contact, and some contacts carry an association label too
+    (HubSpot then lists them twice). Close dates fall between the contact's creation and
+    ``as_of``. Returns ``portal``."""
+    rng = random.Random(seed)
+    next_id = first_id
+    contacts = portal.contacts
+    for contact in contacts:
+        props = contact["properties"]
+        chance = share * 0.5
+        if int(props.get("hs_email_click") or 0) > 0:
+            chance += share
+        if int(props.get("num_conversion_events") or 0) > 0:
+            chance += share * 1.5
+        if any(word in (props.get("jobtitle") or "") for word in ("VP", "Head", "Chief", "CEO", "Director")):
+            chance += share * 0.5
+        if props.get("jobtitle") == "Student":
+            chance /= 4
+        if rng.random() >= chance:
+            continue
+        created = contact["created"]
+        stage = rng.choices(["closedwon", "closedlost", "contractsent", "qualifiedtobuy"], [35, 40, 15, 10])[0]
+        span = max((as_of - created).total_seconds() - 2 * 86400, 3600.0)
+        if stage in ("closedwon", "closedlost"):
+            closed = created + dt.timedelta(seconds=86400 + rng.uniform(0, span))
+        else:
+            closed = as_of + dt.timedelta(days=rng.randint(10, 90))
+        closed = closed.replace(microsecond=rng.randrange(1000) * 1000)
+        deal_contacts = [contact["id"]]
+        if rng.random() < 0.1:
+            other = rng.choice(contacts)["id"]
+            if other != contact["id"]:
+                deal_contacts.append(other)
+        labels = {contact["id"]: ["decision_maker"]} if rng.random() < 0.1 else {}
+        portal.deals.append({
+            "id": str(next_id), "created": min(created + dt.timedelta(hours=1), as_of), "contacts": deal_contacts,
+            "labels": labels,
+            "properties": {"dealname": f"{props.get('lastname') or 'Deal'} {next_id}", "dealstage": stage,
+                           "pipeline": "default", "closedate": iso(closed),
+                           "amount": str(rng.randrange(10, 500) * 100)}})
+        next_id += 1
+    return portal
