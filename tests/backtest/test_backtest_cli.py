@@ -141,8 +141,8 @@ def test_the_html_report_renders_its_charts_in_chromium(invoke, tmp_path):
     dom = _Tables()
     dom.feed(shown)
     # the page's script ran and Chart.js drew every chart onto a sized canvas
-    assert dom.body.get("data-charts") == "5"
-    assert set(dom.canvases) == {"gain", "roc", "bands", "tiers", "distribution"}
+    assert dom.body.get("data-charts") == "6"
+    assert set(dom.canvases) == {"gain", "lift", "roc", "bands", "tiers", "distribution"}
     for canvas in dom.canvases.values():
         assert int(canvas["width"]) > 100 and int(canvas["height"]) > 100
     # the numbers read back from the rendered tables are the report's

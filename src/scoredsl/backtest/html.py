@@ -15,7 +15,7 @@ from importlib import resources
 from scoredsl.backtest.metrics import Result
 from scoredsl.backtest.report import interval, num, pct
 
-CHARTS = ("gain", "roc", "bands", "tiers", "distribution")
+CHARTS = ("gain", "lift", "roc", "bands", "tiers", "distribution")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;color:#1d2330;
@@ -48,6 +48,13 @@ _SCRIPT = r"""
        borderDash: [5, 5], pointRadius: 0}]},
     options: {parsing: false, scales: {x: Object.assign({type: "linear"}, axis("% of contacts called, highest score first", 100)),
                                        y: axis("% of converters found", 100)}}});
+  const lift = data.gain.filter(p => p[0] > 0).map(p => ({x: pct(p[0]), y: p[1] / p[0]}));
+  draw("lift", {type: "line", data: {datasets: [
+      {label: "model: converters found / contacts called", data: lift, borderColor: "#2f6fdf", pointRadius: 0},
+      {label: "random order", data: [{x: 0, y: 1}, {x: 100, y: 1}], borderColor: "#9aa3b2", borderDash: [5, 5],
+       pointRadius: 0}]},
+    options: {parsing: false, scales: {x: Object.assign({type: "linear"}, axis("% of contacts called, highest score first", 100)),
+                                       y: {title: {display: true, text: "lift (x the base rate)"}, min: 0}}}});
   draw("roc", {type: "line", data: {datasets: [
       {label: "model (AUC " + (data.auc.value == null ? "-" : data.auc.value.toFixed(3)) + ")",
        data: curve(data.roc), borderColor: "#2f6fdf", pointRadius: 0},
@@ -117,7 +124,7 @@ def render_html(result: Result) -> str:
             + (f" Intervals: 95%, {r.bootstrap} bootstrap samples of contacts." if r.bootstrap else "") + "</p>"]
     body.append("<div class=\"grid\">")
     for chart, caption in (("gain", "Gain: converters found by calling the top contacts first"),
-                           ("roc", "ROC"), ("bands", "Conversion rate per score band"),
+                           ("lift", "Lift: how much better than calling at random"), ("roc", "ROC"), ("bands", "Conversion rate per score band"),
                            ("tiers", "Conversion rate per tier label"),
                            ("distribution", "Scores of converters and of the rest")):
         if chart == "tiers" and not r.tiers:
