@@ -114,3 +114,18 @@ def test_the_contract_fails_on_a_plugin_importing_internals(tmp_path):
         "imports scoredsl.hookimpl; a plugin imports only scoredsl.api",
         "imports scoredsl.data.records; a plugin imports only scoredsl.api",
         "imports scoredsl.engines.duckdb; a plugin imports only scoredsl.api"]
+
+
+def test_every_test_module_has_a_name_of_its_own():
+    """All test suites run in one pytest session without packages: two test files of one name
+    would stop the whole run at collection."""
+    import collections
+
+    roots = [paths.ROOT / "tests"] + sorted((paths.ROOT / "plugins").glob("*/tests"))
+    found = collections.defaultdict(list)
+    for root in roots:
+        for path in root.rglob("*.py"):
+            if path.name.startswith("test_") or path.name in ("conftest.py",):
+                found[path.name].append(str(path.relative_to(paths.ROOT)))
+    twice = {name: where for name, where in found.items() if len(where) > 1 and name != "conftest.py"}
+    assert twice == {}
