@@ -21,6 +21,10 @@ reported with the first differing line, and the run exits 1 at the end.
 ``--check-rules N`` writes a model of N rules into the data dir and times ``scoredsl check``
 and ``scoredsl compile --emit python`` on it.
 
+``--explain N`` times ``scoredsl explain --contact ID`` of the middle contact of the N-contact
+data set, on its CSV files as generated (no quotes) and on a copy whose events quote every
+cell (DuckDB's reader then finds the contact's rows).
+
 ``--backtest N`` generates N contacts of the planted backtest example
 (``examples/backtest/generate.py``) and times, interleaved, one ``scoredsl run --engine
 python`` of its model, and ``scoredsl backtest`` over its 12 monthly as-of instants with and
@@ -247,6 +251,39 @@ def bench_rules(data_dir: str, count: int, reps: int, seed: int) -> list[dict]:
     return results
 
 
+def quoted_copy(meta: dict) -> str:
+    """A folder with the data set's contacts and its events with every cell quoted."""
+    folder = meta["folder"] + "-quoted"
+    if not os.path.exists(os.path.join(folder, "events.csv")):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(meta["folder"], "contacts.csv"), "rb") as source, \
+                open(os.path.join(folder, "contacts.csv"), "wb") as out:
+            out.write(source.read())
+        with open(os.path.join(meta["folder"], "events.csv"), encoding="utf-8") as source, \
+                open(os.path.join(folder, "events.csv"), "w", encoding="utf-8") as out:
+            for line in source:
+                out.write(",".join(f'"{cell}"' for cell in line.rstrip("\n").split(",")) + "\n")
+    return folder
+
+
+def bench_explain(data_dir: str, contacts: int, events_per_contact: float, reps: int, seed: int) -> list[dict]:
+    """Times ``scoredsl explain`` of one contact on the N-contact data set, plain and quoted."""
+    meta = dataset(data_dir, contacts, events_per_contact, seed)
+    with open(os.path.join(meta["folder"], "contacts.csv"), encoding="utf-8") as file:
+        for _ in range(contacts // 2 + 1):
+            line = file.readline()
+    contact = line.split(",", 1)[0]
+    results = []
+    for label, folder in (("explain, CSV without quotes", meta["folder"]),
+                          ("explain, events with every cell quoted", quoted_copy(meta))):
+        command = SCOREDSL + ["explain", MODEL, "--contact", contact, "--source", f"csv:{folder}", "--as-of", AS_OF]
+        measured = [check(measure(command), label) for _ in range(reps)]
+        results.append({"command": label, "contacts": contacts, "events": meta["events"], "contact": contact,
+                        "median_s": statistics.median(m.seconds for m in measured),
+                        "peak_rss_mb": max(m.rss_mb for m in measured), "runs_s": [m.seconds for m in measured]})
+    return results
+
+
 def bench_backtest(data_dir: str, contacts: int, reps: int, seed: int) -> list[dict]:
     """Times a year of monthly backtest instants against one run of the same model and data."""
     folder = os.path.join(data_dir, f"backtest-c{contacts}-s{seed}")
@@ -293,16 +330,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="tell scoredsl that the files are sorted by contact id (csv:DIR?sorted=contact_id), "
                              "as the Python baseline assumes")
     parser.add_argument("--check-rules", type=int, metavar="N", help="time check and compile of an N-rule model")
+    parser.add_argument("--explain", type=int, metavar="N",
+                        help="time scoredsl explain of one contact of the N-contact data set")
     parser.add_argument("--backtest", type=int, metavar="N",
                         help="time a 12-instant backtest of N planted contacts against one run")
     args = parser.parse_args(argv)
     if args.sizes is None:
-        args.sizes = "" if args.check_rules or args.backtest else "10000,100000,1000000"
+        args.sizes = "" if args.check_rules or args.backtest or args.explain else "10000,100000,1000000"
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
 
     results: dict = {"as_of": AS_OF, "sorted": args.sorted, "model": os.path.relpath(MODEL, ROOT), "python": sys.version.split()[0],
                      "cpus": os.cpu_count(), "sizes": [], "ratios": [], "skipped": {}, "mismatches": [],
-                     "rules": [], "backtest": []}
+                     "rules": [], "backtest": [], "explain": []}
     if sizes:
         engine = engine_option()
         names = [n for n in CONTENDERS if args.only is None or args.only in n.split("-")]
@@ -334,6 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|")
         for r in results["rules"]:
             print(f"| {r['command']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
+    if args.explain:
+        results["explain"] = bench_explain(args.data_dir, args.explain, args.events_per_contact, args.reps, args.seed)
+        print()
+        print(f"| {args.explain:,} contacts | median wall s | peak RSS MB |")
+        print("|---|---:|---:|")
+        for r in results["explain"]:
+            print(f"| {r['command']} ({r['events']:,} events) | {r['median_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
     if args.backtest:
         results["backtest"] = bench_backtest(args.data_dir, args.backtest, args.reps, args.seed)
         print()

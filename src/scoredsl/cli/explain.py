@@ -14,6 +14,7 @@ from scoredsl.check.ir import state_reads
 from scoredsl.data.records import DataError, to_micros
 from scoredsl.data.state import previous_values
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
+from scoredsl.engines.lookup import one_contact
 
 
 @click.command()
@@ -38,11 +39,10 @@ def explain(file, contact_id, source_spec, models, as_of, fmt, state_path, no_st
     source = open_source_for(source_spec, program.schema, config)
     policy = ErrorPolicy("skip", RunSummary())
     try:
-        contact = next((c for c in source.contacts(program.schema, policy) if c["id"] == contact_id), None)
+        contact, events = one_contact(source, program.schema, contact_id, policy)
         if contact is None:
             raise Failure(f"no contact with id '{contact_id}' in {spec_text(source_spec, config, 'source')}",
                           EXIT_FINDINGS)
-        events = [e for e in source.events(program.schema, policy) if e.contact_id == contact_id]
     except DataError as exc:
         raise Failure(f"bad data: {exc.describe()}", EXIT_FINDINGS) from None
     finally:

@@ -130,6 +130,15 @@ class Source(abc.ABC):
         """
         return None
 
+    def for_contact(self, contact_id: str, schema: DataSchema,
+                    on_error: OnError = fail) -> "tuple[dict[str, Any] | None, list[Event]] | None":
+        """One contact and its events, as a full read would find them (the first contact of that
+        id that :meth:`contacts` yields, and the events :meth:`events` yields for it, in order),
+        without reading every record; ``None`` (the default) when the source has no such fast
+        path, and the caller reads everything. Only the records of this contact are checked, so
+        errors and skips of other records are not seen."""
+        return None
+
     def close(self) -> None:
         """Release whatever the source holds (files, connections). Safe to call twice."""
 

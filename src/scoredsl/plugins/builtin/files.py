@@ -76,6 +76,7 @@ import contextlib
 import csv
 import io
 import json
+import mmap
 import os
 import re
 import shutil
@@ -229,6 +230,7 @@ class FileSource(Source):
         self._converter = csv_converter if fmt == "csv" else json_converter
         self.columns = dict(columns or {})               # schema name -> the file's column
         self.event_columns = dict(event_columns or {})
+        self._given: dict[str, list] = {}           # path -> the only lines to read (for_contact)
 
     @property
     def mapped(self) -> bool:
@@ -288,6 +290,43 @@ class FileSource(Source):
     def close(self) -> None:
         while self._open:
             self._open.pop().close()
+
+    def for_contact(self, contact_id: str, schema: DataSchema,
+                    on_error: OnError = fail) -> tuple[dict[str, Any] | None, list[Event]] | None:
+        """One contact's record and events without reading the others (see
+        :meth:`Source.for_contact`), for CSV files without a single quote character: then every
+        line is one record, so the lines holding the id as a whole cell are found by a byte
+        search, and only they are parsed, by the same reader and checks as a full read (row
+        numbers included). ``None`` for other files (quotes, JSONL, renamed columns) and for ids
+        that appear on too many lines to be worth it."""
+        if self.format != "csv" or self.mapped:
+            return None
+        contacts_rows = _lines_with(self.contacts_path, contact_id, self.delimiter)
+        events_rows = _lines_with(self.events_path, contact_id, self.delimiter) if self.events_path else []
+        if contacts_rows is None or events_rows is None:
+            return None
+        rows = {self.contacts_path: contacts_rows}
+        if self.events_path:
+            rows[self.events_path] = events_rows
+        return self.one_contact(rows, contact_id, schema, on_error)
+
+    def one_contact(self, rows: dict[str, list], contact_id: str, schema: DataSchema,
+                    on_error: OnError = fail) -> tuple[dict[str, Any] | None, list[Event]]:
+        """The contact and events of ``contact_id`` among only the given rows of each file
+        (``path -> [(row, line bytes or cells)]``, in file order), read with the same checks as
+        a full read; rows of other contacts among them are passed over. No contact: ``None``
+        and no events."""
+        restricted = FileSource(self.format, self.contacts_path, self.events_path, delimiter=self.delimiter)
+        restricted._given = rows
+        try:
+            contact = next((c for c in restricted.contacts(schema, on_error) if c["id"] == contact_id), None)
+            events = [] if contact is None else \
+                [e for e in restricted.events(schema, on_error) if e.contact_id == contact_id]
+        finally:
+            restricted.close()
+        self.skipped_rows += restricted.skipped_rows
+        self.ignored_events += restricted.ignored_events
+        return contact, events
 
     def _events(self, schema: DataSchema, on_error: OnError, packed: bool) -> Iterator[PackedEvent]:
         """``(contact_id, type, (timestamp, value, ...))`` per event: typed values, or packed."""
@@ -356,8 +395,12 @@ class FileSource(Source):
         mapping = mapping or {}
         column = [mapping.get(name, name) for name in wanted]
         needed = tuple(mapping.get(name, name) for name in required)
-        reader = (_csv_records(path, needed, self.delimiter) if self.format == "csv"
-                  else _jsonl_records(path, tuple(column)))
+        given = self._given.get(path)
+        if given is not None:
+            reader = _given_records(path, needed, self.delimiter, given)
+        else:
+            reader = (_csv_records(path, needed, self.delimiter) if self.format == "csv"
+                      else _jsonl_records(path, tuple(column)))
         self._open.append(reader)
         if mapping:
             return _renamed(reader, dict(zip(column, wanted)))
@@ -486,6 +529,101 @@ def _csv_records(path: str, required: tuple[str, ...], delimiter: str) -> _Recor
             except csv.Error as exc:
                 row += 1
                 yield row, DataError(f"not valid CSV: {exc}", file=path, row=row)
+
+
+#: More lines than this holding a contact's id as a cell, and a full read is cheaper.
+MAX_LINES_FOR_ONE_CONTACT = 100_000
+
+
+def _lines_with(path: str, contact_id: str, delimiter: str) -> list[tuple[int, bytes]] | None:
+    """``(line number, bytes)`` of every line of a quote-free CSV file (the header aside) that
+    may hold ``contact_id`` as a whole cell (white space around it allowed); ``None`` when the
+    file holds a quote character (a record may then span lines), the id cannot be searched for
+    as bytes, or too many lines hold it."""
+    needle = contact_id.encode("utf-8")
+    if not needle or b'"' in needle or b"\n" in needle or b"\r" in needle:
+        return None
+    sep = delimiter.encode("utf-8")
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size == 0:
+                return []
+            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if data.find(b'"') != -1:
+                    return None
+                header_end = data.find(b"\n")
+                if header_end == -1:
+                    return []
+                found: dict[int, bytes] = {}
+                counted_to, line = 0, 1
+                at = data.find(needle, header_end + 1)
+                while at != -1:
+                    before = data[at - 1] if at > 0 else 10
+                    end = at + len(needle)
+                    after = data[end] if end < size else 10
+                    if _may_bound(before, sep) and _may_bound(after, sep):
+                        start = data.rfind(b"\n", 0, at) + 1
+                        if start not in found:
+                            if len(found) >= MAX_LINES_FOR_ONE_CONTACT:
+                                return None
+                            line += _newlines(data, counted_to, start)
+                            counted_to = start
+                            stop = data.find(b"\n", at)
+                            found[start] = (line, data[start:size if stop == -1 else stop + 1])
+                    at = data.find(needle, end)
+    except (OSError, ValueError):
+        return None
+    return list(found.values())
+
+
+def _newlines(data, start: int, stop: int, chunk: int = 1 << 24) -> int:
+    """How many line ends ``data[start:stop]`` holds, counted 16 MB at a time."""
+    total = 0
+    for at in range(start, stop, chunk):
+        total += data[at:min(stop, at + chunk)].count(b"\n")
+    return total
+
+
+def _may_bound(byte: int, sep: bytes) -> bool:
+    """Whether a byte may stand next to a whole cell: the delimiter, a line end, ASCII white
+    space, or any byte of a multi-byte character (some of them are white space)."""
+    return byte in sep or byte in (9, 10, 11, 12, 13, 28, 29, 30, 31, 32) or byte >= 0x80
+
+
+def _given_records(path: str, required: tuple[str, ...], delimiter: str,
+                   lines: list[tuple[int | None, Any]]) -> _Records:
+    """What :func:`_csv_records` yields for the file, but only for the given records: the
+    header's positions, read from the file, then each record's cells or problem. A record is
+    the bytes of one line (of a file where every line is one record) or its cells as another
+    reader of the same rules found them."""
+    full = _csv_records(path, required, delimiter)
+    try:
+        positions = next(full)
+    finally:
+        full.close()
+    yield positions
+    header = [cell.strip() for cell in next(csv.reader([_header_line(path)], delimiter=delimiter, strict=True))]
+    width = len(header)
+    for row, raw in lines:
+        if isinstance(raw, list):               # cells another reader found
+            cells = raw
+        else:
+            text = raw.decode("utf-8", errors=_DECODING_ERRORS)
+            try:
+                cells = next(csv.reader([text], delimiter=delimiter, strict=True), [])
+            except csv.Error as exc:
+                yield row, DataError(f"not valid CSV: {exc}", file=path, row=row)
+                continue
+        if len(cells) == width and not _has_surrogates(cells):
+            yield row, cells
+        elif cells:
+            yield row, _row_problem(cells, header, True, path, row) or cells
+
+
+def _header_line(path: str) -> str:
+    with open(path, encoding="utf-8-sig", errors=_DECODING_ERRORS, newline="\n") as file:
+        return file.readline()
 
 
 def _row_problem(cells: list[str], header: list[str], maybe_bad: bool, path: str,
