@@ -82,8 +82,10 @@ def test_one_contact_is_what_a_full_read_finds(tmp_path, data, quotes):
         by_bytes = source.for_contact(contact_id, SCHEMA, ErrorPolicy("skip", RunSummary()))
         if by_bytes is not None:
             assert (by_bytes if by_bytes[0] is not None else (None, [])) == want, contact_id
-        rows = contact_rows(Files.of(source), contact_id)
-        if rows is not None:
+        files = Files.of(source)
+        rows = {path: contact_rows(files, path, key, contact_id)
+                for path, key in ((str(contacts), "id"), (str(events), "contact_id"))}
+        if None not in rows.values():
             got = source.one_contact(rows, contact_id, SCHEMA, ErrorPolicy("skip", RunSummary()))
             assert (got if got[0] is not None else (None, [])) == want, contact_id
 
@@ -96,10 +98,10 @@ def test_the_byte_search_serves_quote_free_files_and_duckdb_quoted_ones(tmp_path
     assert source.for_contact("c1", SCHEMA) is not None
     (tmp_path / "events.csv").write_text('contact_id,type,timestamp,url,score\nc1,visit,2026-01-01,"/a,b",\n')
     assert source.for_contact("c1", SCHEMA) is None
-    rows = contact_rows(Files.of(source), "c1")
-    assert rows is not None and rows[str(tmp_path / "events.csv")] == [(-1, ["c1", "visit", "2026-01-01", "/a,b", ""])]
+    rows = contact_rows(Files.of(source), str(tmp_path / "events.csv"), "contact_id", "c1")
+    assert rows == [(-1, ["c1", "visit", "2026-01-01", "/a,b", ""])]
     (tmp_path / "events.csv").write_text('contact_id,type,timestamp,url,score\nc1,visit,2026-01-01,"/a\n')
-    assert contact_rows(Files.of(source), "c1") is None          # malformed: a full read says where
+    assert contact_rows(Files.of(source), str(tmp_path / "events.csv"), "contact_id", "c1") is None  # malformed
 
 
 def _no_full_read(source):

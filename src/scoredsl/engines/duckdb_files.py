@@ -306,36 +306,31 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
     return True
 
 
-def contact_rows(files: Files, contact_id: str) -> dict[str, list] | None:
-    """The records of one contact id in each CSV file, as DuckDB's reader finds them (the
-    cells as text, in file order): ``path -> [(-n, cells)]``, the n-th such record (DuckDB
-    does not say which row of the file it is: a negative number tells it apart), for
-    :meth:`~scoredsl.plugins.builtin.files.FileSource.one_contact` to read with the Python
-    rules. ``None`` when DuckDB must not be trusted with the files (not CSV, a header it cannot
-    take, a malformed row anywhere, a cell too long for the Python reader): the caller then
-    reads them all."""
+def contact_rows(files: Files, path: str, key: str, contact_id: str) -> list | None:
+    """The records of one contact id (its column ``key``) in one CSV file of ``files``, as
+    DuckDB's reader finds them (the cells as text, in file order): ``[(-n, cells)]`` for the
+    n-th such record (DuckDB does not say which row of the file it is: a negative number tells
+    it apart), for :meth:`~scoredsl.plugins.builtin.files.FileSource.one_contact` to read with
+    the Python rules. ``None`` when DuckDB must not be trusted with the file (not CSV, a header
+    it cannot take, a malformed row anywhere, a cell too long for the Python reader): the
+    caller then reads everything."""
     import duckdb
 
     if files.format != "csv":
         return None
     con = duckdb.connect()
     try:
-        found: dict[str, list] = {}
-        for path, key in ((files.contacts, "id"), (files.events, "contact_id")):
-            if path is None:
-                continue
-            relation = _relation(files, path)
-            if relation is None or key not in relation[1]:
-                return None
-            sql, names = relation
-            cells = ", ".join(_ident(f"c{i}") for i in range(len(names)))
-            rows = con.execute(f"SELECT {cells} FROM {sql} WHERE {_stripped(_ident(names[key]))} = ?",
-                               [contact_id]).fetchall()
-            texts = [["" if value is None else value for value in row] for row in rows]
-            if any(len(value) > MAX_CSV_CELL for row in texts for value in row):
-                return None
-            found[path] = [(-(i + 1), row) for i, row in enumerate(texts)]
-        return found
+        relation = _relation(files, path)
+        if relation is None or key not in relation[1]:
+            return None
+        sql, names = relation
+        cells = ", ".join(_ident(f"c{i}") for i in range(len(names)))
+        rows = con.execute(f"SELECT {cells} FROM {sql} WHERE {_stripped(_ident(names[key]))} = ?",
+                           [contact_id]).fetchall()
+        texts = [["" if value is None else value for value in row] for row in rows]
+        if any(len(value) > MAX_CSV_CELL for row in texts for value in row):
+            return None
+        return [(-(i + 1), row) for i, row in enumerate(texts)]
     except duckdb.Error:
         return None
     finally:

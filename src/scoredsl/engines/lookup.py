@@ -1,10 +1,12 @@
 """One contact and its events, for ``scoredsl explain``, without reading every event into
 Python when the source allows it.
 
-In order: the source's own fast path (:meth:`~scoredsl.data.sources.Source.for_contact`: a
-byte search in quote-free CSV files); DuckDB's CSV reader finding the contact's records in
-files with quotes (:func:`~scoredsl.engines.duckdb_files.contact_rows`), read then by the
-Python rules; else a full read. Each gives the contact and events a full read gives.
+For CSV files, each file on its own: a byte search when it has no quote character
+(:meth:`~scoredsl.plugins.builtin.files.FileSource.lines_for`), else DuckDB's CSV reader
+(:func:`~scoredsl.engines.duckdb_files.contact_rows`); the records found are then read by the
+Python rules (:meth:`~scoredsl.plugins.builtin.files.FileSource.one_contact`). Other sources:
+their own fast path (:meth:`~scoredsl.data.sources.Source.for_contact`). Otherwise, or when a
+file cannot be searched, a full read. Each gives the contact and events a full read gives.
 """
 
 from __future__ import annotations
@@ -20,14 +22,25 @@ def one_contact(source: Source, schema: DataSchema, contact_id: str,
                 on_error: OnError) -> tuple[dict[str, Any] | None, list[Event]]:
     """The first contact of id ``contact_id`` and its events (``None`` and ``[]`` when there is
     no such contact); records of other contacts are not checked on the fast paths."""
-    found = source.for_contact(contact_id, schema, on_error)
-    if found is not None:
-        return found
     files = Files.of(source)
-    if files is not None and hasattr(source, "one_contact"):
-        rows = contact_rows(files, contact_id)
+    if files is not None and files.format == "csv" and hasattr(source, "lines_for"):
+        rows: dict[str, list] | None = {}
+        for path, key in ((files.contacts, "id"), (files.events, "contact_id")):
+            if path is None:
+                continue
+            found = source.lines_for(path, contact_id)
+            if found is None:
+                found = contact_rows(files, path, key, contact_id)
+            if found is None:
+                rows = None
+                break
+            rows[path] = found
         if rows is not None:
             return source.one_contact(rows, contact_id, schema, on_error)
+    else:
+        found = source.for_contact(contact_id, schema, on_error)
+        if found is not None:
+            return found if found[0] is not None else (None, [])
     contact = next((c for c in source.contacts(schema, on_error) if c["id"] == contact_id), None)
     if contact is None:
         return None, []

@@ -296,19 +296,25 @@ class FileSource(Source):
         """One contact's record and events without reading the others (see
         :meth:`Source.for_contact`), for CSV files without a single quote character: then every
         line is one record, so the lines holding the id as a whole cell are found by a byte
-        search, and only they are parsed, by the same reader and checks as a full read (row
-        numbers included). ``None`` for other files (quotes, JSONL, renamed columns) and for ids
-        that appear on too many lines to be worth it."""
+        search, and only they are parsed, by the same reader and checks as a full read (a
+        problem names the file, not the row: lines are not counted). ``None`` for other files
+        (quotes, JSONL, renamed columns) and for ids that appear on too many lines to be worth
+        it."""
+        rows = {}
+        for path in (self.contacts_path, self.events_path):
+            if path is not None:
+                rows[path] = self.lines_for(path, contact_id)
+                if rows[path] is None:
+                    return None
+        return self.one_contact(rows, contact_id, schema, on_error)
+
+    def lines_for(self, path: str, contact_id: str) -> list[tuple[int, bytes]] | None:
+        """The lines of one of the source's CSV files that may hold ``contact_id`` as a whole
+        cell, for :meth:`one_contact`; ``None`` when the file holds a quote character (or is
+        not CSV, or its columns are renamed), or too many lines hold the id."""
         if self.format != "csv" or self.mapped:
             return None
-        contacts_rows = _lines_with(self.contacts_path, contact_id, self.delimiter)
-        events_rows = _lines_with(self.events_path, contact_id, self.delimiter) if self.events_path else []
-        if contacts_rows is None or events_rows is None:
-            return None
-        rows = {self.contacts_path: contacts_rows}
-        if self.events_path:
-            rows[self.events_path] = events_rows
-        return self.one_contact(rows, contact_id, schema, on_error)
+        return _lines_with(path, contact_id, self.delimiter)
 
     def one_contact(self, rows: dict[str, list], contact_id: str, schema: DataSchema,
                     on_error: OnError = fail) -> tuple[dict[str, Any] | None, list[Event]]:
@@ -536,10 +542,11 @@ MAX_LINES_FOR_ONE_CONTACT = 100_000
 
 
 def _lines_with(path: str, contact_id: str, delimiter: str) -> list[tuple[int, bytes]] | None:
-    """``(line number, bytes)`` of every line of a quote-free CSV file (the header aside) that
-    may hold ``contact_id`` as a whole cell (white space around it allowed); ``None`` when the
-    file holds a quote character (a record may then span lines), the id cannot be searched for
-    as bytes, or too many lines hold it."""
+    """``(-n, bytes)`` of the n-th line of a quote-free CSV file (the header aside) that may
+    hold ``contact_id`` as a whole cell (white space around it allowed): the line's number is
+    not counted, a negative number tells the lines apart. ``None`` when the file holds a quote
+    character (a record may then span lines), the id cannot be searched for as bytes, or too
+    many lines hold it."""
     needle = contact_id.encode("utf-8")
     if not needle or b'"' in needle or b"\n" in needle or b"\r" in needle:
         return None
@@ -555,8 +562,7 @@ def _lines_with(path: str, contact_id: str, delimiter: str) -> list[tuple[int, b
                 header_end = data.find(b"\n")
                 if header_end == -1:
                     return []
-                found: dict[int, bytes] = {}
-                counted_to, line = 0, 1
+                found: dict[int, tuple[int, bytes]] = {}
                 at = data.find(needle, header_end + 1)
                 while at != -1:
                     before = data[at - 1] if at > 0 else 10
@@ -567,22 +573,12 @@ def _lines_with(path: str, contact_id: str, delimiter: str) -> list[tuple[int, b
                         if start not in found:
                             if len(found) >= MAX_LINES_FOR_ONE_CONTACT:
                                 return None
-                            line += _newlines(data, counted_to, start)
-                            counted_to = start
                             stop = data.find(b"\n", at)
-                            found[start] = (line, data[start:size if stop == -1 else stop + 1])
+                            found[start] = (-(len(found) + 1), data[start:size if stop == -1 else stop + 1])
                     at = data.find(needle, end)
     except (OSError, ValueError):
         return None
     return list(found.values())
-
-
-def _newlines(data, start: int, stop: int, chunk: int = 1 << 24) -> int:
-    """How many line ends ``data[start:stop]`` holds, counted 16 MB at a time."""
-    total = 0
-    for at in range(start, stop, chunk):
-        total += data[at:min(stop, at + chunk)].count(b"\n")
-    return total
 
 
 def _may_bound(byte: int, sep: bytes) -> bool:
@@ -596,7 +592,7 @@ def _given_records(path: str, required: tuple[str, ...], delimiter: str,
     """What :func:`_csv_records` yields for the file, but only for the given records: the
     header's positions, read from the file, then each record's cells or problem. A record is
     the bytes of one line (of a file where every line is one record) or its cells as another
-    reader of the same rules found them."""
+    reader of the same rules found them; its row number is whatever the finder gave it."""
     full = _csv_records(path, required, delimiter)
     try:
         positions = next(full)
