@@ -53,6 +53,7 @@ __all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
 SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env", "sorted")
 EVENT_FIELDS = ("contact_id", "type", "timestamp")
 _QUERY = re.compile(r"\s*\(*\s*(select|with)\b", re.IGNORECASE)
+_TEXT_TYPES = {"postgresql": "TEXT", "mysql": "CHAR", "sqlite": "TEXT", "duckdb": "VARCHAR"}
 _SORTED_HINT = ("sorted=contact_id has the database sort them, and an id with white space other "
                 "than spaces around it sorts apart: read such data without sorted=")
 
@@ -369,6 +370,41 @@ class SqlSource(Source):
         from .canonical import Hook
 
         return Hook(self)
+
+    def for_contact(self, contact_id: str, schema: DataSchema,
+                    on_error: OnError = fail) -> tuple[dict[str, Any] | None, list[Event]] | None:
+        """One contact and its events, for ``scoredsl explain``, without streaming every row
+        out of the database: the database keeps the rows whose id, as text, holds
+        ``contact_id`` (a ``LIKE`` that may keep more: the id's case or white space may differ),
+        and they are read with every check of a full read, the others passed over."""
+        if not contact_id or contact_id != contact_id.strip():
+            return None
+        only = SqlSource(self.db, self.engine, self._only(self.contacts_plan, "id", contact_id),
+                         self._only(self.events_plan, "contact_id", contact_id) if self.events_plan else None,
+                         self.batch_size, ordered=self.ordered)
+        try:
+            contact = next((c for c in only.contacts(schema, on_error) if c["id"] == contact_id), None)
+            events = [] if contact is None else \
+                [e for e in only.events(schema, on_error) if e.contact_id == contact_id]
+        finally:
+            while only._open:
+                only._open.pop().close()
+        self.skipped_rows += only.skipped_rows
+        self.ignored_events += only.ignored_events
+        return contact, events
+
+    def _only(self, plan: Plan, field: str, contact_id: str) -> Plan:
+        """``plan`` keeping the rows whose ``field`` column, as text, holds ``contact_id``."""
+        dialect = self.engine.dialect
+        column = dialect.identifier_preparer.quote(plan.resolved[field].name)
+        pattern = "%" + contact_id.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        if self.db.backend.name == "mysql":          # a backslash escapes in MySQL's literals
+            pattern = pattern.replace("\\", "\\\\")
+        literal = "'" + pattern.replace("'", "''") + "'"
+        text = _TEXT_TYPES.get(self.db.backend.name, "VARCHAR")
+        sql = (f"SELECT * FROM ({plan.sql}) scoredsl_one "
+               f"WHERE CAST(scoredsl_one.{column} AS {text}) LIKE {literal} ESCAPE '!'")
+        return attrs.evolve(plan, sql=sql)
 
     def close(self) -> None:
         """Close every stream still open (its connection with it), then the engine."""
