@@ -315,6 +315,15 @@ def bench_backtest(data_dir: str, contacts: int, reps: int, seed: int) -> list[d
             for name, measured in runs.items()]
 
 
+def table(header: list[str], rows: list[list[str]]) -> None:
+    """Print a markdown table after a blank line, every column but the first right-aligned."""
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -368,25 +377,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{name}: skipped ({why})")
     if args.check_rules:
         results["rules"] = bench_rules(args.data_dir, args.check_rules, args.reps, args.seed)
-        print()
-        print("| command | median wall s | median CPU s | peak RSS MB |")
-        print("|---|---:|---:|---:|")
-        for r in results["rules"]:
-            print(f"| {r['command']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
+        table(["command", "median wall s", "median CPU s", "peak RSS MB"],
+              [[r["command"], f"{r['median_s']:.2f}", f"{r['median_cpu_s']:.2f}", f"{r['peak_rss_mb']:,.0f}"]
+               for r in results["rules"]])
     if args.explain:
         results["explain"] = bench_explain(args.data_dir, args.explain, args.events_per_contact, args.reps, args.seed)
-        print()
-        print(f"| {args.explain:,} contacts | median wall s | peak RSS MB |")
-        print("|---|---:|---:|")
-        for r in results["explain"]:
-            print(f"| {r['command']} ({r['events']:,} events) | {r['median_s']:.2f} | {r['peak_rss_mb']:,.0f} |")
+        table([f"{args.explain:,} contacts", "median wall s", "peak RSS MB"],
+              [[f"{r['command']} ({r['events']:,} events)", f"{r['median_s']:.2f}", f"{r['peak_rss_mb']:,.0f}"]
+               for r in results["explain"]])
     if args.backtest:
         results["backtest"] = bench_backtest(args.data_dir, args.backtest, args.reps, args.seed)
-        print()
-        print(f"| {args.backtest:,} planted contacts | median wall s | x one run | peak RSS MB |")
-        print("|---|---:|---:|---:|")
-        for r in results["backtest"]:
-            print(f"| {r['command']} | {r['median_s']:.1f} | {r['ratio']:.2f} | {r['peak_rss_mb']:,.0f} |")
+        table([f"{args.backtest:,} planted contacts", "median wall s", "x one run", "peak RSS MB"],
+              [[r["command"], f"{r['median_s']:.1f}", f"{r['ratio']:.2f}", f"{r['peak_rss_mb']:,.0f}"]
+               for r in results["backtest"]])
     if args.json:
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(results, file, indent=1)

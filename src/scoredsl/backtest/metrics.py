@@ -192,7 +192,7 @@ def measure(obs: Observations, *, score: Sequence[str] = (), capacity: Sequence[
         as_ofs=tuple(iso(from_epoch_micros(t)) for t in obs.plan.as_ofs),
         dropped=tuple(iso(from_epoch_micros(t)) for t in dropped), window_days=obs.plan.window / DAY,
         converting=tuple(sorted(obs.plan.converted)), outcome_kinds=dict(outcome_kinds or {}),
-        counts=dict(obs.counts), observations=n, converters=int(y.sum()), contacts=len(set(obs.contact.tolist())),
+        counts=dict(obs.counts), observations=n, converters=int(y.sum()), contacts=len(obs.contact_ids),
         base_rate=base.interval, auc=auc.interval, aucs=aucs,
         tiers={name: tuple(_resolved(row) for row in rows) for name, rows in tiers.items()},
         bands=bands, unscored=_resolved(unscored) if unscored is not None else None,

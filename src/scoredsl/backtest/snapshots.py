@@ -91,7 +91,7 @@ class Observations:
     """Every observation of a backtest, column by column (numpy arrays of one length)."""
     model: CompiledModel
     plan: Plan
-    contact_ids: list[str]
+    contact_ids: list[str]     # the contacts with at least one observation
     snap: np.ndarray           # int: index into plan.as_ofs
     contact: np.ndarray        # int: index into contact_ids
     scored: np.ndarray         # bool: status "scored"
@@ -202,11 +202,8 @@ def collect(model: CompiledModel, source, plan: Plan, converting: dict[str, list
                 who.append(index)
                 scored_col.append(is_scored)
                 converted_col.append(first_after < len(times) and times[first_after] <= t + window)
-                for name, value in zip(model.score_names, scores or ()):
-                    score_cols[name].append(value if is_scored else nan)
-                if not scores:
-                    for name in model.score_names:
-                        score_cols[name].append(nan)
+                for i, name in enumerate(model.score_names):
+                    score_cols[name].append(scores[i] if is_scored else nan)
                 for name, label in zip(model.tier_names, labels or (None,) * len(model.tier_names)):
                     shown = label if is_scored and label is not None else (
                         NO_LABEL if is_scored else DISQUALIFIED if status == "disqualified" else OUT_OF_SCOPE)

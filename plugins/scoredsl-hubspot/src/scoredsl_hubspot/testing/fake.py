@@ -316,13 +316,8 @@ class FakeHubSpot:
                     created: dt.datetime | None = None, modified: dt.datetime | None = None) -> str:
         """Add a contact (property values as HubSpot holds them: strings or None)."""
         with self.lock:
-            number = int(id) if id is not None else self._next_id
-            self._next_id = max(self._next_id, number + 1)
+            number, created, modified, values = self._new_object(properties, id, "_next_id", created, modified)
             cid = str(number)
-            now = dt.datetime.now(_UTC)
-            created = created or now
-            modified = modified or created
-            values = {k: (None if v is None else str(v)) for k, v in properties.items()}
             values.update(hs_object_id=cid, createdate=iso(created), lastmodifieddate=iso(modified))
             self.contacts[cid] = {"id": cid, "properties": values, "createdAt": iso(created),
                                   "updatedAt": iso(modified), "archived": False,
@@ -353,13 +348,9 @@ class FakeHubSpot:
             unknown = [c for c in contact_ids if c not in self.contacts]
             if unknown:
                 raise KeyError(f"no contact {', '.join(unknown)} to associate the deal with")
-            number = int(id) if id is not None else self._next_deal_id
-            self._next_deal_id = max(self._next_deal_id, number + 1)
+            number, created, modified, values = self._new_object(properties, id, "_next_deal_id", created,
+                                                                 modified)
             did = str(number)
-            now = dt.datetime.now(_UTC)
-            created = created or now
-            modified = modified or created
-            values = {k: (None if v is None else str(v)) for k, v in properties.items()}
             values.setdefault("pipeline", "default")
             closed, won = self.deal_stages.get(values.get("dealstage") or "", (False, False))
             values.setdefault("hs_is_closed", "true" if closed else "false")
@@ -375,6 +366,17 @@ class FakeHubSpot:
                                "updatedAt": iso(modified), "archived": False, "_contacts": entries}
             bisect.insort(self._deal_ids, number)
             return did
+
+    def _new_object(self, properties: Mapping[str, Any], id, counter: str, created: dt.datetime | None,
+                    modified: dt.datetime | None) -> tuple[int, dt.datetime, dt.datetime, dict]:
+        """A new object's number (``id``, or the next of ``counter``, which moves past it), its
+        creation and modification instants (default now, and the creation), and its property
+        values as HubSpot holds them (strings or None)."""
+        number = int(id) if id is not None else getattr(self, counter)
+        setattr(self, counter, max(getattr(self, counter), number + 1))
+        created = created or dt.datetime.now(_UTC)
+        values = {k: (None if v is None else str(v)) for k, v in properties.items()}
+        return number, created, modified or created, values
 
     def set_property(self, contact_id: str, name: str, value: str | None, *,
                      modified: dt.datetime | None = None) -> None:
