@@ -24,7 +24,7 @@ from scoredsl.diagnostics import CompileError, render_text
 from scoredsl.diff.gitrefs import GitError, load, load_base
 from scoredsl.diff.impact import GUARD_FORM, GuardError, check_guards, compare, parse_guard, validate_guards
 from scoredsl.diff.model import diff as model_diff
-from scoredsl.diff.report import RENDERERS, Report, render_html
+from scoredsl.diff.report import RENDERERS, Report, render_html, to_json
 
 
 @click.command()
@@ -103,11 +103,11 @@ def diff(files, base, source_spec, models, as_of, fmt, html_path, top, fail_on, 
             raise Failure(_relabel_error(exc, old, new)) from None
     backtests = _backtests(old, new, models, source_spec, config, on_error, asked) if asked["outcomes_path"] else []
     report = Report(diff=changes, impact=impact, guards=tuple(check_guards(guards, impact)) if impact else ())
-    click.echo(_with_backtests(RENDERERS[fmt](report), fmt, backtests), nl=False)
+    click.echo(_with_backtests(report, fmt, backtests), nl=False)
     if html_path:
         out = AtomicFile(html_path)
         try:
-            out.file.write(_with_backtests(render_html(report), "html", backtests))
+            out.file.write(_with_backtests(report, "html", backtests))
             out.commit()
         except BaseException:
             out.abort()
@@ -132,14 +132,19 @@ def _backtests(old, new, models, source_spec, config, on_error, asked) -> list[t
     return [(name, one(sides[0].get(name)), one(sides[1].get(name))) for name in names]
 
 
-def _with_backtests(text: str, fmt: str, backtests) -> str:
-    """The diff report with the backtest of both sides added in its own format."""
+def _with_backtests(report: Report, fmt: str, backtests) -> str:
+    """The diff report in ``fmt`` (or ``html``), with the backtest of both sides added."""
+    if fmt == "html":
+        text = render_html(report)
+    elif fmt == "json" and backtests:
+        data = to_json(report)
+    else:
+        text = RENDERERS[fmt](report)
     if not backtests:
         return text
     from scoredsl.backtest import report as bt
 
     if fmt == "json":
-        data = json.loads(text)
         data["backtest"] = bt.comparison_json(backtests)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "html":
