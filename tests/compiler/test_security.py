@@ -154,7 +154,7 @@ def test_python_keywords_are_ordinary_names(name):
 def test_generated_code_has_no_builtins_beyond_the_allow_list():
     program = compile_text(SCHEMA + "model m { score s { rule a: email is set => +1 } }", "x.score")
     function = program.models["m"]._fast
-    assert set(function.__globals__["__builtins__"]) == {"min", "max", "sum", "tuple", "bool"}
+    assert set(function.__globals__["__builtins__"]) == {"min", "max", "sum", "tuple", "bool", "set", "len"}
 
 
 @pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a|aa)+$", r"(.*a){12}$", r"(x+x+)+y"])

@@ -22,6 +22,10 @@ from scoredsl.syntax.formatter import band_test, bound_text
 from scoredsl.syntax.loader import Unit
 from scoredsl.syntax.parser import _RESERVED
 
+#: The largest max of a group in a weighted score: its share arithmetic, in millionths of a
+#: point, stays inside 64-bit integers on every engine.
+WEIGHTED_MAX = 1_000_000_000
+
 OUTPUT_COLUMNS = ("contact_id", "model", "status", "reason", "model_version", "as_of", "id")
 
 
@@ -241,12 +245,51 @@ class Checker:
             self.warn("SD408", "half-life decay applies to 'each' rules, and this score has none",
                       score.span)
         floor = self.floor(score)
+        if any(isinstance(item, nodes.Group) and item.share is not None for item in score.contributions):
+            ok &= self.weighted(score)
         if not ok or floor is False:
             return None
         lowered = ir.Score(name=score.name.name, max=score.max, items=tuple(items), inactivity=inactivity,
                            half_life=half_life, floor=floor, span=score.span)
         lints.caps(lowered, score, self.diagnostics)
         return lowered
+
+    def weighted(self, score: nodes.Score) -> bool:
+        """A score whose groups carry shares: every rule in a group, every group with a share
+        and a max in points, no max of its own. Warns when the shares do not add up to 100%."""
+        ok = True
+        name = score.name.name
+        if score.max is not None:
+            self.err("SD416", f"score '{name}' is weighted: it runs from 0 to the sum of its shares, "
+                              "and takes no max", score.span, "drop the score's max; each group has its own")
+            ok = False
+        total = 0
+        for item in score.contributions:
+            if isinstance(item, nodes.Rule):
+                self.err("SD416", f"rule '{item.name.name}' is outside the groups of weighted score '{name}'",
+                         item.span, "in a weighted score every rule belongs to a group with a share")
+                ok = False
+            elif item.share is None:
+                self.err("SD416", f"group '{item.name.name}' has no share, and score '{name}' is weighted",
+                         item.name.span, f"give it one: group {item.name.name} share 25% max 40 {{ ... }}")
+                ok = False
+            else:
+                total += item.share.percent
+                if not 0 < item.share.percent <= 100:
+                    self.err("SD315", "a share is between 1% and 100%", item.share.span)
+                    ok = False
+                if item.cap is None or item.cap.percent:
+                    self.err("SD416", f"group '{item.name.name}' needs a max in points: the points that earn "
+                                      f"its whole {item.share.percent}%", item.span,
+                             f"for example: group {item.name.name} share {item.share.percent}% max 40 {{ ... }}")
+                    ok = False
+                elif item.cap.amount > WEIGHTED_MAX:
+                    self.err("SD315", f"a share group's max is at most {WEIGHTED_MAX:,} points", item.cap.span)
+                    ok = False
+        if ok and total != 100:
+            self.warn("SD417", f"the shares of score '{name}' add up to {total}%, not 100%", score.span,
+                      f"the score runs from 0 to {total}; make the shares add up to 100 for a 0-100 score")
+        return ok
 
     def floor(self, score: nodes.Score):
         """The score's ``min`` (``None`` if it has none), or ``False`` after reporting why not."""
@@ -284,7 +327,9 @@ class Checker:
         if group.cap is not None:
             c = group.cap
             if c.percent:
-                if score.max is None:
+                if group.share is not None:
+                    ok = False      # reported with the score's other share errors (SD416)
+                elif score.max is None:
                     self.err("SD405", "a percentage cap is a share of the score's max, and this score has none",
                              c.span, f"declare one: score {score.name.name} max 100 {{ ... }}")
                     ok = False
@@ -304,7 +349,8 @@ class Checker:
         rules = [self.rule(r, scope, names) for r in group.rules]
         if not ok or any(r is None for r in rules):
             return None
-        return ir.Group(name=group.name.name, cap=cap, rules=tuple(rules), span=group.span)
+        share = None if group.share is None else group.share.percent
+        return ir.Group(name=group.name.name, cap=cap, rules=tuple(rules), share=share, span=group.span)
 
     # ------------------------------------------------------------ rules
     def rule(self, rule: nodes.Rule, scope: Scope, names: dict):
@@ -367,9 +413,13 @@ class Checker:
 
     def each(self, name: str, body: nodes.Each, scope: Scope, rule: nodes.Rule):
         ok = self.exprs.event_known(body.event, scope)
-        filt = None
+        filt = distinct = None
+        fold = False
         if ok:
             ok, filt = self.exprs.event_filter(body.where, body.event.name, scope)
+            if body.distinct is not None:
+                distinct, fold = self.exprs.distinct(body.distinct, body.event.name, scope)
+                ok &= distinct is not None
         window = self.exprs.window(body.within)
         points = body.points
         limit = points.max
@@ -386,7 +436,7 @@ class Checker:
         if not ok:
             return None
         return ir.EachRule(name=name, event=body.event.name, filter=filt, window=window,
-                           points=points.amount, limit=limit, span=rule.span)
+                           points=points.amount, limit=limit, distinct=distinct, fold=fold, span=rule.span)
 
     def bands(self, name: str, body: nodes.Bands, scope: Scope, rule: nodes.Rule):
         subject = self.exprs.expr(body.subject, scope)

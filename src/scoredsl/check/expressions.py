@@ -287,6 +287,15 @@ class ExprChecker:
             return None
         ok, filt = self.event_filter(node.where, node.event.name, scope)
         window = self.window(node.within)
+        distinct, fold = None, False
+        if node.distinct is not None:
+            if node.func is not nodes.AggFunc.COUNT:
+                self.err("SD321", f"'distinct' counts values, and {node.func.value}(...) does not count",
+                         node.distinct.span, f"count(EVENT distinct ATTR) is the number of different values; "
+                         f"{node.func.value}(...) is the same with or without it")
+                return None
+            distinct, fold = self.distinct(node.distinct, node.event.name, scope)
+            ok &= distinct is not None
         if not ok:
             return None
         func = node.func
@@ -295,7 +304,26 @@ class ExprChecker:
             nodes.AggFunc.FIRST: (Type.DATETIME, True), nodes.AggFunc.LAST: (Type.DATETIME, True),
         }[func]
         return ir.Agg(func=func, event=node.event.name, filter=filt, window=window, type=rtype,
-                      nullable=nullable, span=node.span)
+                      nullable=nullable, distinct=distinct, fold=fold, span=node.span)
+
+    def distinct(self, node: nodes.Distinct, event: str, scope: Scope) -> tuple[ir.Attr | None, bool]:
+        """The attribute whose values ``distinct`` counts once each, and whether text is
+        lower-cased first; ``(None, False)`` after reporting why not."""
+        name = node.attr.name
+        attributes = scope.events[event]
+        if name not in attributes:
+            self.err("SD201", f"event '{event}' has no attribute '{name}'", node.attr.span,
+                     suggest(name, list(attributes)) or f"'distinct' names an attribute of {event}")
+            return None, False
+        kind = attributes[name]
+        if kind == Type.TEXT_LIST:
+            self.err("SD321", f"'{name}' holds a list; 'distinct' counts single values", node.attr.span,
+                     f"test the list in a filter instead: where {name} contains \"...\"")
+            return None, False
+        if node.case_sensitive and kind != Type.TEXT:
+            self.warn("SD306", f"case_sensitive has no effect on {kind} values", node.span)
+        attr = ir.Attr(event=event, name=name, type=kind, span=node.attr.span)
+        return attr, kind == Type.TEXT and not node.case_sensitive
 
     # ------------------------------------------------------------ predicates
     def _operands(self, node, scope):

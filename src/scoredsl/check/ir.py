@@ -100,6 +100,10 @@ class Agg:
     window: int | None          # microseconds; events with as_of - window <= ts <= as_of
     type: Type
     nullable: bool
+    #: ``count(EVENT distinct ATTR)``: matching events whose attribute is present, each value
+    #: counted once (lower-cased first when ``fold``)
+    distinct: Attr | None = None
+    fold: bool = False
     span: Span = _span()
 
 
@@ -298,6 +302,9 @@ class EachRule:
     window: int | None
     points: int                 # per event, signed
     limit: int | None           # bound on the rule's absolute total
+    #: ``each EVENT distinct ATTR``: points for the first matching event of each present value
+    distinct: Attr | None = None
+    fold: bool = False
     span: Span = _span()
 
 
@@ -307,8 +314,9 @@ Rule = Union[WhenRule, BandRule, EachRule]
 @attrs.frozen(kw_only=True)
 class Group:
     name: str
-    cap: int | None
+    cap: int | None             # in a weighted score: the points that earn the whole share
     rules: tuple[Rule, ...]
+    share: int | None = None    # percent of a weighted score (see ``Score.weighted``)
     span: Span = _span()
 
 
@@ -328,6 +336,12 @@ class Score:
     half_life: int | None                  # microseconds
     floor: int | None = None               # ``min N``: the final value is at least N
     span: Span = _span()
+
+    @property
+    def weighted(self) -> bool:
+        """Its groups carry shares: each contributes ``share * min(max(points, 0), cap) / cap``
+        (rounded to millionths), and the score runs from 0 to the sum of the shares."""
+        return any(isinstance(item, Group) and item.share is not None for item in self.items)
 
     def rules(self):
         for item in self.items:

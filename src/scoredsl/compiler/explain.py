@@ -36,6 +36,9 @@ class GroupLine:
     positive: int | float
     negative: int | float
     value: int | float
+    #: in a weighted score: the group's share (percent) and what it adds to the score
+    share: int | None = None
+    contribution: int | float | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -117,9 +120,14 @@ class Explanation:
                     current = r.group
                     if r.group is not None:
                         g = groups[r.group]
-                        cap = f"cap {g.cap}" if g.cap is not None else "no cap"
-                        lines.append(f"  group {g.name} = {_num(g.value)}   ({cap}; positive "
-                                     f"{_num(g.positive)}, negative {_num(g.negative)})")
+                        if g.share is not None:
+                            lines.append(f"  group {g.name} = {_num(g.contribution)} of {g.share}   "
+                                         f"({_num(g.value)} of {g.cap} points; positive {_num(g.positive)}, "
+                                         f"negative {_num(g.negative)})")
+                        else:
+                            cap = f"cap {g.cap}" if g.cap is not None else "no cap"
+                            lines.append(f"  group {g.name} = {_num(g.value)}   ({cap}; positive "
+                                         f"{_num(g.positive)}, negative {_num(g.negative)})")
                 indent = "    " if r.group is not None else "  "
                 lines.append(f"{indent}{r.name:<{width}} {r.outcome:<22} {_signed(r.points):>7}   {r.location}")
             summary = [f"positive {_num(s.positive)}", f"negative {_num(s.negative)}"]
@@ -184,7 +192,8 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
             if group is not None:
                 g = trace["groups"][(score.name, group)]
                 group_lines.append(GroupLine(name=group, cap=g["cap"], positive=g["positive"],
-                                             negative=g["negative"], value=g["value"]))
+                                             negative=g["negative"], value=g["value"], share=g.get("share"),
+                                             contribution=g.get("contribution")))
         t = trace["scores"][score.name]
         idle = t.get("idle")
         score_lines.append(ScoreLine(

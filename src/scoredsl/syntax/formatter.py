@@ -104,7 +104,7 @@ def _expr(e) -> str:
     if isinstance(e, nodes.Call):
         return f"{e.func.name}(" + ", ".join(expr(a) for a in e.args) + ")"
     if isinstance(e, nodes.Aggregate):
-        inner = e.event.name
+        inner = e.event.name + _distinct(e.distinct)
         if e.where is not None:
             inner += f" where {expr(e.where)}"
         if e.within is not None:
@@ -136,6 +136,12 @@ def _expr(e) -> str:
             inner = f"({inner})"
         return "-" + inner
     raise TypeError(f"cannot format {type(e).__name__}")
+
+
+def _distinct(distinct: nodes.Distinct | None) -> str:
+    if distinct is None:
+        return ""
+    return f" distinct {distinct.attr.name}" + (" case_sensitive" if distinct.case_sensitive else "")
 
 
 def points(p: "nodes.Points | nodes.PointsFrom") -> str:
@@ -340,6 +346,8 @@ class Formatter:
 
     def group(self, group: nodes.Group, first: bool) -> None:
         header = f"group {group.name.name}"
+        if group.share is not None:
+            header += f" share {group.share.percent}%"
         if group.cap is not None:
             header += f" max {group.cap.amount}{'%' if group.cap.percent else ''}"
         self.open(2, header, group, first=first)
@@ -353,7 +361,7 @@ class Formatter:
         if isinstance(body, nodes.When):
             self.emit(depth, [head + f"{expr(body.condition)} => {points(body.points)}"], rule, first=first)
         elif isinstance(body, nodes.Each):
-            text = f"each {body.event.name}"
+            text = f"each {body.event.name}{_distinct(body.distinct)}"
             if body.where is not None:
                 text += f" where {expr(body.where)}"
             if body.within is not None:

@@ -146,12 +146,22 @@ class Call:
 
 
 @attrs.frozen(kw_only=True)
+class Distinct:
+    """``distinct ATTR [case_sensitive]``: count each value of an event attribute once."""
+    attr: Ident
+    case_sensitive: bool = False
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Aggregate:
-    """``count(page_view where url contains "/pricing" within 60d)``."""
+    """``count(page_view where url contains "/pricing" within 60d)``,
+    ``count(email_open distinct campaign)``."""
     func: AggFunc
     event: Ident
     where: "Expr | None" = None
     within: Duration | None = None
+    distinct: Distinct | None = None
     span: Span = _span()
 
 
@@ -380,11 +390,12 @@ class Bands:
 
 @attrs.frozen(kw_only=True)
 class Each:
-    """``each EVENT [where C] [within D] => POINTS [max M | once]``."""
+    """``each EVENT [distinct ATTR] [where C] [within D] => POINTS [max M | once]``."""
     event: Ident
     where: "Expr | None"
     within: Duration | None
     points: Points
+    distinct: Distinct | None = None
     span: Span = _span()
 
 
@@ -406,10 +417,18 @@ class Cap:
 
 
 @attrs.frozen(kw_only=True)
+class Share:
+    """``share P%``: the group's part of a weighted score."""
+    percent: int
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Group:
     name: Ident
     cap: Cap | None
     rules: tuple[Rule, ...]
+    share: Share | None = None
     span: Span = _span()
 
 

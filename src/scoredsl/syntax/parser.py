@@ -259,9 +259,9 @@ def _bidi_warnings(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
-_RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify each
+_RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify distinct each
 ends_with event false first group half_life has in inactivity include is last let matches max
-min missing model monotonic not once or otherwise rule schema scope score set starts_with tier true unless where
+min missing model monotonic not once or otherwise rule schema scope score set share starts_with tier true unless where
 within""".split())
 
 

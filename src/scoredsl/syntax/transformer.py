@@ -198,8 +198,17 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def group(self, meta, children):
-        name, cap, *rules = children
-        return nodes.Group(name=self.ident(name), cap=cap, rules=tuple(rules), span=self.span(meta))
+        name, share, cap, *rules = children
+        return nodes.Group(name=self.ident(name), share=share, cap=cap, rules=tuple(rules), span=self.span(meta))
+
+    @v_args(meta=True)
+    def share(self, meta, children):
+        return nodes.Share(percent=self.whole(children[0], "a share"), span=self.span(meta))
+
+    @v_args(meta=True)
+    def distinct(self, meta, children):
+        name, case = children
+        return nodes.Distinct(attr=self.ident(name), case_sensitive=case is not None, span=self.span(meta))
 
     @v_args(meta=True)
     def cap(self, meta, children):
@@ -222,8 +231,8 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def each_rule(self, meta, children):
-        event, where, within, points = children
-        return nodes.Each(event=self.ident(event), where=where,
+        event, distinct, where, within, points = children
+        return nodes.Each(event=self.ident(event), distinct=distinct, where=where,
                           within=None if within is None else self.duration_of(within),
                           points=points, span=self.span(meta))
 
@@ -452,8 +461,8 @@ class ToNodes(Transformer):
 
     @v_args(meta=True)
     def aggregate(self, meta, children):
-        func, event, where, within = children
-        return nodes.Aggregate(func=nodes.AggFunc(str(func)), event=self.ident(event), where=where,
+        func, event, distinct, where, within = children
+        return nodes.Aggregate(func=nodes.AggFunc(str(func)), event=self.ident(event), distinct=distinct, where=where,
                                within=None if within is None else self.duration_of(within),
                                span=self.span(meta))
 

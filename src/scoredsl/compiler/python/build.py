@@ -73,7 +73,7 @@ def wrap_function(function):
 
 
 # Generated code needs only these builtins; nothing else (no __import__, open, eval) is reachable.
-_BUILTINS = {name: getattr(builtins, name) for name in ("min", "max", "sum", "tuple", "bool")}
+_BUILTINS = {name: getattr(builtins, name) for name in ("min", "max", "sum", "tuple", "bool", "set", "len")}
 
 
 def _points(value: int, scale: int) -> int | float:

@@ -189,6 +189,15 @@ class ModelCompiler:
             if tier.unless is not None:
                 yield tier.unless
 
+    def distinct_attrs(self, aggs):
+        """The attributes that ``distinct`` counts (and whether any counts them lower-cased)."""
+        self.distinct_fold: dict[tuple, bool] = {}
+        counted = [a for a in aggs if a.distinct is not None]
+        counted += [r for _s, r in self.each_rules() if r.distinct is not None]
+        for item in counted:
+            self.distinct_fold[item.distinct] = self.distinct_fold.get(item.distinct, False) or item.fold
+        return list(self.distinct_fold)
+
     def each_rules(self):
         for score in self.model.scores:
             for rule in score.rules():
@@ -220,6 +229,9 @@ class ModelCompiler:
                         used_props[operand.key] = (operand.type, True)
                     elif isinstance(operand, ir.Attr):
                         used_attrs.setdefault(operand.event, {})[operand.name] = (operand.type, True)
+        for distinct in self.distinct_attrs(aggs):
+            _t, was_folded = used_attrs.setdefault(distinct.event, {}).get(distinct.name, (distinct.type, False))
+            used_attrs[distinct.event][distinct.name] = (distinct.type, was_folded or self.distinct_fold[distinct])
         for subject in band_subjects_folded(self.model):
             for e in ir.walk(subject):
                 if isinstance(e, ir.Prop):
@@ -339,18 +351,28 @@ class ModelCompiler:
         for window in sorted({a.window for a in aggs if a.window} | {r.window for _s, r in rules if r.window}):
             windows[window] = self.mint("since", f"{window // 86_400_000_000}d")
             out.line(f"{windows[window]} = as_of - {window!r}")
+        seen: dict[object, str] = {}      # an aggregate or rule counting distinct values -> its set
         for agg in aggs:
             local = self.mint(agg.func.value, event)
             self.aggs[agg] = local
             init = {AggFunc.COUNT: "0", AggFunc.HAS: "False"}.get(agg.func, "None")
-            out.line(f"{local} = {init}", agg.span)
+            if agg.distinct is not None:
+                seen[agg] = self.mint("seen", event)
+                out.line(f"{seen[agg]} = set()", agg.span)
+            else:
+                out.line(f"{local} = {init}", agg.span)
         for score, rule in rules:
             acc = self.mint("n", rule.name)
             decayed = score.half_life is not None and rule.points > 0
             self.each_state[rule.name] = (acc, self.mint("sum", rule.name) if decayed else None)
-            out.line(f"{acc} = 0", rule.span)
+            if rule.distinct is not None:
+                seen[rule] = self.mint("seen", rule.name)
+                out.line(f"{seen[rule]} = set()", rule.span)
+            else:
+                out.line(f"{acc} = 0", rule.span)
             if decayed:
                 out.line(f"{self.each_state[rule.name][1]} = 0", rule.span)
+        self.seen = seen
         if track_last:
             last = self.mint("last", event)
             self.last_seen[event] = last
@@ -378,6 +400,12 @@ class ModelCompiler:
                 self.agg_step(agg, windows)
             for score, rule in rules:
                 self.each_step(score, rule, windows)
+        for agg in aggs:
+            if agg.distinct is not None:
+                out.line(f"{self.aggs[agg]} = len({seen[agg]})", agg.span)
+        for _score, rule in rules:
+            if rule.distinct is not None:
+                out.line(f"{self.each_state[rule.name][0]} = len({seen[rule]})", rule.span)
 
     def _matches(self, flt, window, windows) -> str:
         tests = []
@@ -387,11 +415,19 @@ class ModelCompiler:
             tests.append(self.truth(flt))
         return " and ".join(tests)
 
+    def distinct_value(self, item) -> str:
+        """The local holding the value an aggregate or rule counts once (its event's attribute)."""
+        return self.attrs[(item.distinct.event, item.distinct.name, item.fold)]
+
     def agg_step(self, agg: ir.Agg, windows: dict) -> None:
         local = self.aggs[agg]
         step = {AggFunc.COUNT: f"{local} += 1", AggFunc.HAS: f"{local} = True",
                 AggFunc.LAST: f"{local} = _t"}.get(agg.func)
         test = self._matches(agg.filter, agg.window, windows)
+        if agg.distinct is not None:
+            value = self.distinct_value(agg)
+            step = f"{self.seen[agg]}.add({value})"
+            test = f"{value} is not None" + (f" and {test}" if test else "")
         if agg.func is AggFunc.FIRST:
             test = f"{local} is None" + (f" and {test}" if test else "")
             step = f"{local} = _t"
@@ -405,6 +441,10 @@ class ModelCompiler:
         acc, decayed = self.each_state[rule.name]
         test = self._matches(rule.filter, rule.window, windows)
         lines = [f"{acc} += 1"]
+        if rule.distinct is not None:     # the first matching event of each value
+            value, seen = self.distinct_value(rule), self.seen[rule]
+            test = f"{value} is not None and {value} not in {seen}" + (f" and {test}" if test else "")
+            lines = [f"{seen}.add({value})"]
         if decayed:
             micro = rule.points * DECAY_SCALE
             lines.append(f"{decayed} += _floor({micro!r} * 0.5 ** ((as_of - _t) / {score.half_life!r}) + 0.5)")
@@ -549,6 +589,25 @@ class ModelCompiler:
             out.line(f"{local} = min({cap * self.scale!r}, _pos) + _neg", span)
         return local
 
+    def share(self, score: ir.Score, group: ir.Group, rules: list[tuple[str, int]]) -> str:
+        """Emit a weighted group's contribution, in millionths of a point (a local, returned):
+        ``share * min(max(points, 0), cap) / cap``, rounded half up to a whole millionth."""
+        out = self.out
+        points = self.capped(group.name, rules, None, group.span)
+        top = group.cap * self.scale
+        bounded = self.mint("b", group.name)
+        out.line(f"{bounded} = {points} if 0 <= {points} <= {top!r} else (0 if {points} < 0 else {top!r})",
+                 group.span)
+        local = self.mint("c", group.name)
+        factor = 2 * group.share * (DECAY_SCALE // self.scale)
+        out.line(f"{local} = ({factor!r} * {bounded} + {group.cap!r}) // {2 * group.cap!r}", group.span)
+        if self.trace:
+            out.line(f"trace['groups'][({score.name!r}, {group.name!r})] = "
+                     f"{{'positive': {self.shown('_pos')}, 'negative': {self.shown('_neg')}, "
+                     f"'cap': {group.cap!r}, 'value': {self.shown(bounded)}, 'share': {group.share!r}, "
+                     f"'contribution': _points({local}, {DECAY_SCALE!r})}}", group.span)
+        return local
+
     def shown(self, local: str) -> str:
         """A value as the trace shows it: in points, however the score computes it."""
         return local if self.scale == 1 else f"_points({local}, {self.scale!r})"
@@ -560,6 +619,9 @@ class ModelCompiler:
         for item in score.items:
             if isinstance(item, ir.Group):
                 rules = [self.rule(r) for r in item.rules]
+                if item.share is not None:
+                    parts.append((self.share(score, item, rules), 1))
+                    continue
                 value = self.capped(item.name, rules, item.cap, item.span)
                 if self.trace:
                     out.line(f"trace['groups'][({score.name!r}, {item.name!r})] = "
@@ -570,6 +632,8 @@ class ModelCompiler:
                 parts.append((value, sign))
             else:
                 parts.append(self.rule(item))
+        if score.weighted:      # the groups' contributions count in millionths of a point
+            self.scale = DECAY_SCALE
         raw = self.capped(score.name, parts, score.max, score.span)
         final = self.mint("s", score.name)
         self.scores[score.name] = final

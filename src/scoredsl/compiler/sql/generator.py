@@ -345,6 +345,10 @@ class ModelSql:
             out = exp.And(this=out, expression=t)
         return out
 
+    def matched_value(self, test, value):
+        """``value`` for the events that pass ``test``, NULL for the rest."""
+        return self._when(test, value, exp.Null())
+
     def _when(self, test, then, otherwise):
         if test is None:
             return then
@@ -378,6 +382,17 @@ class ModelSql:
                 items = per_event.get(event)
                 if not items:
                     continue
+                index = self.events.index(event)
+                for kind, item in items:
+                    if kind == "each" and _first_of_each(*item):
+                        name = f"{name_of(level, event)}_{self.mint('f')[4:]}"
+                        source, columns = self._first_of_each(item, index, attrs_of, context)
+                        new_cols += [(column, default, name) for column, default in columns]
+                        ctes.append((name, source))
+                        joins.append(name)
+                items = [(kind, item) for kind, item in items if not (kind == "each" and _first_of_each(*item))]
+                if not items:
+                    continue
                 selects = [exp.alias_(_col("_sd_cid", "e"), "_sd_cid", quoted=True)]
                 needs_context = False
                 for kind, item in items:
@@ -386,14 +401,7 @@ class ModelSql:
                         selects.append(exp.alias_(expr, column, quoted=True))
                         new_cols.append((column, default, name_of(level, event)))
                     needs_context |= reads_contact
-                index = self.events.index(event)
-                source = exp.select(*selects).from_(exp.alias_(exp.to_table(event_table(index), quoted=True),
-                                                              "e", quoted=True))
-                if needs_context:
-                    source = source.join(exp.alias_(exp.to_table(context, quoted=True), "c", quoted=True),
-                                         on=exp.EQ(this=_col("_sd_id", "c"), expression=_col("_sd_cid", "e")),
-                                         join_type="inner", copy=False)
-                source = source.where(exp.LTE(this=_col("_sd_ts", "e"), expression=_num(self.as_of)), copy=False)
+                source = self._events_of(index, context, needs_context, exp.select(*selects))
                 source = source.group_by(_col("_sd_cid", "e"), copy=False)
                 name = name_of(level, event)
                 ctes.append((name, source))
@@ -428,6 +436,10 @@ class ModelSql:
                         rule_selects.append((column, value))
                         members.append((_col(column), sign))
                     gcol = self.mint("g")
+                    if item.share is not None:
+                        group_selects.append((gcol, self._share(item, members, scale)))
+                        parts.append((_col(gcol), 1))
+                        continue
                     group_selects.append((gcol, self._capped(members, item.cap, scale)))
                     signs = {s for _m, s in members}
                     parts.append((_col(gcol), signs.pop() if len(signs) == 1 and 0 not in signs else 0))
@@ -435,6 +447,8 @@ class ModelSql:
                     column, sign, value = self._rule(item, scale)
                     rule_selects.append((column, value))
                     parts.append((_col(column), sign))
+            if score.weighted:      # the groups' contributions count in millionths of a point
+                scale = DECAY_SCALE
             raw = self.mint("w")
             raw_selects.append((raw, self._capped(parts, score.max, scale)))
             final = self.mint("s")
@@ -534,6 +548,61 @@ class ModelSql:
                     put(0, event, ("last", event))
         return levels
 
+    def _events_of(self, index: int, context: str, needs_context: bool, select: exp.Select) -> exp.Select:
+        """``select`` from the events of type ``index`` up to as-of (aliased ``e``), joined to
+        their contact's row (``c``) when a filter reads the contact."""
+        source = select.from_(exp.alias_(exp.to_table(event_table(index), quoted=True), "e", quoted=True))
+        if needs_context:
+            source = source.join(exp.alias_(exp.to_table(context, quoted=True), "c", quoted=True),
+                                 on=exp.EQ(this=_col("_sd_id", "c"), expression=_col("_sd_cid", "e")),
+                                 join_type="inner", copy=False)
+        return source.where(exp.LTE(this=_col("_sd_ts", "e"), expression=_num(self.as_of)), copy=False)
+
+    def _distinct_value(self, item, attrs_of) -> exp.Expression:
+        """The value ``distinct`` counts once: the attribute, lower-cased when folded, and
+        compared by code point (not by the column's collation)."""
+        value = self.val(item.distinct, item.fold, attrs_of)
+        return self.dialect.text_order(value) if item.distinct.type == Type.TEXT else value
+
+    def _first_of_each(self, item, index: int, attrs_of, context: str):
+        """An ``each ... distinct`` rule under half-life decay: the first matching event of each
+        value, then its decayed points summed per contact. ``(query, [(column, default)])``."""
+        score, rule = item
+        value = self._distinct_value(rule, attrs_of)
+        tests = [exp.Not(this=exp.Is(this=_paren(value), expression=exp.Null()))]
+        test = self.matched(rule.filter, rule.window, attrs_of)
+        if test is not None:
+            tests.append(_paren(test))
+        firsts = exp.select(exp.alias_(_col("_sd_cid", "e"), "_sd_cid", quoted=True),
+                            exp.alias_(exp.Min(this=_col("_sd_ts", "e")), "_sd_ts", quoted=True))
+        reads = rule.filter is not None and _reads_contact(rule.filter)
+        firsts = self._events_of(index, context, reads, firsts)
+        for t in tests:
+            firsts = firsts.where(t, copy=False)
+        firsts = firsts.group_by(_col("_sd_cid", "e"), value, copy=False)
+        count, decayed = self.mint("n"), self.mint("d")
+        micro = self._decay_micro(score, rule, _col("_sd_ts", "e"))
+        query = exp.select(exp.alias_(_col("_sd_cid", "e"), "_sd_cid", quoted=True),
+                           exp.alias_(exp.Count(this=exp.Star()), count, quoted=True),
+                           exp.alias_(exp.Sum(this=exp.cast(micro, "BIGINT")), decayed, quoted=True)).from_(
+            exp.alias_(exp.Subquery(this=firsts), "e", quoted=True)).group_by(_col("_sd_cid", "e"))
+        self.each_cols[rule.name] = (count, decayed)
+        return query, [(count, _num(0)), (decayed, _num(0))]
+
+    def _decay_micro(self, score: ir.Score, rule: ir.EachRule, ts: exp.Expression) -> exp.Expression:
+        """One event's decayed points in millionths: ``floor(points * 1e6 * 0.5 ** (age / half_life) + 0.5)``."""
+        age = exp.Sub(this=_num(self.as_of), expression=ts)
+        exponent = exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
+                           expression=exp.cast(_num(score.half_life), "DOUBLE"))
+        # 0.5 ** x rounds to 0.0 for x above about 1074.5, where PostgreSQL raises an underflow
+        # error instead. From x = 1074 on, the factor is at most 2 ** -1074, and no BIGINT of
+        # points times a million makes that half a millionth: the event adds 0 either way.
+        factor = _case([(exp.GTE(this=exponent, expression=_num(1074)), exp.cast(_str("0"), "DOUBLE"))],
+                       exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"), expression=exponent))
+        return exp.Floor(this=exp.Add(
+            this=exp.Mul(this=exp.cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
+            expression=exp.cast(_str("0.5"), "DOUBLE")))
+
     def _aggregate(self, kind, item, attrs_of):
         """``([(column, aggregate expression, value when no events)], reads the contact)``."""
         ts = _col("_sd_ts", "e")
@@ -547,6 +616,9 @@ class ModelSql:
             reads = agg.filter is not None and _reads_contact(agg.filter)
             column = self.mint("a")
             self.agg_cols[agg] = column
+            if agg.func is AggFunc.COUNT and agg.distinct is not None:
+                counted = self.matched_value(test, self._distinct_value(agg, attrs_of))
+                return [(column, exp.Count(this=exp.Distinct(expressions=[counted])), _num(0))], reads
             if agg.func is AggFunc.COUNT:
                 return [(column, exp.Sum(this=self._when(test, _num(1), _num(0))), _num(0))], reads
             if agg.func is AggFunc.HAS:
@@ -559,20 +631,14 @@ class ModelSql:
         reads = rule.filter is not None and _reads_contact(rule.filter)
         count = self.mint("n")
         decayed = None
-        columns = [(count, exp.Sum(this=self._when(test, _num(1), _num(0))), _num(0))]
+        counted = exp.Sum(this=self._when(test, _num(1), _num(0)))
+        if rule.distinct is not None:
+            value = self.matched_value(test, self._distinct_value(rule, attrs_of))
+            counted = exp.Count(this=exp.Distinct(expressions=[value]))
+        columns = [(count, counted, _num(0))]
         if score.half_life is not None and rule.points > 0:
             decayed = self.mint("d")
-            age = exp.Sub(this=_num(self.as_of), expression=ts)
-            exponent = exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
-                               expression=exp.cast(_num(score.half_life), "DOUBLE"))
-            # 0.5 ** x rounds to 0.0 for x above about 1074.5, where PostgreSQL raises an underflow
-            # error instead. From x = 1074 on, the factor is at most 2 ** -1074, and no BIGINT of
-            # points times a million makes that half a millionth: the event adds 0 either way.
-            factor = _case([(exp.GTE(this=exponent, expression=_num(1074)), exp.cast(_str("0"), "DOUBLE"))],
-                           exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"), expression=exponent))
-            micro = exp.Floor(this=exp.Add(
-                this=exp.Mul(this=exp.cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
-                expression=exp.cast(_str("0.5"), "DOUBLE")))
+            micro = self._decay_micro(score, rule, ts)
             columns.append((decayed, exp.Sum(this=self._when(test, exp.cast(micro, "BIGINT"), _num(0))), _num(0)))
         self.each_cols[rule.name] = (count, decayed)
         return columns, reads
@@ -638,6 +704,16 @@ class ModelSql:
             total_pos = exp.Least(this=_paren(total_pos), expressions=[_num(cap * scale)])
         return exp.Add(this=_paren(total_pos), expression=_paren(_sum(neg)))
 
+    def _share(self, group: ir.Group, members: list[tuple[exp.Expression, int]], scale: int) -> exp.Expression:
+        """A weighted group's contribution in millionths of a point:
+        ``share * min(max(points, 0), cap) / cap``, rounded half up."""
+        points = self._capped(members, None, scale)
+        bounded = exp.Least(this=exp.Greatest(this=_paren(points), expressions=[_num(0)]),
+                            expressions=[_num(group.cap * scale)])
+        factor = 2 * group.share * (DECAY_SCALE // scale)
+        scaled = exp.Add(this=exp.Mul(this=_num(factor), expression=_paren(bounded)), expression=_num(group.cap))
+        return _floor_div(scaled, 2 * group.cap)
+
     def _final(self, score: ir.Score, raw: exp.Expression, scale: int) -> exp.Expression:
         final = self._decayed(score, raw, scale)
         if score.floor is None:
@@ -692,6 +768,11 @@ def _sum(items: list[exp.Expression]) -> exp.Expression:
 
 def _sign(points: int) -> int:
     return 1 if points > 0 else (-1 if points < 0 else 1)
+
+
+def _first_of_each(score: ir.Score, rule: ir.EachRule) -> bool:
+    """A rule whose decayed points come from the first matching event of each value."""
+    return rule.distinct is not None and score.half_life is not None and rule.points > 0
 
 
 def _reads_contact(e: ir.Expr) -> bool:
