@@ -38,7 +38,8 @@ the spec's author, not a settled rule):
 * an aggregate inside a ``where`` sees its own event's attributes, not the enclosing event's;
 * a score name that is also a constant or a property is an error (:class:`SpecError`);
 * ``out_of_scope`` has no reason (``None``);
-* a membership list holding a missing item is SQL-like: true if some item matches, else unknown.
+* a membership list holding a missing item is SQL-like: true if some item matches, else unknown;
+* ``distinct`` values of a date or datetime attribute compare as instants; numbers by value.
 """
 
 from __future__ import annotations
@@ -315,12 +316,24 @@ class Interpreter:
                 inactivity = decay
 
         contributions = []
+        weighted = any(isinstance(item, nodes.Group) and item.share is not None for item in score.contributions)
         for item in score.contributions:
-            if isinstance(item, nodes.Group):
+            if weighted:
+                # "Weighted scores": share * min(max(points, 0), max) / max, rounded half up to
+                # millionths; every rule is in such a group
+                if not isinstance(item, nodes.Group) or item.share is None or item.cap is None or item.cap.percent:
+                    raise SpecError("every rule of a weighted score is in a group with a share and a max")
+                points = sum(Fraction(self.rule(rule, half_life)) for rule in item.rules)
+                bounded = min(max(points, 0), item.cap.amount)
+                millionths = math.floor(item.share.percent * bounded * 1_000_000 / item.cap.amount + Fraction(1, 2))
+                contributions.append(Fraction(millionths, 1_000_000))
+            elif isinstance(item, nodes.Group):
                 results = [self.rule(rule, half_life) for rule in item.rules]
                 contributions.append(capped(self.cap(item.cap, score), results))
             else:
                 contributions.append(self.rule(item, half_life))
+        if weighted and score.max is not None:
+            raise SpecError("a weighted score takes no max")
         value = capped(score.max, contributions)
 
         if inactivity is not None and value > 0:
@@ -415,6 +428,8 @@ class Interpreter:
     def each(self, rule: nodes.Each, half_life: int | None) -> int | float:
         """POINTS per matching event (decayed by age if positive), then bounded by max/once."""
         matching = self.select(rule.event.name, rule.where, rule.within)
+        if rule.distinct is not None:
+            matching = self.first_of_each(rule.event.name, matching, rule.distinct)
         points = rule.points.amount
         if half_life is not None and points > 0:
             total = Fraction(0)
@@ -487,6 +502,24 @@ class Interpreter:
             kept.append(e)
         return kept
 
+    def first_of_each(self, event: str, matching: list[Event], distinct: nodes.Distinct) -> list[Event]:
+        """"Distinct counts": the first (earliest) of the events with each present value of the
+        attribute; texts compare after simple lower-casing unless ``case_sensitive``."""
+        name = distinct.attr.name
+        if name not in self.unit.events[event]:
+            raise SpecError(f"event {event!r} has no attribute {name!r}")
+        firsts: dict = {}
+        for e in sorted(matching, key=lambda e: epoch_micros(e.timestamp)):
+            value = data_value(e.attrs.get(name))
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                raise SpecError("'distinct' takes a single-valued attribute")
+            if isinstance(value, str) and not distinct.case_sensitive:
+                value = simple_lower(value)
+            firsts.setdefault(value, e)
+        return list(firsts.values())
+
     # ------------------------------------------------------------------ expressions
     def condition(self, expr: nodes.Expr, scope: Scope = NO_SCOPE) -> bool | None:
         """True, False, or None for *unknown*."""
@@ -545,6 +578,10 @@ class Interpreter:
     def eval_Aggregate(self, expr: nodes.Aggregate, scope: Scope) -> Any:
         # The where filter sees the aggregated event's attributes, never an enclosing event's.
         matching = self.select(expr.event.name, expr.where, expr.within)
+        if expr.distinct is not None:
+            if expr.func is not nodes.AggFunc.COUNT:
+                raise SpecError("'distinct' applies to count only")
+            matching = self.first_of_each(expr.event.name, matching, expr.distinct)
         if expr.func is nodes.AggFunc.COUNT:
             return len(matching)
         if expr.func is nodes.AggFunc.HAS:

@@ -374,16 +374,20 @@ class FileWriter:
 
     # ------------------------------------------------------------------ scores
     def score(self, name: str) -> str:
-        maximum = self.draw(st.one_of(st.none(), st.integers(1, 300)))
+        weighted = self.chance(0.2)
+        maximum = None if weighted else self.draw(st.one_of(st.none(), st.integers(1, 300)))
         items = []
         if self.chance(0.4):
             items.append(self.inactivity())
         if self.chance(0.4):
             items.append(f"decay half_life {self.pick(DURATIONS)}")
-        for _ in range(self.draw(st.integers(0, 2))):
-            items.append(self.group(maximum))
-        for _ in range(self.draw(st.integers(0 if items else 1, 4))):
-            items.append(self.rule())
+        if weighted:
+            items += self.shares()
+        else:
+            for _ in range(self.draw(st.integers(0, 2))):
+                items.append(self.group(maximum))
+            for _ in range(self.draw(st.integers(0 if items else 1, 4))):
+                items.append(self.rule())
         items = self.draw(st.permutations(items))
         head = f"score {name}"
         if self.chance(0.2):
@@ -404,6 +408,22 @@ class FileWriter:
             kinds = self.draw(st.lists(st.sampled_from(sorted(SCHEMA_EVENTS)), min_size=1, unique=True))
             text += f" activity [{', '.join(kinds)}]"
         return text
+
+    def shares(self) -> list[str]:
+        """The groups of a weighted score: shares that mostly add up to 100, maxes in points."""
+        count = self.draw(st.integers(1, 4))
+        if self.chance(0.8):
+            cuts = sorted(self.draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1,
+                                             unique=True)))
+            shares = [b - a for a, b in zip([0, *cuts], [*cuts, 100])]
+        else:
+            shares = self.draw(st.lists(st.integers(1, 100), min_size=count, max_size=count))
+        groups = []
+        for share in shares:
+            rules = "; ".join(self.rule() for _ in range(self.draw(st.integers(1, 3))))
+            cap = self.pick([1, 3, 7, 10, 30, 40, 100, 999])
+            groups.append(f"group {self.fresh('g')} share {share}% max {cap} {{ {rules} }}")
+        return groups
 
     def group(self, score_max: int | None) -> str:
         cap = ""
@@ -433,7 +453,7 @@ class FileWriter:
 
     def each(self) -> str:
         event = self.pick(sorted(SCHEMA_EVENTS))
-        text = f"each {event}" + self.filters(event)
+        text = f"each {event}" + self.distinct(event) + self.filters(event)
         sign = self.pick(["+", "-", ""])
         amount = self.pick([1, 3, 5, 10, 20])
         text += f" => {sign}{amount}"
@@ -739,7 +759,17 @@ class FileWriter:
     def aggregate(self, func: str, ctx: Context) -> Code:
         """``count/has/first/last(EVENT [where C] [within D])``, never nested in another ``where``."""
         event = self.pick(sorted(SCHEMA_EVENTS))
-        return Code(f"{func}({event}{self.filters(event)})", ATOM)
+        distinct = self.distinct(event) if func == "count" else ""
+        return Code(f"{func}({event}{distinct}{self.filters(event)})", ATOM)
+
+    def distinct(self, event: str) -> str:
+        """Sometimes `` distinct ATTR [case_sensitive]`` over one of the event's attributes."""
+        attributes = SCHEMA_EVENTS[event]
+        if not attributes or not self.chance(0.3):
+            return ""
+        name = self.pick(sorted(attributes))
+        exact = attributes[name] == "text" and self.chance(0.3)
+        return f" distinct {name}" + (" case_sensitive" if exact else "")
 
 
 def _as_tuple(value) -> tuple:

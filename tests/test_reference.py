@@ -551,6 +551,77 @@ model m {
 """, contact={"employees": 3}, events=opens(1, ago(7)),
          expect=scored({"s": 5}, {"size": "small", "active": "yes"})),
 
+    # ------------------------------------------------------------------ distinct counts
+    case("count_distinct_folds_case", "Spring, spring, FALL, fall: two values; a missing campaign is not one",
+         rules('    rule r: count(email_open distinct campaign) { 2 => +5; >= 3 => +50 }'),
+         events=[ev("email_open", ago(1), campaign="Spring"), ev("email_open", ago(2), campaign="spring"),
+                 ev("email_open", ago(3), campaign="FALL"), ev("email_open", ago(4), campaign="fall"),
+                 ev("email_open", ago(5)), ev("email_open", ago(6), campaign="  ")],
+         expect=scored({"s": 5})),
+    case("count_distinct_case_sensitive", "Spring, spring, FALL, fall compared exactly: four values",
+         rules('    rule r: count(email_open distinct campaign case_sensitive) { 2 => +5; >= 4 => +50 }'),
+         events=[ev("email_open", ago(1), campaign="Spring"), ev("email_open", ago(2), campaign="spring"),
+                 ev("email_open", ago(3), campaign="FALL"), ev("email_open", ago(4), campaign="fall")],
+         expect=scored({"s": 50})),
+    case("count_distinct_where_within", "within 7d and url not /blog: /pricing (twice) and /demo: 2; "
+         "the 8-day-old /careers is outside the window",
+         rules('    rule r: count(page_view distinct url where not (url starts_with "/blog") within 7d) == 2 => +3'),
+         events=[ev("page_view", ago(1), url="/pricing"), ev("page_view", ago(2), url="/Pricing"),
+                 ev("page_view", ago(3), url="/demo"), ev("page_view", ago(3), url="/blog/x"),
+                 ev("page_view", ago(8), url="/careers")],
+         expect=scored({"s": 3})),
+    case("each_distinct_max", "+5 for each campaign first opened: a, b, c (a twice) = 15, max 12",
+         rules('    rule opens: each email_open distinct campaign => +5 max 12'),
+         events=[ev("email_open", ago(1), campaign="a"), ev("email_open", ago(2), campaign="a"),
+                 ev("email_open", ago(3), campaign="b"), ev("email_open", ago(4), campaign="c")],
+         expect=scored({"s": 12})),
+    case("each_distinct_half_life_first_event", "campaign a first opened 30d ago (half-life 30d: 5) and again "
+         "today; b today: 10; 15 in all, not 20",
+         rules('    decay half_life 30d\n    rule opens: each email_open distinct campaign => +10'),
+         events=[ev("email_open", AS_OF, campaign="A"), ev("email_open", ago(30), campaign="a"),
+                 ev("email_open", AS_OF, campaign="b")],
+         expect=scored({"s": 15})),
+
+    # ------------------------------------------------------------------ weighted scores
+    case("weighted_four_groups", "emails 20 of 40 -> 12.5; events 0; pages 6 of 10 -> 15; webinars 10 of 30 -> "
+         "8.333333; 35.833333 -> 36", """
+model m {
+  score s {
+    group emails share 25% max 40 { rule opens: each email_open => +10 }
+    group events share 25% max 20 { rule clicks: each email_click => +5 }
+    group pages share 25% max 10 { rule views: each page_view => +2 }
+    group webinars share 25% max 30 { rule webinar: each form_submit where form == "webinar" => +10 }
+  }
+  tier t by s { hot: >= 36; cold: otherwise }
+}
+""", events=[*opens(2), *[ev("page_view", ago(1)) for _ in range(3)], ev("form_submit", ago(1), form="Webinar")],
+         expect=scored({"s": 36}, {"t": "hot"})),
+    case("weighted_group_full_and_negative", "pages: 5 views = 10 of 10 -> 50 (more adds nothing); fit: +5 - 20 "
+         "= -15, bounded to 0 -> 0: a group never takes from another", """
+model m {
+  score s {
+    group pages share 50% max 10 { rule views: each page_view => +2 }
+    group fit share 50% max 10 { rule titled: job_title is set => +5; rule student: job_title contains "student" => -20 }
+  }
+}
+""", contact={"job_title": "Student"}, events=[ev("page_view", ago(1)) for _ in range(7)],
+         expect=scored({"s": 50})),
+    case("weighted_rounds_millionths_first", "999999 of 2000000 points at 1% is 0.4999995, rounded half up to "
+         "0.500000, then to 1 (the exact value would round to 0)", """
+model m {
+  score s { group g share 1% max 2000000 { rule r: true => + employees in 0..2000000 } }
+}
+""", contact={"employees": 999999}, expect=scored({"s": 1})),
+    case("weighted_with_inactivity_and_min", "60 of 100 (pages 6 of 10 at 100%), idle 40 days: 50% -> 30; "
+         "min 35 -> 35", """
+model m {
+  score s min 35 {
+    decay inactivity { 30d => 50% }
+    group pages share 100% max 10 { rule views: each page_view => +2 }
+  }
+}
+""", events=[ev("page_view", ago(40)) for _ in range(3)], expect=scored({"s": 35})),
+
     # ------------------------------------------------------------------ scope and disqualifiers
     case("scored", "in scope, no disqualifier true", STATUS, contact={"employees": 10, "lifecycle_stage": "lead"},
          expect=scored({"s": 1})),

@@ -41,6 +41,10 @@ model m {
     }
     rule demo: each form where name == "demo" => +40 once
   }
+  score interest {
+    group mails share 60% max 10 { rule opens: each form distinct name => +5 }
+    group pages share 40% max 10 { rule views: each visit => +1 }
+  }
   tier lifecycle by fit + engagement { sql: >= 50; mql: >= 25; lead: otherwise }
   tier grid {
     hot: engagement >= 40
@@ -109,6 +113,9 @@ CASES = [
      "rule-kind", "rule engagement.web.pricing", "condition rule -> band rule"),
     # groups, scores, decay
     (("group web max 20", "group web max 25"), "group-cap", "group engagement.web", "cap 20 -> 25"),
+    (("mails share 60%", "mails share 50%"), "group-share", "group interest.mails", "share 60% -> 50%"),
+    (("each form distinct name", "each form distinct name case_sensitive"), "rule-condition",
+     "rule interest.mails.opens", "distinct changed"),
     (("score engagement max 100", "score engagement max 150"), "score-max", "score engagement", "max 100 -> 150"),
     ((r"rule vp: title matches /\bvp\b/ => +20", r"rule vp: title matches /\bvp\b/ => + employees in 0..20"),
      "rule-points", "rule fit.vp", "points +20 -> + employees in 0..20"),

@@ -38,12 +38,15 @@ def checked_names(program) -> dict[tuple[int, int], tuple[str, str]]:
 
 
 def names_in(tree: nodes.RuleFile) -> list[tuple[nodes.Name, bool]]:
-    """Every name used in an expression, and whether it is what previous() or change() reads."""
+    """Every name used in an expression (and every attribute ``distinct`` counts), and whether it
+    is what previous() or change() reads."""
     found = []
 
     def walk(value):
         if isinstance(value, nodes.Name):
             found.append((value, False))
+        if isinstance(value, nodes.Distinct):       # `distinct ATTR` names an attribute
+            found.append((value.attr, False))
         if isinstance(value, nodes.Call) and value.func.name in ("previous", "change"):
             found.append((value.args[0], True))
             for arg in value.args[1:]:

@@ -170,6 +170,8 @@ def _outcome(rule, detail) -> str:
         return {True: "matched", False: "not matched", None: "unknown (missing)"}[detail]
     if isinstance(rule, ir.BandRule):
         return "no band" if detail is None else f"band {detail}"
+    if rule.distinct is not None:
+        return f"{detail} value{'' if detail == 1 else 's'} of {rule.distinct.name}"
     return f"{detail} event" + ("" if detail == 1 else "s")
 
 

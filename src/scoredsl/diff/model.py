@@ -41,7 +41,7 @@ KINDS = (
     "disqualifier-added", "disqualifier-removed", "disqualifier-changed", "disqualifier-order",
     "score-added", "score-removed", "score-max", "score-min",
     "decay-inactivity", "decay-activity", "decay-half-life",
-    "group-added", "group-removed", "group-cap",
+    "group-added", "group-removed", "group-cap", "group-share",
     "rule-added", "rule-removed", "rule-moved", "rule-kind", "rule-condition", "rule-points",
     "rule-bands", "rule-limit",
     "tier-added", "tier-removed", "tier-by", "tier-entry-added", "tier-entry-removed",
@@ -333,9 +333,13 @@ class _Differ:
             subject = f"group {s.name}.{name}"
             if name not in old:
                 self.add("group-added", subject, f"new group (cap {_cap(g.cap)})", None, g, first_line=True)
-            elif old[name].cap != g.cap:
+                continue
+            if old[name].cap != g.cap:
                 self.add("group-cap", subject, f"cap {_cap(old[name].cap)} -> {_cap(g.cap)}",
                          old[name], g, first_line=True, before=old[name].cap, after=g.cap)
+            if old[name].share != g.share:
+                self.add("group-share", subject, f"share {_share(old[name].share)} -> {_share(g.share)}",
+                         old[name], g, first_line=True, before=old[name].share, after=g.share)
         for name, g in old.items():
             if name not in new:
                 self.add("group-removed", f"group {s.name}.{name}", "group removed", g, None, first_line=True)
@@ -372,7 +376,8 @@ class _Differ:
                          after=r.points if r.value is None else _when_points(r))
         elif isinstance(r, ir.EachRule):
             parts = [what for what, x, y in (("event", o.event, r.event), ("where", o.filter, r.filter),
-                                             ("within", o.window, r.window)) if x != y]
+                                             ("within", o.window, r.window),
+                                             ("distinct", (o.distinct, o.fold), (r.distinct, r.fold))) if x != y]
             if parts:
                 self.add("rule-condition", subject, f"{', '.join(parts)} changed" + _each_detail(o, r), o, r)
             if o.points != r.points:
@@ -556,6 +561,10 @@ def _when_points(rule: ir.WhenRule):
 
 def _floor(value) -> str:
     return "none" if value is None else str(value)
+
+
+def _share(value) -> str:
+    return "none" if value is None else f"{value}%"
 
 
 def _cap(value) -> str:

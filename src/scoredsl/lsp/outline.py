@@ -216,12 +216,20 @@ class Outline:
                 self._rule(item, symbol, None, outputs, _caps(score, None))
             elif isinstance(item, nodes.Group):
                 cap = _group_cap(item) or "no cap"
+                if item.share is not None:
+                    top = f"{item.cap.amount} points" if item.cap is not None and not item.cap.percent else "its max"
+                    what = (f"{item.share.percent}% of the weighted score, reached at {top}; fewer points "
+                            f"give that share in proportion")
+                    cap = f"share {item.share.percent}% {cap}"
+                elif item.cap is not None:
+                    what = (f"its rules' positive points are capped at {item.cap.amount}"
+                            f"{'% of the score' if item.cap.percent else ''}")
+                else:
+                    what = "no cap"
                 group = self._add(Symbol(
                     kind="group", name=item.name.name, span=item.name.span, extent=item.span,
-                    detail=cap, doc=f"**group** `{item.name.name}` of score `{score.name.name}`: "
-                                    + (f"its rules' positive points are capped at {item.cap.amount}"
-                                       f"{'% of the score' if item.cap.percent else ''}" if item.cap
-                                       else "no cap") + "\n\n" + _rule_list(item.rules)), symbol)
+                    detail=cap, doc=f"**group** `{item.name.name}` of score `{score.name.name}`: {what}"
+                                    + "\n\n" + _rule_list(item.rules)), symbol)
                 for rule in item.rules:
                     self._rule(rule, symbol, group, outputs, _caps(score, item))
             elif isinstance(item, nodes.InactivityDecay):
@@ -264,6 +272,7 @@ class Outline:
                     self._expr(bound, None, {}, outputs)
         else:
             self._event_ref(body.event)
+            self._distinct_ref(body.distinct, body.event.name)
             if body.where is not None:
                 self._expr(body.where, body.event.name, {}, outputs)
             self._points(body.points, rule, where)
@@ -309,6 +318,7 @@ class Outline:
             self._name(node, event, scores, outputs)
         elif isinstance(node, nodes.Aggregate):
             self._event_ref(node.event)
+            self._distinct_ref(node.distinct, node.event.name)
             if node.where is not None:
                 self._expr(node.where, node.event.name, scores, outputs)
         elif isinstance(node, nodes.Call):
@@ -331,6 +341,14 @@ class Outline:
             or scores.get(name) or self.properties.get(name) or self.constants.get(name)
         if target is not None:
             self.references.append(Reference(span=node.span, target=target))
+
+    def _distinct_ref(self, distinct: nodes.Distinct | None, event: str) -> None:
+        """``distinct ATTR`` names an attribute of the event."""
+        if distinct is None:
+            return
+        target = self.attributes.get(event, {}).get(distinct.attr.name)
+        if target is not None:
+            self.references.append(Reference(span=distinct.attr.span, target=target))
 
     def _event_ref(self, ident: nodes.Ident) -> None:
         target = self.events.get(ident.name)
