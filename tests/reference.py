@@ -138,6 +138,7 @@ class Unit:
     events: Mapping[str, Mapping[str, nodes.TypeRef]]
     constants: Mapping[str, Any]                   # evaluated let values
     models: Mapping[str, nodes.Model]
+    company: Mapping[str, nodes.TypeRef] | None = None   # the company block's properties, if any
 
     @classmethod
     def of(cls, files: Iterable[nodes.RuleFile]) -> "Unit":
@@ -146,6 +147,7 @@ class Unit:
         events: dict[str, dict[str, nodes.TypeRef]] = {}
         lets: dict[str, nodes.Let] = {}
         models: dict[str, nodes.Model] = {}
+        company = None
         for file in files:
             for schema in file.schemas:
                 for contact in schema.contacts:
@@ -153,6 +155,10 @@ class Unit:
                         _declare(properties, field.name.name, field.type, "contact property")
                 for event in schema.events:
                     _declare(events, event.name.name, {f.name.name: f.type for f in event.fields}, "event")
+                for block in schema.companies:
+                    if company is not None:
+                        raise SpecError("the schema declares 'company' more than once")
+                    company = {f.name.name: f.type for f in block.fields}
             for let in file.lets:
                 if let.name.name in properties:
                     raise SpecError(f"constant {let.name.name!r} has the name of a contact property")
@@ -162,7 +168,10 @@ class Unit:
         constants: dict[str, Any] = {}
         for name in lets:
             _constant(name, lets, constants, ())
-        return cls(properties=properties, events=events, constants=constants, models=models)
+        if company is not None:
+            # "Companies": a contact's company is named by its company_id, a text property
+            properties.setdefault("company_id", nodes.TypeRef(name="text"))
+        return cls(properties=properties, events=events, constants=constants, models=models, company=company)
 
 
 def _declare(table: dict, name: str, value: Any, what: str) -> None:
@@ -236,18 +245,26 @@ def data_value(value: Any) -> Any:
 # ====================================================================== evaluation
 
 def evaluate(files: list[nodes.RuleFile], model: str, contact: Mapping[str, Any], events: list[Event],
-             as_of: dt.datetime, previous: Mapping[str, Any] | None = None) -> Result:
+             as_of: dt.datetime, previous: Mapping[str, Any] | None = None,
+             companies: Mapping[str, Mapping[str, Any]] | None = None) -> Result:
     """``(status, reason, scores, tiers)`` of one contact under one model (see "Models").
 
     ``events`` are the contact's events, in any order. For ``out_of_scope`` and
     ``disqualified`` the scores and tiers are ``None``. ``previous`` holds the previous run's
     scores and tier labels of this contact and model by name (see "State" in the reference);
-    a name it lacks, or ``None``, is missing.
+    a name it lacks, or ``None``, is missing. ``companies`` are the source's companies by id
+    (each a record with its properties); the contact's is the one its ``company_id`` names.
     """
     unit = Unit.of(files)
     if model not in unit.models:
         raise SpecError(f"no model {model!r}")
-    return Interpreter(unit, contact, events, as_of, previous).model(unit.models[model])
+    company = None
+    if unit.company is not None:
+        # "Companies": ids match after surrounding white space is stripped; no such company,
+        # or no company id, and every company.NAME is missing
+        named = data_value(contact.get("company_id"))
+        company = (companies or {}).get(named.strip()) if named is not None else None
+    return Interpreter(unit, contact, events, as_of, previous, company).model(unit.models[model])
 
 
 @attrs.frozen
@@ -270,9 +287,10 @@ class Interpreter:
     """Evaluates one contact: its properties, its events (those up to ``as_of``) and ``as_of``."""
 
     def __init__(self, unit: Unit, contact: Mapping[str, Any], events: Iterable[Event], as_of: dt.datetime,
-                 previous: Mapping[str, Any] | None = None):
+                 previous: Mapping[str, Any] | None = None, company: Mapping[str, Any] | None = None):
         self.unit = unit
         self.contact = contact
+        self.company = company
         self.previous = previous or {}
         self.outputs: set[str] = set()
         self.as_of = epoch_micros(as_of)
@@ -547,6 +565,11 @@ class Interpreter:
             return data_value(scope.event.attrs.get(name))
         if name in self.unit.properties:
             return data_value(self.contact.get(name))
+        if name.startswith("company.") and self.unit.company is not None:
+            field = name[len("company."):]
+            if field != "id" and field not in self.unit.company:
+                raise SpecError(f"the company has no property {field!r}")
+            return None if self.company is None else data_value(self.company.get(field))
         if name in self.unit.constants:
             return self.unit.constants[name]
         if scope.scores is not None and name in scope.scores:

@@ -171,19 +171,57 @@ def as_of_times() -> st.SearchStrategy[dt.datetime]:
 
 @attrs.frozen(kw_only=True)
 class Scenario:
-    """One contact, its events and the as-of time: the data of one evaluation."""
+    """One contact, its events and the as-of time: the data of one evaluation; and, for a
+    schema with companies, the source's companies by id (the contact's ``company_id`` may name
+    one of them, with white space around it, or none)."""
     contact: dict
     events: list
     as_of: dt.datetime
+    companies: dict = attrs.field(factory=dict)
+
+
+COMPANY_IDS = ("acme", "Globex", "co 3")
+
+
+@st.composite
+def company_pool(draw, properties: Mapping[str, tuple[str, bool]], as_of: dt.datetime = AS_OF) -> dict:
+    """Some companies by id, each with drawn properties (as contacts are drawn)."""
+    chosen = draw(st.lists(st.sampled_from(COMPANY_IDS), max_size=len(COMPANY_IDS), unique=True))
+    return {cid: draw(contacts(properties, as_of, cid)) for cid in chosen}
+
+
+def company_ids() -> st.SearchStrategy[str | None]:
+    """What a contact's company_id holds: a company's id (maybe padded or in another case),
+    an id no company has, blank, or nothing."""
+    known = st.sampled_from(COMPANY_IDS)
+    return st.one_of(known, known, known.map(lambda c: f" {c}\t"), known.map(str.upper),
+                     st.sampled_from(["nobody", "", "  "]), st.none())
 
 
 @st.composite
 def scenarios(draw, properties: Mapping[str, tuple[str, bool]],
-              events: Mapping[str, Mapping[str, str]]) -> Scenario:
+              events: Mapping[str, Mapping[str, str]],
+              company: Mapping[str, tuple[str, bool]] | None = None) -> Scenario:
     as_of = draw(as_of_times())
     contact_id = draw(st.sampled_from(["c1", "C-2", "id 3"]))
-    return Scenario(contact=draw(contacts(properties, as_of, contact_id)),
-                    events=draw(event_lists(events, as_of, contact_id)), as_of=as_of)
+    contact = draw(contacts(properties, as_of, contact_id))
+    pool = {}
+    if company is not None:
+        pool = draw(company_pool(company, as_of))
+        if draw(st.integers(0, 9)):
+            contact["company_id"] = draw(company_ids())
+    return Scenario(contact=contact, events=draw(event_lists(events, as_of, contact_id)), as_of=as_of,
+                    companies=pool)
+
+
+def with_company(contact: dict, companies: Mapping[str, dict], schema) -> dict:
+    """``contact`` as an engine hands it to an evaluator: its company's values in
+    (:mod:`scoredsl.data.companies`); unchanged when the schema declares no company."""
+    if schema.company is None:
+        return contact
+    from scoredsl.data.companies import Companies
+
+    return Companies(schema, companies).attach(contact)
 
 
 # ====================================================================== the fixed schema
@@ -192,6 +230,11 @@ SCHEMA_PROPERTIES: dict[str, tuple[str, bool]] = {
     "title": ("text", False), "industry": ("text", False), "email": ("text", False),
     "employees": ("int", False), "revenue": ("number", False), "opted_out": ("bool", False),
     "created": ("date", False), "last_seen": ("datetime", False), "tags": ("text", True),
+}
+# The companies of the fixed schema: contact rules read them as company.NAME.
+SCHEMA_COMPANY: dict[str, tuple[str, bool]] = {
+    "industry": ("text", False), "employees": ("int", False), "revenue": ("number", False),
+    "active": ("bool", False), "founded": ("date", False), "tags": ("text", True),
 }
 SCHEMA_EVENTS: dict[str, dict[str, str]] = {
     "email_open": {"campaign": "text", "newsletter": "bool"},
@@ -206,7 +249,8 @@ SCHEMA_EVENTS: dict[str, dict[str, str]] = {
 def _schema_text() -> str:
     def fields(items):
         return ", ".join(f"{n}: list[{b}]" if lst else f"{n}: {b}" for n, (b, lst) in items)
-    lines = ["schema {", f"  contact {{ {fields(SCHEMA_PROPERTIES.items())} }}"]
+    lines = ["schema {", f"  contact {{ {fields(SCHEMA_PROPERTIES.items())} }}",
+             f"  company {{ {fields(SCHEMA_COMPANY.items())} }}"]
     for name, attributes in SCHEMA_EVENTS.items():
         body = fields((a, (b, False)) for a, b in attributes.items())
         lines.append(f"  event {name} {{ {body} }}" if body else f"  event {name}")
@@ -219,7 +263,7 @@ SCHEMA_TEXT = _schema_text()
 
 def fixed_scenarios() -> st.SearchStrategy[Scenario]:
     """Data for :data:`SCHEMA_TEXT`, the schema of every file :func:`rule_files` draws."""
-    return scenarios(SCHEMA_PROPERTIES, SCHEMA_EVENTS)
+    return scenarios(SCHEMA_PROPERTIES, SCHEMA_EVENTS, SCHEMA_COMPANY)
 
 
 # ====================================================================== rule files
@@ -472,7 +516,8 @@ class FileWriter:
     def bands(self) -> str:
         kind = self.pick(["text", "number", "number", "duration"])
         if kind == "text":
-            subject = self.pick(["industry", "title", "email"]) + (" case_sensitive" if self.chance(0.25) else "")
+            subject = self.pick(["industry", "title", "email", "company.industry"]) + (
+                " case_sensitive" if self.chance(0.25) else "")
             bands = self.text_bands()
         elif kind == "number":
             subject = self.numeric(CONTACT, 1, integer=self.chance(0.5)).at(SUM)
@@ -634,7 +679,7 @@ class FileWriter:
                 return Code(f"{self.text(ctx).at(SUM)} {negated} {self.text_list()}{cs}", PRED)
             return Code(f"{self.numeric(ctx, 0).at(SUM)} {negated} {self.number_list()}", PRED)
         if kind == "list":
-            return Code(f"tags contains {self.text_operand(ctx)}{cs}", PRED)
+            return Code(f"{self.list_value(ctx).text} contains {self.text_operand(ctx)}{cs}", PRED)
         if kind == "textop":
             op = self.pick(["contains", "starts_with", "ends_with"])
             return Code(f"{self.text(ctx).at(SUM)} {op} {self.text_operand(ctx)}{cs}", PRED)
@@ -654,7 +699,7 @@ class FileWriter:
         return self.boolean(ctx)
 
     def boolean(self, ctx: Context) -> Code:
-        options = ["opted_out"] + [c.name for c in self.consts("bool")]
+        options = ["opted_out", "company.active"] + [c.name for c in self.consts("bool")]
         if ctx.event is None:                          # no aggregate inside a `where`
             options.append("has")
         if ctx.event is not None:
@@ -669,8 +714,9 @@ class FileWriter:
     def names(self, ctx: Context, base: str) -> list[str]:
         """Names of ``base`` type visible in ``ctx`` (event attributes shadow properties)."""
         found = [n for n, (b, lst) in SCHEMA_PROPERTIES.items() if b == base and not lst]
+        found += [f"company.{n}" for n, (b, lst) in SCHEMA_COMPANY.items() if b == base and not lst]
         if base == "text":
-            found.append("id")
+            found += ["id", "company_id", "company.id"]
         if ctx.event is not None:
             found += [a for a, b in SCHEMA_EVENTS[ctx.event].items() if b == base and a not in found]
         if base == "int":
@@ -706,7 +752,7 @@ class FileWriter:
         return "[" + ", ".join(map(str, items)) + "]"
 
     def list_value(self, ctx: Context) -> Code:
-        return Code("tags", ATOM)
+        return Code(self.pick(["tags", "tags", "company.tags"]), ATOM)
 
     def any_number(self, ctx: Context) -> Code:
         return self.numeric(ctx, 1)

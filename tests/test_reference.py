@@ -32,6 +32,7 @@ schema {
     employees: int, revenue: number, opted_out: bool
     created: date, last_seen: datetime, tags: list[text]
   }
+  company { industry: text, employees: int, plan: text, tags: list[text] }
   event email_open { campaign: text }
   event email_click { url: text }
   event email_sent
@@ -55,12 +56,14 @@ class Case:
     events: tuple[Event, ...]
     as_of: dt.datetime
     expected: tuple
+    companies: dict = attrs.field(factory=dict)     # the source's companies, by id
 
 
 def case(id: str, why: str, model: str, *, contact: dict | None = None, events=(), as_of=AS_OF,
-         expect: tuple, name: str = "m") -> Case:
+         expect: tuple, name: str = "m", companies: dict | None = None) -> Case:
     return Case(id=id, why=why, source=CASE_SCHEMA + model, model=name,
-                contact={"id": "c1", **(contact or {})}, events=tuple(events), as_of=as_of, expected=expect)
+                contact={"id": "c1", **(contact or {})}, events=tuple(events), as_of=as_of, expected=expect,
+                companies=companies or {})
 
 
 def rules(text: str, *, score: str = "s") -> str:
@@ -127,6 +130,23 @@ model m {
   score s { rule always: employees > 0 => +1 }
 }
 """
+
+
+COMPANY_FIT = """
+model m {
+  score s {
+    rule industry: company.industry in targets => +10
+    rule size: company.employees { < 50 => 0; 50..999 => +5; >= 1000 => +10 }
+    rule vip: company.tags contains "vip" => +3
+    rule free: company.plan == "free" => +2
+    rule not_retail: not (company.industry == "retail") => +100
+    rule none: company.id is missing => -1
+  }
+  tier t by s { a: >= 15; b: otherwise }
+}
+"""
+ACME = {"acme": {"id": "acme", "industry": "SaaS", "employees": 250, "plan": "Pro", "tags": ("VIP", "x")},
+        "globex": {"id": "globex", "industry": None, "employees": None, "plan": "free", "tags": None}}
 
 
 def opens(n: int, when: dt.datetime = AS_OF) -> list[Event]:
@@ -622,6 +642,26 @@ model m {
 }
 """, events=[ev("page_view", ago(40)) for _ in range(3)], expect=scored({"s": 35})),
 
+    # ------------------------------------------------------------------ companies
+    case("company_properties", "acme: saas (+10), 250 employees (band +5), tags hold VIP (+3), not retail "
+         "(+100)", COMPANY_FIT, contact={"company_id": "acme"}, companies=ACME, expect=scored({"s": 118}, {"t": "a"})),
+    case("company_id_padded", "' acme ' names acme: ids are stripped, as every id", COMPANY_FIT,
+         contact={"company_id": " acme\t"}, companies=ACME, expect=scored({"s": 118}, {"t": "a"})),
+    case("company_id_other_case", "'ACME' names no company: ids compare exactly; every company.NAME is "
+         "missing, so only 'none' (-1) applies", COMPANY_FIT, contact={"company_id": "ACME"}, companies=ACME,
+         expect=scored({"s": -1}, {"t": "b"})),
+    case("company_missing", "no company_id: no company (-1); 'not (company.industry == x)' is unknown, not true",
+         COMPANY_FIT, contact={}, companies=ACME, expect=scored({"s": -1}, {"t": "b"})),
+    case("company_missing_property", "globex has no industry and no employees: those rules are unknown; "
+         "its plan 'free' (+2)", COMPANY_FIT, contact={"company_id": "globex"}, companies=ACME,
+         expect=scored({"s": 2}, {"t": "b"})),
+    case("company_in_where", "page views counted only while the company is on plan Pro: acme is, so 2 views",
+         rules('    rule pro_views: count(page_view where company.plan == "pro" and url contains "/pricing") '
+               '{ >= 2 => +4 }'),
+         contact={"company_id": "acme"}, companies=ACME,
+         events=[ev("page_view", ago(1), url="/pricing"), ev("page_view", ago(2), url="/Pricing/x")],
+         expect=scored({"s": 4})),
+
     # ------------------------------------------------------------------ scope and disqualifiers
     case("scored", "in scope, no disqualifier true", STATUS, contact={"employees": 10, "lifecycle_stage": "lead"},
          expect=scored({"s": 1})),
@@ -656,7 +696,8 @@ def test_case_ids_are_unique():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_reference_case(case: Case):
     files = reference.load(case.source)
-    result = reference.evaluate(files, case.model, case.contact, list(case.events), case.as_of)
+    result = reference.evaluate(files, case.model, case.contact, list(case.events), case.as_of,
+                                companies=case.companies)
     assert result == case.expected, case.why
 
 

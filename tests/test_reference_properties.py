@@ -26,7 +26,8 @@ def evaluate_all(files, scenario, *, contact=None, events=None):
     """Every model of the unit on one scenario: ``{model: result}``."""
     unit = reference.Unit.of(files)
     return {name: reference.evaluate(files, name, scenario.contact if contact is None else contact,
-                                     list(scenario.events if events is None else events), scenario.as_of)
+                                     list(scenario.events if events is None else events), scenario.as_of,
+                                     companies=scenario.companies)
             for name in unit.models}
 
 

@@ -11,6 +11,7 @@ import warnings
 
 import pytest
 
+import strategies
 from scoredsl.compiler.pipeline import compile_text
 from test_reference import CASES
 
@@ -20,7 +21,8 @@ def test_engine_case(case):
     with warnings.catch_warnings():
         warnings.simplefilter("error")      # generated code must compile without warnings
         program = compile_text(case.source, f"{case.id}.score")
-    row = program.models[case.model].evaluate(case.contact, list(case.events), case.as_of)
+    contact = strategies.with_company(case.contact, case.companies, program.schema)
+    row = program.models[case.model].evaluate(contact, list(case.events), case.as_of)
     scored = row.status == "scored"
     got = (row.status, row.reason, dict(row.scores) if scored else None, dict(row.tiers) if scored else None)
     assert got == case.expected, case.why

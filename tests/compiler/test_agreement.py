@@ -22,7 +22,8 @@ SETTINGS = settings(max_examples=strategies.examples(int(__import__("os").enviro
 
 
 def engine_result(model, scenario, previous=None):
-    contact = strategies.with_previous(scenario.contact, model, previous or {})
+    contact = strategies.with_company(scenario.contact, scenario.companies, model.program.schema)
+    contact = strategies.with_previous(contact, model, previous or {})
     row = model.evaluate(contact, scenario.events, scenario.as_of)
     if row.status != "scored":
         return (row.status, row.reason, None, None)
@@ -40,7 +41,8 @@ def test_random_models_agree_on_random_data(source, data):
         scenario = data.draw(strategies.fixed_scenarios())
         for name, model in program.models.items():
             previous = data.draw(strategies.previous_values(model))
-            expected = reference.evaluate(files, name, scenario.contact, scenario.events, scenario.as_of, previous)
+            expected = reference.evaluate(files, name, scenario.contact, scenario.events, scenario.as_of, previous,
+                                          scenario.companies)
             assert engine_result(model, scenario, previous) == expected, name
 
 

@@ -71,15 +71,26 @@ def python_results(models, contacts, events, as_of, previous=None):
 
 
 @st.composite
-def batches(draw, properties, events, ids=("c1", "C-2", "id 3", "c'4", "c5")):
-    """Several contacts (with their events) scored at one as-of time."""
+def batches(draw, properties, events, ids=("c1", "C-2", "id 3", "c'4", "c5"), company=None):
+    """Several contacts (with their events) scored at one as-of time; with ``company``, each
+    contact as an engine loads it, its company's values in."""
     as_of = draw(strategies.as_of_times())
     chosen = draw(st.lists(st.sampled_from(ids), min_size=1, max_size=len(ids), unique=True))
+    pool = draw(strategies.company_pool(company, as_of)) if company is not None else {}
     contacts, all_events = [], []
     for contact_id in chosen:
-        contacts.append(draw(strategies.contacts(properties, as_of, contact_id)))
+        contact = draw(strategies.contacts(properties, as_of, contact_id))
+        if company is not None:
+            contact["company_id"] = draw(strategies.company_ids())
+            contact = strategies.with_company(contact, pool, _COMPANY_SCHEMA)
+        contacts.append(contact)
         all_events.extend(draw(strategies.event_lists(events, as_of, contact_id)))
     return contacts, all_events, as_of
+
+
+# what the fixed schema declares of companies, for attaching them
+_COMPANY_SCHEMA = compile_text(strategies.SCHEMA_TEXT + "model m { score s { rule r: true => +1 } }",
+                               "schema.score").schema
 
 
 def previous_runs(data, models, contacts):
@@ -89,7 +100,7 @@ def previous_runs(data, models, contacts):
 
 
 def fixed_batches():
-    return batches(strategies.SCHEMA_PROPERTIES, strategies.SCHEMA_EVENTS)
+    return batches(strategies.SCHEMA_PROPERTIES, strategies.SCHEMA_EVENTS, company=strategies.SCHEMA_COMPANY)
 
 
 def runnable(program, dialect):

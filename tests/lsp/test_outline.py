@@ -85,7 +85,13 @@ def test_every_name_means_what_the_checker_says(source):
         # a definition is a declaration of that name
         target = outline.definition("m.score", name.span.line, name.span.column)
         line = source.split("\n")[target.line - 1]
-        declared = "contact" if name.name == "id" else name.name      # the implicit id: its contact block
+        declared = name.name
+        if name.name == "id":                   # the implicit id: its contact block
+            declared = "contact"
+        elif name.name in ("company.id", "company_id") and line.lstrip().startswith("company {"):
+            declared = "company"                # implicit with the company block
+        elif name.name.startswith("company."):
+            declared = name.name.split(".", 1)[1]
         assert line[target.column - 1:target.column - 1 + len(declared)] == declared
         hover, _span = outline.hover("m.score", name.span.line, name.span.column)
         assert f"`{name.name}`" in hover

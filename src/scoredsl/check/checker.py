@@ -13,9 +13,9 @@ from typing import Mapping
 import attrs
 
 from scoredsl.check import ir, lints
-from scoredsl.check.expressions import ExprChecker, Scope, duration_micros, literal
+from scoredsl.check.expressions import COMPANY_PREFIX, ExprChecker, Scope, duration_micros, literal
 from scoredsl.check.types import Type, fold_case, from_schema
-from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.data.records import COMPANY_ID, DataSchema, TypeSpec
 from scoredsl.diagnostics import Diagnostic, error, suggest, warning
 from scoredsl.syntax import nodes
 from scoredsl.syntax.formatter import band_test, bound_text
@@ -64,9 +64,12 @@ class Checker:
 
     # ------------------------------------------------------------ unit
     def run(self, unit: Unit) -> ir.Program:
-        properties, events = self.schema(unit)
+        properties, events, company = self.schema(unit)
         constants = self.constants(unit, properties)
-        scope = Scope(properties=properties, constants=constants, events=events, functions=self.functions)
+        visible = dict(properties)
+        if company is not None:     # contact rules read the company's properties as company.NAME
+            visible.update({COMPANY_PREFIX + "id": Type.TEXT}, **{COMPANY_PREFIX + n: t for n, t in company.items()})
+        scope = Scope(properties=visible, constants=constants, events=events, functions=self.functions)
         models, seen = [], {}
         for file in unit.files:
             for model in file.models:
@@ -79,7 +82,8 @@ class Checker:
                      "a rule file needs at least one model (an included schema file alone cannot be run)")
         schema = DataSchema(
             contact={n: _spec(t) for n, t in properties.items()},
-            events={e: {a: _spec(t) for a, t in attrs_.items()} for e, attrs_ in events.items()})
+            events={e: {a: _spec(t) for a, t in attrs_.items()} for e, attrs_ in events.items()},
+            company=None if company is None else {n: _spec(t) for n, t in company.items()})
         return ir.Program(schema=schema, models=tuple(models))
 
     def schema(self, unit: Unit):
@@ -87,10 +91,23 @@ class Checker:
         events: dict[str, dict[str, Type]] = {}
         seen_props: dict = {}
         seen_events: dict = {}
-        contact_blocks = []
+        contact_blocks, company_blocks = [], []
+        company: dict[str, Type] | None = None
+        seen_company: dict = {}
         for file in unit.files:
             for schema in file.schemas:
                 contact_blocks.extend(schema.contacts)
+                company_blocks.extend(schema.companies)
+                for block in schema.companies:
+                    company = {} if company is None else company
+                    for f in block.fields:
+                        if f.name.name == "id":
+                            self.err("SD204", "'id' is implicit: every company has a text id", f.name.span,
+                                     "remove this line; sources map their id column to it")
+                            continue
+                        t = self.field_type(f)
+                        if self.declare(seen_company, f.name, "company property") and t is not None:
+                            company[f.name.name] = t
                 for contact in schema.contacts:
                     for f in contact.fields:
                         if f.name.name == "id":
@@ -115,7 +132,18 @@ class Checker:
         for extra in contact_blocks[1:]:
             self.err("SD202", "the schema declares 'contact' more than once", extra.span,
                      "declare every contact property in one contact block")
-        return properties, events
+        for extra in company_blocks[1:]:
+            self.err("SD202", "the schema declares 'company' more than once", extra.span,
+                     "declare every company property in one company block")
+        if company is not None:
+            # the association: a contact belongs to at most one company, by the id in company_id
+            declared = properties.get(COMPANY_ID)
+            if declared is None:
+                properties[COMPANY_ID] = Type.TEXT
+            elif declared != Type.TEXT:
+                self.err("SD204", f"'{COMPANY_ID}' is the id of the contact's company, a text, not {declared}",
+                         seen_props[COMPANY_ID].span, f"declare it {COMPANY_ID}: text, or leave it out")
+        return properties, events, company
 
     def field_type(self, f: nodes.Field) -> Type | None:
         t = from_schema(f.type.name, f.type.is_list)

@@ -44,6 +44,10 @@ class Scope:
         return names
 
 
+#: How a contact model names its company's properties: ``company.industry``.
+COMPANY_PREFIX = "company."
+
+
 def duration_micros(d: nodes.Duration) -> int:
     return d.seconds * MICROS
 
@@ -157,6 +161,8 @@ class ExprChecker:
             return ir.Prop(name=name, type=scope.properties[name], span=node.span)
         if name in scope.constants:
             return attrs.evolve(scope.constants[name], span=node.span)
+        if "." in name:
+            return self._dotted(node, scope)
         what = "name"
         if scope.event is not None:
             what = f"attribute of '{scope.event}', property or constant"
@@ -168,6 +174,21 @@ class ExprChecker:
         if hint is None and name in scope.events:
             hint = f"'{name}' is an event: count it with count({name}) or test it with has({name})"
         self.err("SD201", f"unknown {what} '{name}'", node.span, hint)
+        return None
+
+    def _dotted(self, node, scope: Scope):
+        """``company.NAME`` that is not a property of the company: say why."""
+        owner, field = node.name.split(".", 1)
+        company = [n.split(".", 1)[1] for n in scope.properties if n.startswith(COMPANY_PREFIX)]
+        if owner != "company":
+            self.err("SD201", f"unknown name '{node.name}'", node.span,
+                     "a dotted name reads the contact's company: company.NAME")
+        elif not company:
+            self.err("SD201", f"'{node.name}' reads the contact's company, and the schema declares none",
+                     node.span, "declare the company's properties: schema { company { industry: text } }")
+        else:
+            self.err("SD201", f"the company has no property '{field}'", node.span,
+                     suggest(field, company) or "declare it in the schema's company block")
         return None
 
     # ------------------------------------------------------------ functions and aggregates

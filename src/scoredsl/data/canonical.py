@@ -40,9 +40,13 @@ def event_table(index: int) -> str:
 
 
 def contacts_columns(schema: DataSchema) -> list[tuple[str, str, "object"]]:
-    """``(canonical column, property name, TypeSpec)`` for every contact property but ``id``."""
-    return [(f"_sd_p{i}", name, spec) for i, (name, spec) in enumerate(schema.contact.items())
-            if name != "id"]
+    """``(canonical column, property name, TypeSpec)`` for every contact property but ``id``,
+    then, when the schema declares companies, every property of the contact's company
+    (``company.id``, ``company.NAME``: see :mod:`scoredsl.data.companies`)."""
+    properties = [(name, spec) for name, spec in schema.contact.items() if name != "id"]
+    if schema.company is not None:
+        properties += [("company.id", TypeSpec("text"))] + [(f"company.{n}", s) for n, s in schema.company.items()]
+    return [(f"_sd_p{i}", name, spec) for i, (name, spec) in enumerate(properties)]
 
 
 def event_columns(schema: DataSchema, event: str) -> list[tuple[str, str, "object"]]:

@@ -29,11 +29,18 @@ class TypeSpec:
         return f"list[{self.base}]" if self.is_list else self.base
 
 
+#: The contact property that names the contact's company, when the schema declares companies.
+COMPANY_ID = "company_id"
+
+
 @attrs.frozen(kw_only=True)
 class DataSchema:
-    """What a compiled unit declares: contact properties and event attributes by name."""
+    """What a compiled unit declares: contact properties and event attributes by name, and the
+    properties of companies (``None``: the schema declares no company). With companies, the
+    contact properties include :data:`COMPANY_ID`, the text id of the contact's company."""
     contact: Mapping[str, TypeSpec]
     events: Mapping[str, Mapping[str, TypeSpec]]
+    company: Mapping[str, TypeSpec] | None = None
 
 
 @attrs.frozen(kw_only=True)

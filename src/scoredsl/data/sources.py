@@ -45,6 +45,10 @@ must raise the :class:`OrderError` of :func:`order_error` (not call ``on_error``
 id smaller than the one before it, in either stream, and may find duplicate contact ids by
 comparing each with the one before.
 
+**Companies** (:meth:`Source.companies`): when the schema declares a ``company`` block, each
+contact's ``company_id`` property names its company, and the source yields the companies as
+it yields contacts. A source without companies cannot run such a model.
+
 **Packed events** (:meth:`Source.packed_events`): events as the tuples the generated
 evaluators read, without building :class:`~scoredsl.data.records.Event` objects first.
 """
@@ -108,6 +112,13 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def events(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[Event]:
         """Yield every event of a declared type; see the module docs."""
+
+    def companies(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]] | None:
+        """Every company as a typed ``dict`` with ``"id"`` and the properties of
+        ``schema.company`` (``None`` when missing), read and checked as contacts are; a duplicate
+        id is a data error. ``None`` (the default): the source has no companies. Called only
+        when the schema declares companies; a run then reads them once, before any contact."""
+        return None
 
     def order_by_contact(self) -> bool:
         """Whether :meth:`contacts` and :meth:`events` will both yield in ascending contact id

@@ -23,6 +23,7 @@ from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.sql.generator import model_sql, state_layout
 from scoredsl.data.canonical import (CONTACTS, OutOfRange, contacts_columns, encode, event_columns, event_table,
                                      table_columns)
+from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
@@ -62,7 +63,8 @@ def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSumma
     when they are CSV or Parquet and hold nothing the Python reader would reject; otherwise
     Python reads the source (:func:`load_rows`). Counts events and orphan events."""
     files = Files.of(source)
-    if files is None or not load_files(con, files, schema, summary):
+    # with companies, each contact takes its company's values in Python (data/companies.py)
+    if files is None or schema.company is not None or not load_files(con, files, schema, summary):
         load_rows(con, source, schema, policy, summary, folder)
     count_orphans(con, schema, summary)
 
@@ -93,6 +95,7 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
     through CSV files in ``folder``: a bulk load, far faster than row inserts. Events are read
     first, as the Python engine reads an unsorted source, so that the first bad row reported is
     the same."""
+    companies = Companies.read(source, schema, policy)
     create_tables(con.execute, schema, temporary=False)
     tables = table_columns(schema)
     layouts = {event: (index, [(n, s) for _c, n, s in event_columns(schema, event)])
@@ -125,9 +128,12 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
         _copy(con, table, tables[table], os.path.join(folder, f"events_{index}.csv"))
     props = [(name, spec) for _c, name, spec in contacts_columns(schema)]
     path = os.path.join(folder, "contacts.csv")
+    contacts = source.contacts(schema, policy)
+    if companies is not None:
+        contacts = companies.attached(contacts)
     with open(path, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
-        for row, contact in enumerate(source.contacts(schema, policy)):
+        for row, contact in enumerate(contacts):
             try:
                 cells = [_csv_cell(encode(contact.get(n), s)) for n, s in props]
             except OutOfRange as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema, Event
 from scoredsl.data.sources import OnError, Source
 from scoredsl.engines.duckdb_files import Files, contact_rows
@@ -21,7 +22,18 @@ from scoredsl.engines.duckdb_files import Files, contact_rows
 def one_contact(source: Source, schema: DataSchema, contact_id: str,
                 on_error: OnError) -> tuple[dict[str, Any] | None, list[Event]]:
     """The first contact of id ``contact_id`` and its events (``None`` and ``[]`` when there is
-    no such contact); records of other contacts are not checked on the fast paths."""
+    no such contact), with its company's values when the schema declares companies
+    (:mod:`scoredsl.data.companies`); records of other contacts are not checked on the fast
+    paths."""
+    contact, events = _one_contact(source, schema, contact_id, on_error)
+    companies = Companies.read(source, schema, on_error)
+    if contact is not None and companies is not None:
+        contact = companies.attach(contact)
+    return contact, events
+
+
+def _one_contact(source: Source, schema: DataSchema, contact_id: str,
+                 on_error: OnError) -> tuple[dict[str, Any] | None, list[Event]]:
     files = Files.of(source)
     if files is not None and files.format == "csv" and hasattr(source, "lines_for"):
         rows: dict[str, list] | None = {}

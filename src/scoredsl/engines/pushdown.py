@@ -77,6 +77,10 @@ class PushdownEngine:
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
               out: Output, previous: Previous | None = None) -> None:
         summary = out.summary
+        if models[0].program.schema.company is not None:
+            # each contact takes its company's values in Python (data/companies.py)
+            fallback(models, source, as_of, options, out, previous)
+            return
         plan = source.pushdown(models[0].program.schema)
         queries = [model_query(plan, model, as_of, index) for index, model in enumerate(models)]
         states = [_state_table(model, index, previous or Previous()) for index, model in enumerate(models)]

@@ -44,6 +44,7 @@ from typing import Iterator, Sequence
 from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.python.packing import event_layouts, pack_event
+from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema
 from scoredsl.data.sources import PackedEvent, Source, order_error
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, Progress, RunOptions
@@ -93,16 +94,19 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
     exhausted, ``summary`` has the events read, the orphans, the ignored events and the peak
     held; the temporary spill database lives as long as the ``with`` block."""
     with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
+        companies = Companies.read(source, schema, contact_policy)
         ordered = source.order_by_contact()
         events = _packed_events(source, schema, event_policy, summary)
+        contacts = source.contacts(schema, contact_policy)
+        if companies is not None:
+            contacts = companies.attached(contacts)
         if ordered:
             summary.mode = "sorted"
-            pairs = _join(source.contacts(schema, contact_policy), events, summary)
+            pairs = _join(contacts, events, summary)
         else:
             store.add(events, summary, options.progress)
             summary.mode = "spilled" if store.spilled else "memory"
-            pairs = ((contact, store.take(contact["id"]))
-                     for contact in source.contacts(schema, contact_policy))
+            pairs = ((contact, store.take(contact["id"])) for contact in contacts)
         matched = 0
 
         def counted():

@@ -150,6 +150,26 @@ class Outline:
                     detail=str(field.type),
                     doc=f"**contact property** `{field.name.name}`: {field.type}\n\nmissing when the source "
                         f"has no value; a test of a missing value is unknown"), holder)
+        for company in schema.companies:
+            holder = self._add(Symbol(kind="company", name="company", span=_first_line(company.span),
+                                      extent=company.span, detail="company properties"), block)
+            # implicit with companies: the company's id, and the contact's company_id naming it
+            self.properties.setdefault("company.id", Symbol(
+                kind="property", name="company.id", span=holder.span, extent=company.span, detail="text",
+                doc="**company property** `company.id`: text\n\nthe id of the contact's company; missing when "
+                    "the contact has no company"))
+            self.properties.setdefault("company_id", Symbol(
+                kind="property", name="company_id", span=holder.span, extent=company.span, detail="text",
+                doc="**contact property** `company_id`: text\n\nimplicit with a company block: the id of "
+                    "the contact's company"))
+            for field in company.fields:
+                key = f"company.{field.name.name}"
+                if key in self.properties:
+                    continue
+                self.properties[key] = self._add(Symbol(
+                    kind="property", name=key, span=field.name.span, extent=field.span, detail=str(field.type),
+                    doc=f"**company property** `{key}`: {field.type}\n\nmissing when the contact has no "
+                        f"company, or its company has no value"), holder)
         for event in schema.events:
             if event.name.name in self.events:
                 continue

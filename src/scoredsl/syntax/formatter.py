@@ -279,11 +279,11 @@ class Formatter:
     def schema(self, schema: nodes.Schema, first: bool) -> None:
         self.open(0, "schema", schema, first=first)
         inner_first = True
-        for contact in schema.contacts:
-            self.open(1, "contact", contact, first=inner_first)
-            for i, f in enumerate(contact.fields):
+        for block, word in [(c, "contact") for c in schema.contacts] + [(c, "company") for c in schema.companies]:
+            self.open(1, word, block, first=inner_first)
+            for i, f in enumerate(block.fields):
                 self.emit(2, [f"{f.name.name}: {f.type}"], f, first=i == 0)
-            self.close(1, contact)
+            self.close(1, block)
             inner_first = False
         for event in schema.events:
             self.event(event, inner_first)

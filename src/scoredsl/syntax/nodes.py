@@ -132,7 +132,8 @@ class ListLit:
 
 @attrs.frozen(kw_only=True)
 class Name:
-    """A reference to a contact property, an event attribute, a constant or a score."""
+    """A reference to a contact property, an event attribute, a constant or a score; or, dotted,
+    to a property of the contact's company (``company.industry``)."""
     name: str
     span: Span = _span()
 
@@ -281,6 +282,12 @@ class ContactDecl:
 
 
 @attrs.frozen(kw_only=True)
+class CompanyDecl:
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class EventDecl:
     name: Ident
     fields: tuple[Field, ...]
@@ -291,6 +298,7 @@ class EventDecl:
 class Schema:
     contacts: tuple[ContactDecl, ...]     # the checker accepts at most one
     events: tuple[EventDecl, ...]
+    companies: tuple[CompanyDecl, ...] = ()   # at most one, too
     span: Span = _span()
 
 

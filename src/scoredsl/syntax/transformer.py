@@ -125,7 +125,12 @@ class ToNodes(Transformer):
     def schema(self, meta, children):
         return nodes.Schema(contacts=tuple(c for c in children if isinstance(c, nodes.ContactDecl)),
                             events=tuple(c for c in children if isinstance(c, nodes.EventDecl)),
+                            companies=tuple(c for c in children if isinstance(c, nodes.CompanyDecl)),
                             span=self.span(meta))
+
+    @v_args(meta=True)
+    def company(self, meta, children):
+        return nodes.CompanyDecl(fields=tuple(children), span=self.span(meta))
 
     @v_args(meta=True)
     def contact(self, meta, children):
@@ -458,6 +463,10 @@ class ToNodes(Transformer):
     @v_args(meta=True)
     def name(self, meta, children):
         return nodes.Name(name=str(children[0]), span=self.span(meta))
+
+    @v_args(meta=True)
+    def dotted(self, meta, children):
+        return nodes.Name(name=f"{children[0]}.{children[1]}", span=self.span(meta))
 
     @v_args(meta=True)
     def aggregate(self, meta, children):

@@ -29,6 +29,14 @@ def contact_fields(schema: DataSchema, mapping: dict) -> list[Field]:
     return fields
 
 
+def company_fields(schema: DataSchema, mapping: dict) -> list[Field]:
+    """The fields of a company record: ``id`` and the properties of the schema's company."""
+    fields = [Field("id", typemap.IDENTITY, mapping.get("id", "id"))]
+    for name, spec in (schema.company or {}).items():
+        fields.append(Field(name, spec, mapping.get(name, name)))
+    return fields
+
+
 def event_fields(schema: DataSchema, mapping: dict) -> list[Field]:
     fields = [Field("contact_id", typemap.IDENTITY, mapping.get("contact_id", "contact_id")),
               Field("type", typemap.LABEL, mapping.get("type", "type")),

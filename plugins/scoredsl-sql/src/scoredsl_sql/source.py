@@ -45,12 +45,13 @@ from scoredsl.api import (DataError, DataSchema, Event, OnError, OrderError, Pac
 from . import typemap
 from .backends import code_point_order, strip_query
 from .database import DEFAULT_BATCH_SIZE, Database, DatabaseError, TableName, drop_connection
-from .fields import TIMESTAMP, Field, contact_fields, event_fields
+from .fields import TIMESTAMP, Field, company_fields, contact_fields, event_fields
 from .typemap import Bad, DbColumn
 
 __all__ = ["open_sql_source", "SqlSource", "SOURCE_OPTIONS"]
 
-SOURCE_OPTIONS = ("contacts", "events", "columns", "event_columns", "batch_size", "password_env", "sorted")
+SOURCE_OPTIONS = ("contacts", "events", "companies", "columns", "event_columns", "company_columns", "batch_size",
+                  "password_env", "sorted")
 EVENT_FIELDS = ("contact_id", "type", "timestamp")
 _QUERY = re.compile(r"\s*\(*\s*(select|with)\b", re.IGNORECASE)
 _TEXT_TYPES = {"postgresql": "TEXT", "mysql": "CHAR", "sqlite": "TEXT", "duckdb": "VARCHAR"}
@@ -106,6 +107,11 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
     _check_mapping_names(db, "event_columns", event_map, event_names)
     if events is None and event_map:
         raise SpecError(f"{db.display}: event_columns is given, but events= is empty (no events)")
+    companies = company_map = None
+    if schema.company is not None:
+        companies = _relation(db, "companies", opts.text("companies", "companies"))
+        company_map = opts.mapping("company_columns")
+        _check_mapping_names(db, "company_columns", company_map, ["id", *schema.company])
 
     engine = db.engine()
     try:
@@ -122,13 +128,15 @@ def open_sql_source(spec: Spec, schema: DataSchema) -> "SqlSource":
             events_plan = (_plan(db, conn, events, events_wanted, problems,
                                  sort_by="contact_id" if ordered else None)
                            if events is not None else None)
+            companies_plan = (_plan(db, conn, companies, company_fields(schema, company_map), problems,
+                                    order_by="id") if companies is not None else None)
         if problems:
             raise SpecError(f"{db.display}: the data does not fit the schema:\n  "
                             + "\n  ".join(problems))
     except BaseException:
         engine.dispose()
         raise
-    return SqlSource(db, engine, contacts_plan, events_plan, batch_size, ordered=ordered)
+    return SqlSource(db, engine, contacts_plan, events_plan, batch_size, ordered=ordered, companies=companies_plan)
 
 
 def _relation(db: Database, kind: str, value: str) -> Relation:
@@ -230,23 +238,35 @@ class SqlSource(Source):
     """Contacts and events read from a database; see the module docs."""
 
     def __init__(self, db: Database, engine: sa.engine.Engine, contacts: Plan, events: Plan | None,
-                 batch_size: int = DEFAULT_BATCH_SIZE, *, ordered: bool = False):
+                 batch_size: int = DEFAULT_BATCH_SIZE, *, ordered: bool = False, companies: Plan | None = None):
         self.db = db
         self.engine = engine
         self.contacts_plan = contacts
         self.events_plan = events
+        self.companies_plan = companies
         self.batch_size = batch_size
         self.ordered = ordered              # both streams sorted by contact id (sorted=contact_id)
         self.skipped_rows = 0
         self.ignored_events = 0
         self._mapping = {"columns": db.options.mapping("columns"),
-                         "event_columns": db.options.mapping("event_columns")}
+                         "event_columns": db.options.mapping("event_columns"),
+                         "company_columns": db.options.mapping("company_columns")}
         self._open: list[Iterator] = []
 
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
-        plan = self.contacts_plan
+        return self._records_of(self.contacts_plan, contact_fields(schema, self._mapping["columns"]), "contact",
+                                on_error, self.ordered)
+
+    def companies(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]] | None:
+        """The companies table or query (``companies=``, default ``companies``), read in id order."""
+        if self.companies_plan is None:
+            return None
+        return self._records_of(self.companies_plan, company_fields(schema, self._mapping["company_columns"]),
+                                "company", on_error, False)
+
+    def _records_of(self, plan: Plan, fields: list[Field], what: str, on_error: OnError,
+                    ordered: bool) -> Iterator[dict[str, Any]]:
         label = plan.relation.label
-        fields = contact_fields(schema, self._mapping["columns"])
         rows, index = self._rows(plan)
         try:
             id_column = fields[0].column
@@ -254,11 +274,11 @@ class SqlSource(Source):
             readers = [(f.name, index(f.column) if f.column is not None else None,
                         typemap.converter(f.spec), f.column) for f in fields[1:]]
             seen: dict[str, int] = {}            # sorted: only the id before, else every id
-            ordered, previous = self.ordered, ""
+            previous = ""
             for number, row in rows:
                 try:
                     try:
-                        contact_id = typemap.identity(row[id_at], "contact id")
+                        contact_id = typemap.identity(row[id_at], f"{what} id")
                     except Bad as exc:
                         raise DataError(str(exc), file=label, row=number, column=id_column) from None
                     record = f"id {contact_id!r}"
@@ -270,7 +290,7 @@ class SqlSource(Source):
                         previous = contact_id
                     first = seen.setdefault(contact_id, number)
                     if first != number:
-                        raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
+                        raise DataError(f"duplicate {what} id {contact_id!r}: also at row {first}",
                                         file=label, row=number, column=id_column, record=record)
                     contact = {"id": contact_id}
                     for name, at, convert, column in readers:

@@ -5,6 +5,10 @@ Sources
 ``csv:FOLDER`` / ``jsonl:FOLDER``
     ``FOLDER/contacts.csv`` and ``FOLDER/events.csv`` (``.jsonl`` for ``jsonl``); both must
     exist.
+``FOLDER/companies.csv`` (``.jsonl``), when the folder has one, or ``companies=FILE``
+    The companies, for a schema that declares them: an ``id`` column and the company's
+    properties, read and checked as contacts are (option ``company_columns`` renames them, as
+    ``columns`` does for contacts). Each contact's ``company_id`` column names its company.
 ``csv:CONTACTS.csv[?events=EVENTS.csv]`` / ``jsonl:CONTACTS.jsonl[?events=EVENTS.jsonl]``
     A contacts file, and optionally an events file in the same format (without ``events=`` the
     source has no events). Relative paths are relative to the working directory, as on any
@@ -148,8 +152,9 @@ def _outcome_path(spec: Spec) -> str:
 def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSource":
     """The source for a ``csv:`` or ``jsonl:`` spec; :class:`SpecError` if its files are missing."""
     fmt = spec.scheme
-    spec.check_options(("events", "delimiter", "sorted", "columns", "event_columns") if fmt == "csv"
-                       else ("events", "sorted", "columns", "event_columns"))
+    spec.check_options(("events", "companies", "delimiter", "sorted", "columns", "event_columns", "company_columns")
+                       if fmt == "csv" else ("events", "companies", "sorted", "columns", "event_columns",
+                                             "company_columns"))
     location = spec.location
     if not location or location == "-":
         raise SpecError(f"{spec.text}: a source needs a folder or a contacts file, not standard "
@@ -164,13 +169,17 @@ def open_file_source(spec: Spec, schema: DataSchema | None = None) -> "FileSourc
             raise SpecError(f"{spec.text}: the folder has no {' and no '.join(map(os.path.basename, missing))}"
                             f" (a folder needs contacts.{fmt} and events.{fmt}; for contacts only, "
                             f"name the file: {fmt}:{contacts})")
+        companies = os.path.join(location, f"companies.{fmt}")
+        companies = spec.options.get("companies") or (companies if os.path.isfile(companies) else None)
     else:
         contacts, events = location, spec.options.get("events") or None
-        for path in (contacts, events):
-            if path is not None and not os.path.isfile(path):
-                raise SpecError(f"{spec.text}: no such file or folder: {path}")
+        companies = spec.options.get("companies") or None
+    for path in (contacts, events, companies):
+        if path is not None and not os.path.isfile(path):
+            raise SpecError(f"{spec.text}: no such file or folder: {path}")
     return FileSource(fmt, contacts, events, delimiter=_delimiter(spec), sorted_by_contact=_sorted(spec),
-                      columns=_mapping(spec, "columns"), event_columns=_mapping(spec, "event_columns"))
+                      columns=_mapping(spec, "columns"), event_columns=_mapping(spec, "event_columns"),
+                      companies=companies, company_columns=_mapping(spec, "company_columns"))
 
 
 def _mapping(spec: Spec, option: str) -> dict[str, str]:
@@ -218,7 +227,8 @@ class FileSource(Source):
 
     def __init__(self, fmt: str, contacts: str, events: str | None, *, delimiter: str = ",",
                  sorted_by_contact: bool = False, columns: dict[str, str] | None = None,
-                 event_columns: dict[str, str] | None = None):
+                 event_columns: dict[str, str] | None = None, companies: str | None = None,
+                 company_columns: dict[str, str] | None = None):
         if fmt not in FORMATS:
             raise ValueError(f"unknown file format {fmt!r}")
         self.format, self.contacts_path, self.events_path = fmt, contacts, events
@@ -230,6 +240,8 @@ class FileSource(Source):
         self._converter = csv_converter if fmt == "csv" else json_converter
         self.columns = dict(columns or {})               # schema name -> the file's column
         self.event_columns = dict(event_columns or {})
+        self.companies_path = companies
+        self.company_columns = dict(company_columns or {})
         self._given: dict[str, list] = {}           # path -> the only lines to read (for_contact)
 
     @property
@@ -241,22 +253,35 @@ class FileSource(Source):
         return self.sorted_by_contact
 
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
-        path = self.contacts_path
-        properties = [(name, spec) for name, spec in schema.contact.items() if name != "id"]
-        _known(self.columns, ("id", *(name for name, _ in properties)), "columns", "contact property")
-        records = self._records(path, ("id",), ("id", *(name for name, _ in properties)), self.columns)
+        return self._records_of(self.contacts_path, schema.contact, self.columns, "contact", on_error,
+                                ordered=self.sorted_by_contact)
+
+    def companies(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]] | None:
+        """The companies file (``companies.csv`` in the folder, or ``companies=FILE``), read as
+        the contacts file is; ``None`` when the source has none."""
+        if self.companies_path is None:
+            return None
+        return self._records_of(self.companies_path, schema.company or {}, self.company_columns, "company",
+                                on_error, ordered=False)
+
+    def _records_of(self, path: str, declared, mapping: dict[str, str], what: str, on_error: OnError, *,
+                    ordered: bool) -> Iterator[dict[str, Any]]:
+        """The records of a contacts or companies file: ``id`` and the ``declared`` properties."""
+        properties = [(name, spec) for name, spec in declared.items() if name != "id"]
+        option = "columns" if what == "contact" else "company_columns"
+        _known(mapping, ("id", *(name for name, _ in properties)), option, f"{what} property")
+        records = self._records(path, ("id",), ("id", *(name for name, _ in properties)), mapping)
         at = next(records)
         id_at = at["id"]
         fields = tuple((name, at.get(name), self._converter(spec)) for name, spec in properties)
         build = _compiled(fields, inline_text=self.format == "csv", contact=True)
-        ordered = self.sorted_by_contact
         seen: dict[str, int] = {}            # unsorted: every id; sorted: only the one before
         previous = ""
         for row, cells in records:
             try:
                 if cells.__class__ is DataError:
                     raise cells
-                contact_id = _identity(cells[id_at], "contact id", path, row, "id")
+                contact_id = _identity(cells[id_at], f"{what} id", path, row, "id")
                 if ordered and contact_id != previous:
                     if contact_id < previous:
                         raise order_error("contacts", contact_id, previous, _SORTED_HINT, file=path,
@@ -265,7 +290,7 @@ class FileSource(Source):
                     previous = contact_id
                 first = seen.setdefault(contact_id, row)
                 if first != row:
-                    raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
+                    raise DataError(f"duplicate {what} id {contact_id!r}: also at row {first}",
                                     file=path, row=row, column="id")
                 contact = build(cells, contact_id)
             except BadValue:

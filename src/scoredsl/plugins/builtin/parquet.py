@@ -1,6 +1,7 @@
 """The built-in ``parquet`` source: contacts and events from Parquet files.
 
-``parquet:FOLDER`` reads ``FOLDER/contacts.parquet`` and ``FOLDER/events.parquet``;
+``parquet:FOLDER`` reads ``FOLDER/contacts.parquet`` and ``FOLDER/events.parquet`` (and
+``FOLDER/companies.parquet`` when there is one, or ``companies=FILE``);
 ``parquet:CONTACTS.parquet[?events=EVENTS.parquet]`` names the files. The columns are those of
 the CSV source (``id``; ``contact_id``, ``type``, ``timestamp`` and attributes).
 
@@ -32,26 +33,30 @@ def scoredsl_register_sources(registry) -> None:
 
 
 def open_parquet_source(spec: Spec, schema: DataSchema | None = None) -> "ParquetSource":
-    spec.check_options(("events",))
+    spec.check_options(("events", "companies"))
     location = spec.location
     if os.path.isdir(location):
         contacts, events = (os.path.join(location, f"{kind}.parquet") for kind in ("contacts", "events"))
         if not os.path.isfile(contacts) or not os.path.isfile(events):
             raise SpecError(f"{spec.text}: the folder needs contacts.parquet and events.parquet")
+        companies = os.path.join(location, "companies.parquet")
+        companies = spec.options.get("companies") or (companies if os.path.isfile(companies) else None)
     else:
         contacts, events = location, spec.options.get("events") or None
-        for path in (contacts, events):
-            if path is not None and not os.path.isfile(path):
-                raise SpecError(f"{spec.text}: no such file or folder: {path}")
-    return ParquetSource(contacts, events)
+        companies = spec.options.get("companies") or None
+    for path in (contacts, events, companies):
+        if path is not None and not os.path.isfile(path):
+            raise SpecError(f"{spec.text}: no such file or folder: {path}")
+    return ParquetSource(contacts, events, companies)
 
 
 class ParquetSource(Source):
+    """Contacts, events and (``companies.parquet`` or ``companies=FILE``) companies."""
     format = "parquet"
     delimiter = ","
 
-    def __init__(self, contacts: str, events: str | None):
-        self.contacts_path, self.events_path = contacts, events
+    def __init__(self, contacts: str, events: str | None, companies: str | None = None):
+        self.contacts_path, self.events_path, self.companies_path = contacts, events, companies
         self.ignored_events = 0
 
     def _records(self, path: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -78,15 +83,22 @@ class ParquetSource(Source):
             con.close()
 
     def contacts(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]]:
-        path = self.contacts_path
+        return self._records_of(self.contacts_path, schema.contact, "contact", on_error)
+
+    def companies(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]] | None:
+        if self.companies_path is None:
+            return None
+        return self._records_of(self.companies_path, schema.company or {}, "company", on_error)
+
+    def _records_of(self, path: str, declared, what: str, on_error: OnError) -> Iterator[dict[str, Any]]:
         seen: dict[str, int] = {}
-        properties = [(name, spec) for name, spec in schema.contact.items() if name != "id"]
+        properties = [(name, spec) for name, spec in declared.items() if name != "id"]
         for row, item in self._records(path, ("id",)):
             try:
-                contact_id = _identity(item.get("id"), "contact id", path, row, "id")
+                contact_id = _identity(item.get("id"), f"{what} id", path, row, "id")
                 first = seen.setdefault(contact_id, row)
                 if first != row:
-                    raise DataError(f"duplicate contact id {contact_id!r}: also at row {first}",
+                    raise DataError(f"duplicate {what} id {contact_id!r}: also at row {first}",
                                     file=path, row=row, column="id")
                 contact = {"id": contact_id}
                 for name, spec in properties:
