@@ -1,0 +1,193 @@
+"""Companies, weighted scores and distinct counts on the bundled accounts example
+(examples/accounts): contact rules read their company's properties, on every engine and from
+every kind of source, as the reference interpreter reads them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+import paths
+import reference
+from scoredsl.compiler.pipeline import compile_file
+from scoredsl.data.companies import Companies
+from scoredsl.plugins.manager import open_source
+
+EXAMPLE = paths.ROOT / "examples" / "accounts"
+MODEL = EXAMPLE / "model.score"
+DATA = EXAMPLE / "data"
+AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+
+
+def run(invoke, tmp_path, source, *extra, name="out"):
+    out = tmp_path / f"{name}.csv"
+    result = invoke("run", MODEL, "--source", source, "--as-of", "2026-11-01", "--sink", f"csv:{out}", *extra)
+    return result, (out.read_bytes() if out.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory):
+    """The Python engine's output on the CSV folder."""
+    from click.testing import CliRunner
+    from scoredsl.cli.main import cli
+
+    out = tmp_path_factory.mktemp("accounts") / "python.csv"
+    result = CliRunner().invoke(cli, ["run", str(MODEL), "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                                      "--sink", f"csv:{out}", "--engine", "python"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out.read_bytes()
+
+
+def rows_of(output: bytes) -> dict[str, dict]:
+    return {r["contact_id"]: r for r in csv.DictReader(output.decode().splitlines())}
+
+
+def test_the_example_checks_clean_and_is_formatted(invoke):
+    assert invoke("check", "--strict", MODEL).exit_code == 0
+    assert invoke("fmt", "--check", MODEL).exit_code == 0
+
+
+def test_the_data_regenerates_byte_for_byte(tmp_path):
+    subprocess.run([sys.executable, str(EXAMPLE / "generate.py"), "--out", str(tmp_path)], check=True)
+    for name in ("companies.csv", "contacts.csv", "events.csv"):
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+
+
+def test_companies_have_1_to_200_contacts():
+    with open(DATA / "contacts.csv", encoding="utf-8") as file:
+        sizes: dict[str, int] = {}
+        for row in csv.DictReader(file):
+            if row["company_id"].strip():
+                sizes[row["company_id"].strip()] = sizes.get(row["company_id"].strip(), 0) + 1
+    with open(DATA / "companies.csv", encoding="utf-8") as file:
+        companies = [row["id"] for row in csv.DictReader(file)]
+    assert sizes.pop("a9999") == 10                      # a company the CRM no longer has
+    assert sorted(sizes) == sorted(companies)
+    assert min(sizes.values()) == 1 and max(sizes.values()) == 200
+
+
+def test_named_contacts(expected):
+    rows = rows_of(expected)
+    # a0001: software +15, 2,342 employees +15, revenue +5, plan missing; a manager +4. The
+    # company id is " a0001 " (padded): it still names a0001. One campaign opened within 90
+    # days: 5 of 30 points at 30% = 5, idle 83 days: 50% -> 2.5 -> 3.
+    assert (rows["p00072"]["fit"], rows["p00072"]["engagement"]) == ("39", "3")
+    # a9999 names no company: every company rule is unknown; no company -10, a student -20
+    assert rows["p03734"]["fit"] == "-30"
+    # a0002 is tagged competitor: its contacts are disqualified
+    assert (rows["p00201"]["status"], rows["p00201"]["reason"]) == ("disqualified", "competitor")
+    assert {r["lifecycle"] for r in rows.values()} == {"sql", "mql", "lead", ""}
+
+
+def test_the_engine_agrees_with_the_reference_interpreter_on_every_contact():
+    program = compile_file(MODEL)
+    files = reference.load(MODEL)
+    with open_source(f"csv:{DATA}", program.schema) as source:
+        companies = {c["id"]: c for c in source.companies(program.schema)}
+        attach = Companies.read(source, program.schema)
+        events: dict[str, list] = {}
+        for event in source.events(program.schema):
+            events.setdefault(event.contact_id, []).append(event)
+        compared = 0
+        for contact in source.contacts(program.schema):
+            own = events.get(contact["id"], [])
+            row = program.models["accounts"].evaluate(attach.attach(contact), own, AS_OF)
+            scored = row.status == "scored"
+            got = (row.status, row.reason, dict(row.scores) if scored else None, dict(row.tiers) if scored else None)
+            assert got == reference.evaluate(files, "accounts", contact, own, AS_OF, companies=companies), \
+                contact["id"]
+            compared += 1
+    assert compared == 3743
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_every_engine_writes_the_python_engines_bytes(invoke, tmp_path, expected, engine):
+    result, output = run(invoke, tmp_path, f"csv:{DATA}", "--engine", engine)
+    assert result.exit_code == 0, result.output
+    assert output == expected
+
+
+def _jsonl(folder, target):
+    target.mkdir()
+    for name in ("companies", "contacts", "events"):
+        with open(folder / f"{name}.csv", encoding="utf-8") as src, \
+                open(target / f"{name}.jsonl", "w", encoding="utf-8") as out:
+            for row in csv.DictReader(src):
+                record = {k: v for k, v in row.items() if v != ""}
+                for key in ("employees", "annual_revenue"):      # JSON numbers, not texts
+                    if key in record:
+                        record[key] = int(record[key])
+                if "tags" in record:
+                    record["tags"] = record["tags"].split(";")
+                out.write(json.dumps(record) + "\n")
+
+
+def _parquet(folder, target):
+    target.mkdir()
+    con = duckdb.connect()
+    for name in ("companies", "contacts", "events"):
+        con.execute(f"COPY (SELECT * FROM read_csv('{folder / name}.csv', all_varchar = true)) "
+                    f"TO '{target / name}.parquet' (FORMAT PARQUET)")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_jsonl_and_parquet_score_like_the_csv(invoke, tmp_path, expected, fmt, engine):
+    (_jsonl if fmt == "jsonl" else _parquet)(DATA, tmp_path / fmt)
+    result, output = run(invoke, tmp_path, f"{fmt}:{tmp_path / fmt}", "--engine", engine)
+    assert result.exit_code == 0, result.output
+    assert output == expected
+
+
+def test_companies_file_option_and_renamed_columns(invoke, tmp_path, expected):
+    with open(DATA / "companies.csv", encoding="utf-8") as src:
+        text = src.read().replace("id,name,domain,industry,employees",
+                                  "Company ID,name,domain,Industry,Employees", 1)
+    (tmp_path / "firms.csv").write_text(text, encoding="utf-8")
+    spec = (f"csv:{DATA / 'contacts.csv'}?events={DATA / 'events.csv'}&companies={tmp_path / 'firms.csv'}"
+            "&company_columns=id:Company ID,industry:Industry,employees:Employees")
+    result, output = run(invoke, tmp_path, spec)
+    assert result.exit_code == 0, result.output
+    assert output == expected
+
+
+def test_a_source_without_companies_stops_before_writing(invoke, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("previous\n")
+    result = invoke("run", MODEL, "--source", f"csv:{DATA / 'contacts.csv'}?events={DATA / 'events.csv'}",
+                    "--as-of", "2026-11-01", "--sink", f"csv:{out}")
+    assert result.exit_code != 0
+    assert "the schema declares companies" in result.output and "companies.csv" in result.output
+    assert out.read_text() == "previous\n"
+
+
+def test_a_duplicate_company_is_named_by_row_and_skip_keeps_the_first(invoke, tmp_path, expected):
+    folder = tmp_path / "dup"
+    shutil.copytree(DATA, folder)
+    with open(folder / "companies.csv", "a", encoding="utf-8") as file:
+        file.write("a0001,Copy,copy.example,retail,3,,US,free,\n")
+    result, _output = run(invoke, tmp_path, f"csv:{folder}")
+    assert result.exit_code != 0
+    assert "companies.csv" in result.output and "row 152" in result.output
+    assert "duplicate company id 'a0001': also at row 2" in result.output
+    result, output = run(invoke, tmp_path, f"csv:{folder}", "--on-error", "skip", name="skipped")
+    assert result.exit_code == 0, result.output
+    assert "1 row skipped" in result.output
+    assert output == expected
+
+
+def test_explain_shows_what_the_company_gave(invoke):
+    result = invoke("explain", MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--contact", "p00072")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.split()[:4] == ["industry", "matched", "+15"] or
+               (line.split()[:3] == ["industry", "matched", "+15"]) for line in lines), result.output
+    assert any(line.split()[:3] == ["size", "band", ">="] for line in lines), result.output
+    assert "group emails = 5 of 30" in result.output
