@@ -32,8 +32,8 @@ from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, c
                                      event_table)
 from scoredsl.data.config import ConfigError, find as find_config, load as load_config
 from scoredsl.data.outcomes import Outcome, outcome
-from scoredsl.data.records import (STATUSES, DataError, DataSchema, Event, ResultRow, TypeSpec, epoch_micros,
-                                   from_epoch_micros)
+from scoredsl.data.records import (COMPANY_ID, STATUSES, DataError, DataSchema, Event, ResultRow, TypeSpec,
+                                   epoch_micros, from_epoch_micros)
 from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
 from scoredsl.data.specs import (Spec, SpecError, column_mapping, mask_known as mask_secrets, parse_spec,
@@ -57,7 +57,8 @@ __all__ = [
     "Spec", "SpecError", "parse_spec", "column_mapping", "load_config", "find_config", "ConfigError", "mask_secrets",
     "remember_secrets",
     # data
-    "DataSchema", "TypeSpec", "Event", "ResultRow", "STATUSES", "DataError", "epoch_micros", "from_epoch_micros",
+    "DataSchema", "TypeSpec", "Event", "ResultRow", "STATUSES", "COMPANY_ID", "DataError", "epoch_micros",
+    "from_epoch_micros",
     "parse_csv_value", "parse_json_value", "parse_datetime", "format_datetime", "csv_converter", "json_converter",
     # sources and sinks
     "Source", "SourceError", "OnError", "fail", "OrderError", "order_error", "PackedEvent",

@@ -126,7 +126,7 @@ def test_delimiter_option(tmp_path):
     ("csv:{d}/contacts.csv?events={d}/missing.csv", "no such file or folder"),
     ("csv:{d}?events=x.csv", "events= is for a single contacts file"),
     ("csv:{d}/contacts.csv?format=x",
-     "unknown option 'format' for csv (allowed: events, delimiter, sorted, columns, event_columns)"),
+     "unknown option 'format' for csv (allowed: events, companies, delimiter, sorted, columns, event_columns, company_columns)"),
     ("csv:{d}/contacts.csv?delimiter=ab", "delimiter must be one character"),
     ("jsonl:{d}", "the folder has no contacts.jsonl and no events.jsonl"),
     ("csv:-", "not standard input"),

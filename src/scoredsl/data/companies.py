@@ -51,7 +51,8 @@ class Companies:
         rows = source.companies(schema, on_error)
         if rows is None:
             raise SourceError("the schema declares companies (company { ... }), and this source has none: "
-                              "give it companies: FOLDER/companies.csv (or .jsonl, .parquet), companies=FILE, or for SQL companies=TABLE")
+                              "give it companies: FOLDER/companies.csv (or .jsonl, .parquet), companies=FILE, "
+                              "or for SQL companies=TABLE")
         records: dict[str, Mapping[str, Any]] = {}
         for row in rows:
             company_id = row["id"]

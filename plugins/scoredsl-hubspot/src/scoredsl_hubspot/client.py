@@ -206,13 +206,15 @@ class HubSpotClient:
         return redact(text, self._token)
 
     # ---------------------------------------------------------------- endpoints
-    def properties(self) -> dict[str, dict]:
-        """Every contact property definition by name (read once, then cached)."""
-        if "properties" not in self.cache:
-            body = self.request("GET", "/crm/v3/properties/contacts", kind="properties",
-                                what="reading the contact properties").body
-            self.cache["properties"] = {p["name"]: p for p in body.get("results", [])}
-        return self.cache["properties"]
+    def properties(self, object_type: str = "contacts") -> dict[str, dict]:
+        """Every property definition of an object type by name (read once, then cached)."""
+        key = "properties" if object_type == "contacts" else f"properties/{object_type}"
+        if key not in self.cache:
+            what = "contact" if object_type == "contacts" else object_type.rstrip("s")
+            body = self.request("GET", f"/crm/v3/properties/{object_type}", kind="properties",
+                                what=f"reading the {what} properties").body
+            self.cache[key] = {p["name"]: p for p in body.get("results", [])}
+        return self.cache[key]
 
     def forget_properties(self) -> None:
         self.cache.pop("properties", None)

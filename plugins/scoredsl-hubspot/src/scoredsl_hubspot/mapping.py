@@ -3,8 +3,11 @@ scoredsl values.
 
 **Names.** A schema property is read from the HubSpot property the ``properties`` option maps
 it to; without an entry, from :data:`DEFAULT_PROPERTIES` (``job_title`` -> ``jobtitle``,
-``email_opens`` -> ``hs_email_open``, ...); otherwise from the HubSpot property of the same
-name. ``scoredsl hubspot check`` prints the resulting table.
+``email_opens`` -> ``hs_email_open``, ...; with a company block, ``company_id`` ->
+``associatedcompanyid``, the contact's primary company); otherwise from the HubSpot property
+of the same name. The properties of the schema's company block likewise, by
+``company_properties`` and :data:`DEFAULT_COMPANY_PROPERTIES` (``employees`` ->
+``numberofemployees``). ``scoredsl hubspot check`` prints the resulting table.
 
 **Types.** HubSpot returns every value as a string. :data:`COMPATIBLE` says which HubSpot
 property types can feed which schema types; a mapping that does not fit is an error when the
@@ -21,7 +24,7 @@ from typing import Any, Mapping
 
 from scoredsl.api import TypeSpec, from_epoch_micros, parse_csv_value
 
-__all__ = ["DEFAULT_PROPERTIES", "COMPATIBLE", "resolve", "convert", "check_types"]
+__all__ = ["DEFAULT_PROPERTIES", "DEFAULT_COMPANY_PROPERTIES", "COMPATIBLE", "resolve", "convert", "check_types"]
 
 #: Schema property names that need no ``properties`` entry.
 DEFAULT_PROPERTIES: dict[str, str] = {
@@ -47,6 +50,16 @@ DEFAULT_PROPERTIES: dict[str, str] = {
     "last_activity": "notes_last_updated", "last_contacted": "notes_last_contacted",
 }
 
+#: With a company block, the contact's ``company_id`` is its primary company's id.
+COMPANY_ID_PROPERTY = "associatedcompanyid"
+
+#: Company property names (of the schema's company block) that need no ``company_properties`` entry.
+DEFAULT_COMPANY_PROPERTIES: dict[str, str] = {
+    "employees": "numberofemployees", "annual_revenue": "annualrevenue", "company_type": "type",
+    "lifecycle_stage": "lifecyclestage", "owner": "hubspot_owner_id", "created": "createdate",
+    "last_modified": "hs_lastmodifieddate", "website": "website",
+}
+
 #: schema type -> the HubSpot property types that can feed it.
 COMPATIBLE: dict[str, frozenset[str]] = {
     "text": frozenset({"string", "enumeration", "number", "bool", "date", "datetime", "phone_number"}),
@@ -62,9 +75,11 @@ _EPOCH_MS = re.compile(r"-?[0-9]{9,}")
 _INTEGRAL = re.compile(r"([+-]?[0-9]+)\.0*")
 
 
-def resolve(schema: Mapping[str, TypeSpec], explicit: Mapping[str, str]) -> dict[str, str]:
-    """Schema property -> HubSpot property for every property the schema declares."""
-    return {name: explicit.get(name) or DEFAULT_PROPERTIES.get(name) or name
+def resolve(schema: Mapping[str, TypeSpec], explicit: Mapping[str, str],
+            defaults: Mapping[str, str] = DEFAULT_PROPERTIES) -> dict[str, str]:
+    """Schema property -> HubSpot property for every property the schema declares (of contacts,
+    or with :data:`DEFAULT_COMPANY_PROPERTIES`, of companies)."""
+    return {name: explicit.get(name) or defaults.get(name) or name
             for name in schema if name != "id"}
 
 

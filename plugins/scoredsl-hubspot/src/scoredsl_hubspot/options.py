@@ -38,8 +38,8 @@ DEFAULT_EVENT_ATTRIBUTES = {"page_view": {"url": "hs_url", "title": "hs_page_tit
 CLIENT_OPTIONS = ("base_url", "token_env", "rate_limit", "rate_window", "search_rate", "daily_limit",
                   "daily_reserve", "max_retries", "backoff", "backoff_cap", "timeout", "rate_margin",
                   "progress", "state_dir")
-SOURCE_OPTIONS = CLIENT_OPTIONS + ("properties", "since", "incremental", "overlap", "events", "event_types",
-                                   "event_attributes", "events_since", "skip_inactive", "page_size",
+SOURCE_OPTIONS = CLIENT_OPTIONS + ("properties", "company_properties", "since", "incremental", "overlap", "events",
+                                   "event_types", "event_attributes", "events_since", "skip_inactive", "page_size",
                                    "search_page_size", "search_cap")
 SINK_OPTIONS = CLIENT_OPTIONS + ("prefix", "properties", "group", "group_label", "dry_run", "show",
                                  "batch_size", "checkpoint")
@@ -74,6 +74,7 @@ class ClientSettings:
 class SourceSettings:
     client: ClientSettings
     properties: Mapping[str, str]               # schema property -> HubSpot property (explicit)
+    company_properties: Mapping[str, str] = attrs.field(factory=dict)   # of the company block, likewise
     since: dt.datetime | None = None
     incremental: bool = False
     overlap: dt.timedelta = dt.timedelta(minutes=10)
@@ -172,6 +173,7 @@ def source_settings(spec: Spec) -> SourceSettings:
         events_since = dt.timedelta(days=int(match.group(1))) if match else _instant(spec, "events_since")
     return SourceSettings(
         client=client, properties=_table(spec, "properties") if "properties" in o else {},
+        company_properties=_table(spec, "company_properties") if "company_properties" in o else {},
         since=since, incremental=incremental,
         overlap=dt.timedelta(seconds=_float(spec, "overlap", 600.0, low=0.0)),
         events=_choice(spec, "events", ("off", "on", "auto"), "off"), event_types=event_types,

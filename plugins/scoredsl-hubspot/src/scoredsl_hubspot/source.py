@@ -43,13 +43,14 @@ import sys
 import tempfile
 from typing import Any, Iterator, Mapping
 
-from scoredsl.api import (DataError, DataSchema, Event, OnError, Source, Spec, SpecError, TypeSpec, epoch_micros,
-                          fail, parse_datetime)
+from scoredsl.api import (COMPANY_ID, DataError, DataSchema, Event, OnError, Source, Spec, SpecError, TypeSpec,
+                          epoch_micros, fail, parse_datetime)
 
 from . import hub
 from .client import HubSpotClient
 from .errors import EXIT_ERROR, DailyLimitReached, HubSpotError, RunStopped
-from .mapping import check_types, convert, resolve
+from .mapping import (COMPANY_ID_PROPERTY, DEFAULT_COMPANY_PROPERTIES, DEFAULT_PROPERTIES, check_types, convert,
+                      resolve)
 from .options import SourceSettings, source_settings, state_file
 from .progress import Progress
 
@@ -68,7 +69,10 @@ def open_source(spec: Spec, schema: DataSchema) -> "HubSpotSource":
         raise SpecError(f"{spec.text}: properties maps {', '.join(unknown)}, which the schema does not declare "
                         f"(it declares {', '.join(n for n in schema.contact if n != 'id') or 'nothing'})")
     client = hub.client_for(settings.client)
-    mapping = resolve(schema.contact, settings.properties)
+    defaults = dict(DEFAULT_PROPERTIES)
+    if schema.company is not None:
+        defaults[COMPANY_ID] = COMPANY_ID_PROPERTY
+    mapping = resolve(schema.contact, settings.properties, defaults)
     try:
         definitions = client.properties()
     except HubSpotError as exc:
@@ -82,16 +86,49 @@ def open_source(spec: Spec, schema: DataSchema) -> "HubSpotSource":
                         "create the missing ones in HubSpot; 'scoredsl hubspot check' shows the whole mapping")
     if mismatched:
         raise SpecError(f"{spec.text}: mapped properties do not fit the schema's types: {'; '.join(mismatched)}")
-    return HubSpotSource(settings, client, schema, mapping, definitions)
+    company_mapping = _company_mapping(spec, settings, client, schema)
+    return HubSpotSource(settings, client, schema, mapping, definitions, company_mapping)
+
+
+def _company_mapping(spec: Spec, settings: SourceSettings, client: HubSpotClient,
+                     schema: DataSchema) -> dict[str, str] | None:
+    """The schema's company property -> HubSpot company property, checked against HubSpot's
+    definitions (``None``: the schema declares no company)."""
+    if schema.company is None:
+        if settings.company_properties:
+            raise SpecError(f"{spec.text}: company_properties is given, and the schema declares no company")
+        return None
+    unknown = sorted(set(settings.company_properties) - set(schema.company))
+    if unknown:
+        raise SpecError(f"{spec.text}: company_properties maps {', '.join(unknown)}, which the schema's company "
+                        f"does not declare (it declares {', '.join(schema.company) or 'nothing'})")
+    mapping = resolve(schema.company, settings.company_properties, DEFAULT_COMPANY_PROPERTIES)
+    try:
+        definitions = client.properties("companies")
+    except HubSpotError as exc:
+        hint = (" (the private app needs the crm.objects.companies.read scope)" if exc.status == 403 else "")
+        raise SpecError(f"{spec.text}: {exc}{hint}") from None
+    missing, mismatched = check_types(mapping, schema.company, definitions)
+    if missing:
+        plural = "property" if len(missing) == 1 else "properties"
+        raise SpecError(f"{spec.text}: HubSpot has no company {plural} {', '.join(missing)}. Map each property "
+                        "of the schema's company block to an existing HubSpot company property with the "
+                        "company_properties option (company_properties=employees:numberofemployees)")
+    if mismatched:
+        raise SpecError(f"{spec.text}: mapped company properties do not fit the schema's types: "
+                        f"{'; '.join(mismatched)}")
+    return mapping
 
 
 class HubSpotSource(Source):
     def __init__(self, settings: SourceSettings, client: HubSpotClient, schema: DataSchema,
-                 mapping: Mapping[str, str], definitions: Mapping[str, Mapping]):
+                 mapping: Mapping[str, str], definitions: Mapping[str, Mapping],
+                 company_mapping: Mapping[str, str] | None = None):
         self.settings = settings
         self.client = client
         self.schema = schema
         self.mapping = dict(mapping)
+        self.company_mapping = None if company_mapping is None else dict(company_mapping)
         self.definitions = definitions
         self.portal = hub.portal_for(settings.client)
         self.skipped_rows = 0
@@ -140,6 +177,49 @@ class HubSpotSource(Source):
                 continue
             yield contact
         self._contacts_done = True
+
+    def companies(self, schema: DataSchema, on_error: OnError = fail) -> Iterator[dict[str, Any]] | None:
+        """Every company of the portal (``GET /crm/v3/objects/companies``, 100 a page), with the
+        properties of the schema's company block; contacts name theirs by
+        ``associatedcompanyid``, their primary company."""
+        if self.company_mapping is None:
+            return None
+        return self._companies(schema, on_error)
+
+    def _companies(self, schema: DataSchema, on_error: OnError) -> Iterator[dict[str, Any]]:
+        properties = [(name, spec, self.company_mapping[name]) for name, spec in (schema.company or {}).items()]
+        wanted = ",".join(dict.fromkeys(hubspot for _n, _s, hubspot in properties)) or "hs_object_id"
+        after = None
+        while True:
+            params = {"limit": self.settings.page_size, "properties": wanted, "archived": "false"}
+            if after:
+                params["after"] = after
+            try:
+                body = self.client.request("GET", "/crm/v3/objects/companies", params=params, kind="list",
+                                           what="reading companies").body or {}
+            except DailyLimitReached as exc:
+                raise RunStopped(f"{self.settings.text}: {exc}. Stopped while reading companies: nothing was "
+                                 "written. Run the same command again after the reset.", EXIT_ERROR) from None
+            except HubSpotError as exc:
+                raise RunStopped(f"{self.settings.text}: {exc}", EXIT_ERROR) from None
+            for raw in body.get("results", ()):
+                company_id = str(raw["id"])
+                values = raw.get("properties") or {}
+                company: dict[str, Any] = {"id": company_id}
+                try:
+                    for name, spec, hubspot in properties:
+                        try:
+                            company[name] = convert(values.get(hubspot), spec)
+                        except DataError as problem:
+                            raise DataError(f"company {company_id}: {problem.message} (HubSpot property {hubspot})",
+                                            file=self.settings.text, column=name) from None
+                except DataError as problem:
+                    self._skip(problem, on_error)
+                    continue
+                yield company
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return
 
     def close(self) -> None:
         if self._closed:

@@ -325,7 +325,6 @@ class ModelCompiler:
             self.props[(name, True)] = local
 
     def event_loops(self, aggs: dict, used_attrs: dict) -> None:
-        out = self.out
         by_event: dict[str, list] = {}
         for agg in aggs:
             by_event.setdefault(agg.event, []).append(agg)

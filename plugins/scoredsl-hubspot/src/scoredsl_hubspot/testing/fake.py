@@ -20,6 +20,11 @@ What it implements (the sources are cited in ``tests/test_fake_hubspot.py``):
   with type 204) and ``POST /crm/v3/objects/tasks/search`` (``EQ``, ``CONTAINS_TOKEN``).
 * ``GET /events/v3/events`` (``objectType``, ``objectId``, ``eventType``, ``occurredAfter``,
   ``occurredBefore``, ``limit``, ``after``); 403 when the portal has no events API.
+* Companies: ``GET /crm/v3/objects/companies`` (``limit`` <= 100, ``after`` cursor,
+  ``properties``) and ``GET /crm/v3/properties/companies`` (:data:`COMPANY_PROPERTIES`);
+  :meth:`FakeHubSpot.add_company` makes a company the primary company of contacts, which sets
+  their ``associatedcompanyid``. 403 when the app lacks the companies scope
+  (``companies_scope=False``).
 * Deals: ``GET /crm/v3/objects/deals`` (``limit`` <= 100, ``after`` cursor, ``properties``,
   ``associations=contacts``: each deal's contacts in ``associations.contacts.results`` as
   ``{"id", "type"}``, one entry per association label, the first 100 with the deal and a
@@ -64,7 +69,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["FakeHubSpot", "Recorded", "STANDARD_PROPERTIES", "DEAL_STAGES", "iso", "FAULT_KINDS"]
+__all__ = ["FakeHubSpot", "Recorded", "STANDARD_PROPERTIES", "COMPANY_PROPERTIES", "DEAL_STAGES", "iso",
+           "FAULT_KINDS"]
 
 FAULT_KINDS = ("429", "500", "502", "503", "504_after", "reset", "drop_after")
 _UTC = dt.timezone.utc
@@ -142,6 +148,8 @@ STANDARD_PROPERTIES = [
     _prop("createdate", "Create Date", "datetime", "date", read_only=True),
     _prop("lastmodifieddate", "Last Modified Date", "datetime", "date", read_only=True),
     _prop("hs_object_id", "Record ID", "number", "number", read_only=True),
+    # the primary company (set by HubSpot from the contact's primary company association)
+    _prop("associatedcompanyid", "Primary Associated Company ID", "number", "number", read_only=True),
     # email engagement (HubSpot keeps these up to date; they are read-only)
     _prop("hs_email_delivered", "Marketing emails delivered", "number", "number", "emailinformation",
           read_only=True),
@@ -179,6 +187,30 @@ STANDARD_PROPERTIES = [
     _prop("first_conversion_date", "First Conversion Date", "datetime", "date", "conversioninformation",
           read_only=True),
 ]
+
+#: A few of the company properties every portal has, with their HubSpot types.
+COMPANY_PROPERTIES = [
+    _prop("name", "Company name", "string", "text", "companyinformation"),
+    _prop("domain", "Company Domain Name", "string", "text", "companyinformation"),
+    _prop("industry", "Industry", "enumeration", "select", "companyinformation",
+          options=["COMPUTER_SOFTWARE", "INFORMATION_TECHNOLOGY_AND_SERVICES", "FINANCIAL_SERVICES", "RETAIL",
+                   "MACHINERY", "HOSPITAL_HEALTH_CARE", "EDUCATION_MANAGEMENT", "INTERNET"]),
+    _prop("numberofemployees", "Number of Employees", "number", "number", "companyinformation"),
+    _prop("annualrevenue", "Annual Revenue", "number", "number", "companyinformation"),
+    _prop("country", "Country/Region", "string", "text", "companyinformation"),
+    _prop("city", "City", "string", "text", "companyinformation"),
+    _prop("type", "Type", "enumeration", "select", "companyinformation",
+          options=["PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER"]),
+    _prop("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", "companyinformation",
+          options=["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+                   "customer", "evangelist", "other"]),
+    _prop("hs_object_id", "Record ID", "number", "number", "companyinformation", read_only=True),
+    _prop("createdate", "Create Date", "datetime", "date", "companyinformation", read_only=True),
+    _prop("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", "companyinformation",
+          read_only=True),
+]
+_COMPANY_DEFAULT_PROPERTIES = ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name")
+_COMPANY_ALWAYS = ("hs_object_id", "createdate", "hs_lastmodifieddate")
 
 #: The stages of HubSpot's default sales pipeline (``default``): stage id -> (closed, won).
 DEAL_STAGES = {
@@ -233,7 +265,7 @@ class _Drop(Exception):
 class FakeHubSpot:
     def __init__(self, *, token: str = "fake-hubspot-token", rate_limit: int = 190, rate_window: float = 10.0,
                  search_rate: int = 5, daily_limit: int | None = None, events_api: bool = True,
-                 deals_scope: bool = True,
+                 deals_scope: bool = True, companies_scope: bool = True,
                  search_cap: int = 10_000, seed: int = 0, fault_rate: float = 0.0,
                  fault_kinds: Iterable[str] = ("429", "500", "502", "503", "504_after", "reset", "drop_after"),
                  fault_filter: Callable[[str, str], bool] | None = None,
@@ -243,6 +275,7 @@ class FakeHubSpot:
         self.daily_limit = daily_limit
         self.events_api = events_api
         self.deals_scope = deals_scope
+        self.companies_scope = companies_scope
         self.search_cap = search_cap
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
@@ -268,6 +301,11 @@ class FakeHubSpot:
         self._deal_ids: list[int] = []
         self._next_deal_id = 50001
         self.deal_stages: dict[str, tuple[bool, bool]] = dict(DEAL_STAGES)
+        self.companies: dict[str, dict] = {}          # id -> {"id", "properties", ...}
+        self._company_ids: list[int] = []
+        self._next_company_id = 8001
+        self.company_properties: dict[str, dict] = {p["name"]: json.loads(json.dumps(p))
+                                                    for p in COMPANY_PROPERTIES}
         # accounting
         self.requests: list[Recorded] = []
         self.updates: collections.Counter = collections.Counter()
@@ -366,6 +404,28 @@ class FakeHubSpot:
                                "updatedAt": iso(modified), "archived": False, "_contacts": entries}
             bisect.insort(self._deal_ids, number)
             return did
+
+    def add_company(self, properties: Mapping[str, Any], *, contacts: Iterable[str | int] = (),
+                    id: str | int | None = None, created: dt.datetime | None = None,
+                    modified: dt.datetime | None = None) -> str:
+        """Add a company, the primary company of ``contacts`` (which must exist): HubSpot then
+        sets their ``associatedcompanyid`` (and their ``lastmodifieddate``)."""
+        with self.lock:
+            contact_ids = [str(c) for c in contacts]
+            unknown = [c for c in contact_ids if c not in self.contacts]
+            if unknown:
+                raise KeyError(f"no contact {', '.join(unknown)} to associate the company with")
+            number, created, modified, values = self._new_object(properties, id, "_next_company_id", created,
+                                                                 modified)
+            coid = str(number)
+            values.update(hs_object_id=coid, createdate=iso(created), hs_lastmodifieddate=iso(modified))
+            self.companies[coid] = {"id": coid, "properties": values, "createdAt": iso(created),
+                                    "updatedAt": iso(modified), "archived": False}
+            bisect.insort(self._company_ids, number)
+            for cid in contact_ids:
+                self.contacts[cid]["properties"]["associatedcompanyid"] = coid
+                self._touch(self.contacts[cid], modified)
+            return coid
 
     def _new_object(self, properties: Mapping[str, Any], id, counter: str, created: dt.datetime | None,
                     modified: dt.datetime | None) -> tuple[int, dt.datetime, dt.datetime, dict]:
@@ -592,6 +652,17 @@ class FakeHubSpot:
         match = re.fullmatch(r"/crm/v3/objects/contacts/([0-9]+)", path)
         if match and method in ("GET", "PATCH"):
             return self._one_contact(method, match.group(1), query, body)
+        companies = path.startswith(("/crm/v3/objects/companies", "/crm/v3/properties/companies"))
+        if companies and not self.companies_scope:
+            raise _Reply(403, "This app hasn't been granted all required scopes to make this call. Read more "
+                              "about required scopes here: https://developers.hubspot.com/scopes.",
+                         "MISSING_SCOPES", errors=[{"message": "One or more of the following scopes are "
+                                                               "required.", "context": {"requiredScopes": [
+                                                                   "crm.objects.companies.read"]}}])
+        if path == "/crm/v3/objects/companies" and method == "GET":
+            return 200, self._list_companies(query)
+        if path == "/crm/v3/properties/companies" and method == "GET":
+            return 200, {"results": [json.loads(json.dumps(p)) for p in self.company_properties.values()]}
         if path.startswith("/crm/v3/objects/deals") and not self.deals_scope:
             raise _Reply(403, "This app hasn't been granted all required scopes to make this call. Read more "
                               "about required scopes here: https://developers.hubspot.com/scopes.",
@@ -689,6 +760,38 @@ class FakeHubSpot:
             cursor = str(self._ids[start + limit])
             out["paging"] = {"next": {"after": cursor,
                                       "link": f"{self.url}/crm/v3/objects/contacts?after={cursor}"}}
+        return out
+
+    def _list_companies(self, query: dict) -> dict:
+        """``GET /crm/v3/objects/companies``: as the contacts list (``limit`` <= 100, ``after``,
+        ``properties``; without them ``name``, ``domain`` and the record's dates and id)."""
+        limit = _int_param(query, "limit", 10)
+        if not 1 <= limit <= 100:
+            raise _Reply(400, f"limit must be between 1 and 100, was {limit}", "VALIDATION_ERROR",
+                         errors=[{"message": "limit must be <= 100", "in": "limit"}])
+        properties = [p for value in query.get("properties", []) for p in value.split(",") if p]
+        names = properties or list(_COMPANY_DEFAULT_PROPERTIES)
+        if (query.get("archived") or ["false"])[0].lower() == "true":
+            return {"results": []}                  # the fake archives nothing
+        after = query.get("after", [None])[0]
+        try:
+            start = bisect.bisect_left(self._company_ids, int(after)) if after else 0
+        except ValueError:
+            raise _Reply(400, f"Invalid paging cursor {after!r}", "VALIDATION_ERROR") from None
+        results = []
+        for number in self._company_ids[start:start + limit]:
+            company = self.companies[str(number)]
+            values = company["properties"]
+            shown = {name: values.get(name) for name in names}
+            for name in _COMPANY_ALWAYS:
+                shown.setdefault(name, values.get(name))
+            results.append({"id": company["id"], "properties": shown, "createdAt": company["createdAt"],
+                            "updatedAt": company["updatedAt"], "archived": False})
+        out: dict[str, Any] = {"results": results}
+        if start + limit < len(self._company_ids):
+            cursor = str(self._company_ids[start + limit])
+            out["paging"] = {"next": {"after": cursor,
+                                      "link": f"{self.url}/crm/v3/objects/companies?after={cursor}"}}
         return out
 
     def _list_deals(self, query: dict) -> dict:
