@@ -112,6 +112,7 @@ def test_every_engine_writes_the_python_engines_bytes(invoke, tmp_path, expected
     result, output = run(invoke, tmp_path, f"csv:{DATA}", "--engine", engine)
     assert result.exit_code == 0, result.output
     assert output == expected
+    assert "10 contacts name a company the source does not have" in result.output
 
 
 def _jsonl(folder, target):
@@ -191,3 +192,44 @@ def test_explain_shows_what_the_company_gave(invoke):
                (line.split()[:3] == ["industry", "matched", "+15"]) for line in lines), result.output
     assert any(line.split()[:3] == ["size", "band", ">="] for line in lines), result.output
     assert "group emails = 5 of 30" in result.output
+
+
+def test_the_example_model_tests_pass(invoke):
+    result = invoke("test", EXAMPLE)
+    assert result.exit_code == 0, result.output
+    assert "5 passed, 0 failed" in result.output
+
+
+def test_a_case_gives_the_contacts_company_and_mistakes_in_it_are_named(invoke, tmp_path):
+    shutil.copy(MODEL, tmp_path / "model.score")
+    (tmp_path / "model.test.toml").write_text('''rules = "model.score"
+as_of = "2026-11-01"
+
+[[case]]
+name = "misspelt company property"
+company = { industri = "saas", employees = "many" }
+expect = { fit = 0 }
+
+[[case]]
+name = "a failure shows what the company gave"
+company = { industry = "saas" }
+expect = { fit = 1 }
+''', encoding="utf-8")
+    result = invoke("test", tmp_path)
+    assert result.exit_code != 0
+    assert ("company.industri: the schema declares no such company property: did you mean 'industry'?"
+            in result.output)
+    assert "company.employees" in result.output
+    assert "fit: expected 1, got 15" in result.output
+    # the explanation of the failure is the evaluation's: the company's industry matched
+    assert any(line.split()[:3] == ["industry", "matched", "+15"] for line in result.output.splitlines())
+
+
+def test_a_case_with_a_company_for_a_schema_without_one(invoke, tmp_path):
+    (tmp_path / "m.score").write_text("schema { contact { title: text } }\n"
+                                      "model m { score s { rule r: title is set => +1 } }\n")
+    (tmp_path / "m.test.toml").write_text('rules = "m.score"\nas_of = "2026-11-01"\n[[case]]\nname = "x"\n'
+                                          'company = { industry = "saas" }\nexpect = { s = 0 }\n')
+    result = invoke("test", tmp_path)
+    assert result.exit_code != 0
+    assert "the schema declares no company" in result.output

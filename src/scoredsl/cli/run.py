@@ -196,6 +196,10 @@ def _print_summary(summary, models) -> None:
     if summary.orphan_events:
         click.echo(f"{counted(summary.orphan_events, 'event')} "
                    f"{'belongs' if summary.orphan_events == 1 else 'belong'} to no contact in the source", err=True)
+    if summary.unknown_companies:
+        click.echo(f"{counted(summary.unknown_companies, 'contact')} "
+                   f"{'names' if summary.unknown_companies == 1 else 'name'} a company the source does not have "
+                   "(scored as without a company)", err=True)
     for model in models:
         if summary.transitions is not None:
             if model.name in summary.first_runs:

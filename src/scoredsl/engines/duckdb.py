@@ -142,6 +142,8 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
             writer.writerow([row, contact["id"]] + cells)
     _copy(con, CONTACTS, tables[CONTACTS], path)
     summary.ignored_events += getattr(source, "ignored_events", 0)
+    if companies is not None:
+        summary.unknown_companies = companies.unmatched
 
 
 def load_state(con, models: Sequence[CompiledModel], previous: Previous, folder: str) -> None:

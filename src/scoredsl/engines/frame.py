@@ -77,6 +77,7 @@ class RunSummary:
     skipped_rows: int = 0
     ignored_events: int = 0
     orphan_events: int = 0
+    unknown_companies: int = 0                     # contacts whose company id names no company
     events: int = 0
     seconds: float = 0.0
     statuses: dict = attrs.field(factory=dict)     # model -> Counter(status)

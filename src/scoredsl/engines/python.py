@@ -116,6 +116,8 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
                 yield contact, per_type
             summary.orphan_events = summary.events - matched
             summary.ignored_events += getattr(source, "ignored_events", 0)
+            if companies is not None:
+                summary.unknown_companies = companies.unmatched
 
         yield counted()
         summary.peak_events = max(summary.peak_events, store.peak)

@@ -30,13 +30,14 @@ import attrs
 from scoredsl.check import ir
 from scoredsl.compiler.model import CompiledModel, Program
 from scoredsl.compiler.pipeline import compile_file
-from scoredsl.data.records import STATUSES, DataError, Event, TypeSpec
+from scoredsl.data.companies import Companies
+from scoredsl.data.records import COMPANY_ID, STATUSES, DataError, Event, TypeSpec
 from scoredsl.data.values import parse_datetime, parse_json_value
 from scoredsl.diagnostics import CompileError, suggest as _close_match
 
 SUFFIX = ".test.toml"
 TOP_KEYS = ("rules", "root", "model", "as_of", "case")
-CASE_KEYS = ("name", "model", "as_of", "contact", "events", "previous", "expect", "expect_rules")
+CASE_KEYS = ("name", "model", "as_of", "contact", "company", "events", "previous", "expect", "expect_rules")
 EVENT_KEYS = ("type", "at", "repeat", "every")
 MAX_REPEAT = 10_000
 POINTS_TOLERANCE = 0.005        # decayed rule points are compared to two decimals
@@ -114,10 +115,21 @@ class Case:
     previous: Mapping[str, Any] = attrs.field(factory=dict)   # the previous run's scores and tiers
     expectations: tuple[Expectation, ...] = ()
     error: str | None = None        # why the case cannot run: a mistake in the test file
+    #: the contact's company (``id`` and properties); ``None``: it has none
+    company: Mapping[str, Any] | None = None
+
+    def attached(self, model: CompiledModel) -> dict:
+        """The contact with its company's values, when the schema declares companies."""
+        schema = model.program.schema
+        if schema.company is None:
+            return dict(self.contact)
+        records = {} if self.company is None else {self.company["id"]: self.company}
+        return Companies(schema, records).attach(dict(self.contact))
 
     def seen(self, model: CompiledModel) -> dict:
-        """The contact as the model's evaluator sees it, with what the previous run recorded."""
-        return {**self.contact, **{p.key: self.previous.get(p.label) for p in ir.state_reads(model.ir)}}
+        """The contact as the model's evaluator sees it, with its company's values and what the
+        previous run recorded."""
+        return {**self.attached(model), **{p.key: self.previous.get(p.label) for p in ir.state_reads(model.ir)}}
 
 
 @attrs.define
@@ -285,6 +297,11 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
     expectations: tuple = ()
     with problems.field():
         contact = _contact(raw.get("contact", {}), index, program, problems)
+    company = None
+    with problems.field():
+        company = _company(raw.get("company"), index, program, problems)
+        if company is not None:
+            contact[COMPANY_ID] = company["id"]
     with problems.field():
         events = _events(raw.get("events", []), contact["id"], as_of, program, problems)
     with problems.field():
@@ -297,7 +314,7 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
     if not expectations:
         raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
     return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact=contact,
-                events=events, previous=previous, expectations=expectations)
+                events=events, previous=previous, expectations=expectations, company=company)
 
 
 def _previous(raw: Any, model: CompiledModel, problems: "_Problems | None" = None) -> dict:
@@ -441,6 +458,35 @@ def _contact(raw: Any, index: int, program: Program, problems: "_Problems | None
                 raise SuiteError("the schema declares no such contact property" + (f": {hint}" if hint else ""), field)
             contact[key] = _typed(value, spec, field)
     return contact
+
+
+def _company(raw: Any, index: int, program: Program, problems: "_Problems | None" = None) -> dict | None:
+    """``company = { industry = "SaaS", employees = 250 }``: the contact's company (its ``id``
+    defaults to ``case-N-company``); without it the contact has none."""
+    if raw is None:
+        return None
+    declared = program.schema.company
+    if declared is None:
+        raise SuiteError("the schema declares no company: add company { ... } to the schema, or remove this",
+                         "company")
+    if not isinstance(raw, dict):
+        raise SuiteError('must be a table of company property values: company = { industry = "SaaS" }', "company")
+    company: dict = {"id": f"case-{index}-company"}
+    for key, value in raw.items():
+        with _each(problems):
+            field = f"company.{key}"
+            if key == "id":
+                if not isinstance(value, str) or not value.strip():
+                    raise SuiteError("must be a non-empty string", field)
+                company["id"] = value.strip()
+                continue
+            spec = declared.get(key)
+            if spec is None:
+                hint = _suggest(key, [*declared, "id"])
+                raise SuiteError("the schema declares no such company property" + (f": {hint}" if hint else ""),
+                                 field)
+            company[key] = _typed(value, spec, field)
+    return company
 
 
 def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program,

@@ -71,7 +71,7 @@ def run_case(case: Case, program: Program | None, coverage: Coverage | None = No
         if not expect.accepts(value):
             mismatches.append(Mismatch(expectation=expect, actual=value, shown=_shown_actual(expect, value, row)))
     result = {"status": row.status, "reason": row.reason, "scores": dict(row.scores), "tiers": dict(row.tiers)}
-    explanation = explain(model, case.contact, case.events, case.as_of, case.previous) if mismatches else None
+    explanation = explain(model, case.attached(model), case.events, case.as_of, case.previous) if mismatches else None
     return CaseResult(case=case, outcome="fail" if mismatches else "pass", mismatches=tuple(mismatches),
                       result=result, explanation=explanation, seconds=time.perf_counter() - started)
 
