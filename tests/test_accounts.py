@@ -192,6 +192,16 @@ def test_explain_shows_what_the_company_gave(invoke):
                (line.split()[:3] == ["industry", "matched", "+15"]) for line in lines), result.output
     assert any(line.split()[:3] == ["size", "band", ">="] for line in lines), result.output
     assert "group emails = 5 of 30" in result.output
+    # what the company gave: its id and the properties the model reads
+    assert ("company a0001: annual_revenue 167008842, country 'BR', employees 2342, industry 'software', "
+            "plan (missing), tags (missing)") in lines
+    result = invoke("explain", MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--contact", "p03734")
+    assert "company: none (every company.NAME is missing)" in result.output.splitlines()
+    result = invoke("explain", MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--contact", "p00072",
+                    "--format", "json")
+    assert json.loads(result.output)["company"] == {
+        "id": "a0001", "annual_revenue": 167008842.0, "country": "BR", "employees": 2342, "industry": "software",
+        "plan": None, "tags": None}
 
 
 def test_the_example_model_tests_pass(invoke):

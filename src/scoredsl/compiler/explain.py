@@ -72,6 +72,9 @@ class Explanation:
     previous: tuple[tuple[str, object], ...] = ()
     #: monotonic tiers held at the previous label: (tier, the label computed now)
     held: tuple[tuple[str, str | None], ...] = ()
+    #: the company properties the model reads, as the contact's company has them (``company.id``
+    #: first); empty when the model reads none
+    company: tuple[tuple[str, object], ...] = ()
 
     def to_json(self) -> dict:
         """As JSON. A contact that is not scored gets no score value and no tier label, as in
@@ -94,6 +97,7 @@ class Explanation:
                           else {} if scored else {"computed": label})}
                       for n, label in self.tiers],
             "previous": dict(self.previous),
+            **({"company": {k.split(".", 1)[1]: _json_value(v) for k, v in self.company}} if self.company else {}),
         }
 
     def render(self) -> str:
@@ -105,6 +109,13 @@ class Explanation:
         if self.previous:
             shown = ", ".join(f"{n} {v if v is not None else '(missing)'}" for n, v in self.previous)
             lines.append(f"previous run: {shown}")
+        if self.company:
+            values = dict(self.company)
+            if values.get("company.id") is None:
+                lines.append("company: none (every company.NAME is missing)")
+            else:
+                shown = ", ".join(f"{k.split('.', 1)[1]} {_shown(v)}" for k, v in self.company if k != "company.id")
+                lines.append(f"company {values['company.id']}" + (f": {shown}" if shown else ""))
         if self.scope is not None:
             lines.append(f"scope: {_kleene(self.scope)}")
         for name, matched in self.disqualifiers:
@@ -150,6 +161,27 @@ class Explanation:
                     line += f"   (held: monotonic, and {now} now ranks below the previous {label})"
                 lines.append(line)
         return "\n".join(lines)
+
+
+def _shown(value) -> str:
+    """A company property's value as explain shows it."""
+    if value is None:
+        return "(missing)"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(repr(v) for v in value) + "]"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    return str(_json_value(value))
+
+
+def _json_value(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return iso(value) if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def _kleene(value) -> str:
@@ -208,4 +240,14 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
         disqualifiers=tuple(trace["disqualifiers"]), scores=tuple(score_lines),
         tiers=tuple(zip(model.tier_names, tiers)),
         previous=tuple((p.label, (previous or {}).get(p.label)) for p in reads),
-        held=tuple(trace.get("held", {}).items()))
+        held=tuple(trace.get("held", {}).items()),
+        company=_company_read(model, contact))
+
+
+def _company_read(model: CompiledModel, contact: Mapping) -> tuple[tuple[str, object], ...]:
+    """The company properties the model reads, with the contact's company's values."""
+    names = {e.name for e in ir.model_exprs(model.ir) if isinstance(e, ir.Prop) and e.name.startswith("company.")}
+    if not names:
+        return ()
+    ordered = ["company.id"] + sorted(names - {"company.id"})
+    return tuple((name, contact.get(name)) for name in ordered)
