@@ -243,3 +243,23 @@ def test_a_case_with_a_company_for_a_schema_without_one(invoke, tmp_path):
     result = invoke("test", tmp_path)
     assert result.exit_code != 0
     assert "the schema declares no company" in result.output
+
+
+def test_diff_measures_a_company_rule_change_as_the_runs_see_it(invoke, tmp_path, expected):
+    changed = MODEL.read_text(encoding="utf-8").replace(
+        "rule industry: company.industry in target_industries => +15",
+        "rule industry: company.industry in target_industries => +25")
+    new = tmp_path / "model.score"
+    new.write_text(changed, encoding="utf-8")
+    result = invoke("run", new, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--sink", f"csv:{tmp_path}/new.csv")
+    assert result.exit_code == 0, result.output
+    before, after = rows_of(expected), rows_of((tmp_path / "new.csv").read_bytes())
+    moved = sum(1 for cid in before if before[cid]["lifecycle"] != after[cid]["lifecycle"])
+    fit_changed = sum(1 for cid in before if before[cid]["fit"] != after[cid]["fit"])
+    assert moved > 0
+    result = invoke("diff", MODEL, new, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    impact = json.loads(result.output)["impact"]["models"][0]
+    assert impact["tier_changed"] == moved
+    assert impact["scores"][0]["name"] == "fit" and impact["scores"][0]["changed"] == fit_changed
+    assert impact["statuses"]["before"]["disqualified: competitor"] == 92

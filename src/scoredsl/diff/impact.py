@@ -30,6 +30,7 @@ import attrs
 
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.python.packing import event_layouts, pack_event
+from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema, Event, TypeSpec, from_epoch_micros
 from scoredsl.diff.model import RuleSet, rule_scores
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
@@ -298,7 +299,14 @@ def merge_schemas(a: DataSchema | None, b: DataSchema | None) -> tuple[DataSchem
             if name in merged and merged[name] != spec:
                 conflicts.append(f"event {kind}.{name}")
             merged.setdefault(name, spec)
-    return DataSchema(contact=contact, events=events), conflicts
+    company: dict[str, TypeSpec] | None = None
+    if a.company is not None or b.company is not None:
+        company = dict(a.company or {})
+        for name, spec in (b.company or {}).items():
+            if name in company and company[name] != spec:
+                conflicts.append(f"company.{name}")
+            company.setdefault(name, spec)
+    return DataSchema(contact=contact, events=events, company=company), conflicts
 
 
 # ------------------------------------------------------------------ comparing
@@ -358,7 +366,7 @@ def _one_pass(open_source, schema, layouts, policy, summary) -> Iterator[tuple]:
     try:
         grouped = _group_events(source, schema, layouts[:1] if same else layouts, policy, summary)
         empty: tuple = ({}, {})
-        for contact in source.contacts(schema, policy):
+        for contact in _contacts(source, schema, policy):
             per_layout = grouped.pop(contact["id"], empty)
             old_events = per_layout[0]
             new_events = per_layout[0] if same else per_layout[1]
@@ -375,14 +383,14 @@ def _two_passes(open_source, old_schema, new_schema, policy, summary) -> Iterato
     source = open_source(old_schema)
     try:
         grouped = _group_events(source, old_schema, [event_layouts(old_schema)], policy, scratch)
-        for contact in source.contacts(old_schema, policy):
+        for contact in _contacts(source, old_schema, policy):
             olds[contact["id"]] = (contact, grouped.pop(contact["id"], ({},))[0])
     finally:
         source.close()
     source = open_source(new_schema)
     try:
         grouped = _group_events(source, new_schema, [event_layouts(new_schema)], policy, summary)
-        for contact in source.contacts(new_schema, policy):
+        for contact in _contacts(source, new_schema, policy):
             previous = olds.pop(contact["id"], None)
             if previous is None:       # its row is bad under the old schema only: skipped there
                 continue
@@ -391,6 +399,13 @@ def _two_passes(open_source, old_schema, new_schema, policy, summary) -> Iterato
         summary.ignored_events += getattr(source, "ignored_events", 0)
     finally:
         source.close()
+
+
+def _contacts(source, schema: DataSchema, policy) -> Iterator[dict]:
+    """The source's contacts, each with its company's values when the schema declares companies."""
+    companies = Companies.read(source, schema, policy)
+    contacts = source.contacts(schema, policy)
+    return contacts if companies is None else companies.attached(contacts)
 
 
 def _group_events(source, schema, layouts, policy, summary) -> dict[str, tuple[dict, ...]]:
