@@ -207,7 +207,7 @@ def test_explain_shows_what_the_company_gave(invoke):
 def test_the_example_model_tests_pass(invoke):
     result = invoke("test", EXAMPLE)
     assert result.exit_code == 0, result.output
-    assert "5 passed, 0 failed" in result.output
+    assert "8 passed, 0 failed" in result.output
 
 
 def test_a_case_gives_the_contacts_company_and_mistakes_in_it_are_named(invoke, tmp_path):

@@ -237,7 +237,7 @@ def test_the_example_suites_pass_with_full_coverage(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = invoke("examples", "--min-coverage", "100")
     assert result.exit_code == 0, result.output
-    assert "45 passed, 0 failed (2 test files)" in result.stdout
+    assert "53 passed, 0 failed (3 test files)" in result.stdout
     assert "not covered:" not in result.stdout
 
 
