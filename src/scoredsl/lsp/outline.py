@@ -167,7 +167,8 @@ class Outline:
                 if key in self.properties:
                     continue
                 self.properties[key] = self._add(Symbol(
-                    kind="property", name=key, span=field.name.span, extent=field.span, detail=str(field.type),
+                    kind="property", name=field.name.name, span=field.name.span, extent=field.span,
+                    detail=str(field.type),
                     doc=f"**company property** `{key}`: {field.type}\n\nmissing when the contact has no "
                         f"company, or its company has no value"), holder)
         for event in schema.events:
