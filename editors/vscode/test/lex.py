@@ -18,6 +18,9 @@ CATEGORIES = {"COMMENT": "comment", "STRING": "string", "REGEX": "regex", "DATE"
               "DURATION": "duration", "NUMBER": "number", "NAME": "name", "COMPARE_OP": "operator",
               "SIGN": "operator", "STAR": "operator", "PERCENT": "operator"}
 OPERATORS = {"=>", "..", "..<", "="}
+# Words the grammar reads as a keyword only where they open a block (``company { ... }`` in the
+# schema), and as names everywhere else (``company.industry``, a property named ``company``).
+CONTEXTUAL = {"company": "{"}
 
 
 def category(token) -> str:
@@ -44,6 +47,11 @@ def tokens(text: str) -> list:
         line = lines[token.line - 1]
         start = utf16(line[: token.column - 1])
         found.append([token.line - 1, start, start + utf16(token.value), category(token), token.value])
+    # a word that is a keyword in one place only (the block it opens) and a name elsewhere
+    for i, item in enumerate(found):
+        if item[4] in CONTEXTUAL:
+            following = next((t[4] for t in found[i + 1:] if t[3] != "comment"), None)
+            item[3] = "keyword" if following == CONTEXTUAL[item[4]] else "name"
     return found
 
 
