@@ -113,6 +113,19 @@ def test_auto_picks_python_for_small_files_and_pushdown_needs_a_sql_source(invok
     assert not out.exists()
 
 
+def test_auto_picks_python_for_a_schema_with_companies_whatever_the_size(monkeypatch):
+    """With companies, contacts reach DuckDB through Python, and the Python engine alone is faster."""
+    from scoredsl.compiler.pipeline import compile_file
+    from scoredsl.engines import registry
+    from scoredsl.plugins.manager import open_source
+
+    monkeypatch.setattr(registry, "AUTO_BYTES", 0)
+    for example, expected in (("accounts", "python"), ("b2b_saas", "duckdb")):
+        program = compile_file(ROOT / "examples" / example / "model.score")
+        with open_source(f"csv:{ROOT / 'examples' / example / 'data'}", program.schema) as source:
+            assert registry.choose_engine("auto", list(program.models.values()), source).name == expected
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_compile_emits_sql_every_dialect_reads_back(invoke, dialect):
     result = invoke("compile", ROOT / "examples" / "b2b_saas" / "model.score", "--emit", "sql",
