@@ -118,3 +118,44 @@ def test_files_duckdb_cannot_read_as_python_does_go_to_the_python_reader(tmp_pat
     schema = DataSchema(contact={"id": TypeSpec("text"), "note": TypeSpec("text")}, events={})
     con = duckdb.connect()
     assert load_files(con, Files("csv", str(tmp_path / "contacts.csv"), None), schema, RunSummary()) is readable
+
+
+COMPANY_SCHEMA = DataSchema(contact={"id": TypeSpec("text"), "company_id": TypeSpec("text")}, events={},
+                            company={"industry": TypeSpec("text"), "size": TypeSpec("int"),
+                                     "tags": TypeSpec("text", is_list=True)})
+COMPANY_IDS = st.one_of(st.sampled_from(["acme", "Acme", "globex", "x y", "nobody"]),
+                        st.sampled_from(["acme", "globex"]).flatmap(
+                            lambda c: st.tuples(st.sampled_from(["", " ", "\t", "\u00a0", "\u3000"]), st.just(c),
+                                                st.sampled_from(["", " ", "\u2003", "\u00a0 "])).map("".join)),
+                        st.sampled_from(["", " ", "\u00a0"]))
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(COMPANY_IDS, min_size=1, max_size=8), firms=st.sets(st.sampled_from(["acme", "globex", "x y"])))
+def test_duckdb_joins_each_contact_to_its_company_as_python_does(tmp_path_factory, ids, firms):
+    """The files read by DuckDB, companies joined in SQL, give the canonical contacts the Python
+    reader gives (:func:`scoredsl.engines.duckdb.load_rows`): padded, blank and unknown ids alike."""
+    from scoredsl.data.companies import Companies
+    from scoredsl.engines.duckdb import load_rows
+    from scoredsl.engines.frame import ErrorPolicy
+    from scoredsl.plugins.manager import open_source
+
+    folder = tmp_path_factory.mktemp("companies")
+    rows = "".join(f'c{i},"{cid}"\n' for i, cid in enumerate(ids))
+    (folder / "contacts.csv").write_text("id,company_id\n" + rows, encoding="utf-8")
+    (folder / "events.csv").write_text("contact_id,type,timestamp\n", encoding="utf-8")
+    (folder / "companies.csv").write_text(
+        "id,industry,size,tags\n" + "".join(f"{f},SaaS {f},{len(f)},a;{f}\n" for f in sorted(firms)), encoding="utf-8")
+    tables = []
+    for fast in (True, False):
+        summary = RunSummary()
+        with open_source(f"csv:{folder}", COMPANY_SCHEMA) as source:
+            companies = Companies.read(source, COMPANY_SCHEMA)
+            con = duckdb.connect()
+            if fast:
+                assert load_files(con, Files.of(source), COMPANY_SCHEMA, summary, companies)
+            else:
+                scratch = tmp_path_factory.mktemp("scratch")        # load_rows writes its CSV files there
+                load_rows(con, source, COMPANY_SCHEMA, ErrorPolicy("fail", summary), summary, str(scratch), companies)
+        tables.append((con.execute('SELECT * FROM "_sd_contacts" ORDER BY _sd_row').fetchall(), companies.unmatched))
+    assert tables[0] == tables[1]

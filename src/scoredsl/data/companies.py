@@ -2,12 +2,15 @@
 
 A schema with a ``company { ... }`` block gives every contact an implicit ``company_id`` text
 property, the id of the company it belongs to (at most one), and the model's rules read that
-company's properties as ``company.NAME`` (``company.id`` included). Every engine gets them the
-same way: the companies are read once, before any contact, into :class:`Companies`, and each
-contact record is given the values of its company under the keys ``company.NAME``, which no
-property can have. A contact without a company id, or whose id names no company, has every
-``company.NAME`` missing. Ids match after surrounding white space is stripped, as contact ids
-are read; companies are held in memory (a CRM has far fewer companies than contacts).
+company's properties as ``company.NAME`` (``company.id`` included). The companies are read
+once, before any contact, into :class:`Companies` (in memory: a CRM has far fewer companies
+than contacts), and each contact record is given the values of its company under the keys
+``company.NAME``, which no property can have (:meth:`Companies.attach`); the canonical
+contacts relation has them as columns (:func:`scoredsl.data.canonical.contacts_columns`).
+When DuckDB reads the contacts files itself, it joins the same companies in SQL
+(:mod:`scoredsl.engines.duckdb_files`), with the same result. A contact without a company id,
+or whose id names no company, has every ``company.NAME`` missing. Ids match after surrounding
+white space is stripped, as contact ids are read.
 """
 
 from __future__ import annotations
@@ -61,6 +64,14 @@ class Companies:
                 continue
             records[company_id] = row
         return cls(schema, records)
+
+    def rows(self) -> Iterator[tuple]:
+        """Each company's values of :attr:`keys` (its id first), in the order they were read."""
+        return iter(self._values.values())
+
+    def note_unmatched(self, count: int) -> None:
+        """Count contacts whose company id names no company, found by another reader (SQL)."""
+        self.unmatched += count
 
     def values(self, contact: Mapping[str, Any]) -> tuple:
         """The values of :attr:`keys` for ``contact`` (all ``None`` without a company)."""

@@ -62,10 +62,12 @@ def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSumma
     """Fill the canonical tables of DuckDB connection ``con``: DuckDB reads the source's files
     when they are CSV or Parquet and hold nothing the Python reader would reject; otherwise
     Python reads the source (:func:`load_rows`). Counts events and orphan events."""
+    companies = Companies.read(source, schema, policy)     # first, as the Python engine reads them
     files = Files.of(source)
-    # with companies, each contact takes its company's values in Python (data/companies.py)
-    if files is None or schema.company is not None or not load_files(con, files, schema, summary):
-        load_rows(con, source, schema, policy, summary, folder)
+    if files is None or not load_files(con, files, schema, summary, companies):
+        load_rows(con, source, schema, policy, summary, folder, companies)
+    if companies is not None:
+        summary.unknown_companies = companies.unmatched
     count_orphans(con, schema, summary)
 
 
@@ -90,12 +92,12 @@ def _csv_cell(value: Any) -> Any:
 
 
 def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary,
-              folder: str) -> None:
+              folder: str, companies: Companies | None = None) -> None:
     """Fill the canonical tables of DuckDB connection ``con`` from ``source`` (Python-read rows),
     through CSV files in ``folder``: a bulk load, far faster than row inserts. Events are read
     first, as the Python engine reads an unsorted source, so that the first bad row reported is
-    the same."""
-    companies = Companies.read(source, schema, policy)
+    the same. Each contact takes its ``companies``' values (read before, when the schema
+    declares them)."""
     create_tables(con.execute, schema, temporary=False)
     tables = table_columns(schema)
     layouts = {event: (index, [(n, s) for _c, n, s in event_columns(schema, event)])
@@ -142,8 +144,6 @@ def load_rows(con, source, schema: DataSchema, policy: ErrorPolicy, summary: Run
             writer.writerow([row, contact["id"]] + cells)
     _copy(con, CONTACTS, tables[CONTACTS], path)
     summary.ignored_events += getattr(source, "ignored_events", 0)
-    if companies is not None:
-        summary.unknown_companies = companies.unmatched
 
 
 def load_state(con, models: Sequence[CompiledModel], previous: Previous, folder: str) -> None:

@@ -18,9 +18,10 @@ import csv
 
 import attrs
 
-from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, canonical_type, contacts_columns,
-                                     event_columns, event_table)
-from scoredsl.data.records import DataSchema, TypeSpec
+from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, OutOfRange, canonical_type,
+                                     contacts_columns, encode, event_columns, event_table)
+from scoredsl.data.companies import PREFIX, Companies
+from scoredsl.data.records import COMPANY_ID, DataSchema, TypeSpec
 from scoredsl.engines.frame import RunSummary
 
 __all__ = ["Files", "load_files", "convert"]
@@ -192,14 +193,16 @@ def _long_cells(names: dict[str, str] | None) -> str:
     return "(" + " OR ".join(f"length({_ident(c)}) > {MAX_CSV_CELL}" for c in names.values()) + ")"
 
 
-def load_files(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
-    """Fill the canonical tables from ``files``; False (and nothing loaded) when the Python reader
-    must do it: the files hold something it rejects, skips or reports."""
+def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
+               companies: Companies | None = None) -> bool:
+    """Fill the canonical tables from ``files``, each contact with its ``companies``' values when
+    the schema declares them; False (and nothing loaded) when the Python reader must do it: the
+    files hold something it rejects, skips or reports."""
     import duckdb
 
     con.execute("SET TimeZone = 'UTC'")
     try:
-        return _load(con, files, schema, summary)
+        return _load(con, files, schema, summary, companies)
     except duckdb.Error:
         # a malformed file: the Python reader reports where and why
         return False
@@ -235,7 +238,7 @@ def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str
             f"(SELECT {', '.join(inner)} FROM {source}))")
 
 
-def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
+def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies: Companies | None) -> bool:
     """Each file is read once and each value converted once, into a staging table that flags
     every row holding a problem; only when no row is flagged do the canonical relations appear,
     as views over the staging tables."""
@@ -243,7 +246,8 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
     if found is None:
         return False
     relation, names = found
-    props = contacts_columns(schema)
+    everything = contacts_columns(schema)
+    props = [(c, n, s) for c, n, s in everything if not n.startswith(PREFIX)]   # the file's own
     text = _text_columns(con, relation, names, ["id"] + [n for _c, n, _s in props])
     if text["id"].startswith("CAST(NULL"):
         return False
@@ -290,8 +294,11 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
             return False
         summary.ignored_events += ignored
 
-    columns = ", ".join(["rowid AS _sd_row", "_sd_id"] + [f"{c}" for c, _n, _s in props])
-    con.execute(f'CREATE VIEW "{CONTACTS}" AS SELECT {columns} FROM _sd_stage_contacts')
+    columns = ", ".join(["s.rowid AS _sd_row", "s._sd_id"] + [f"s.{c}" for c, _n, _s in props])
+    if companies is None:
+        con.execute(f'CREATE VIEW "{CONTACTS}" AS SELECT {columns} FROM _sd_stage_contacts s')
+    elif not _join_companies(con, companies, props, everything, columns):
+        return False
     for index, event in enumerate(events):
         attrs = "".join(f", {staged_as[(n, str(s))]} AS {c}" for c, n, s in event_columns(schema, event)) \
             if files.events is not None else ""
@@ -303,6 +310,33 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary) -> bool:
         con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
     summary.events = sum(con.execute(f'SELECT count(*) FROM "{event_table(i)}"').fetchone()[0]
                          for i in range(len(events)))
+    return True
+
+
+def _join_companies(con, companies: Companies, props: list, everything: list, columns: str) -> bool:
+    """The contacts relation with each contact's company's values (:mod:`scoredsl.data.companies`):
+    the companies as Python read them, joined on the contact's ``company_id`` stripped as ids
+    are. False when a company value is beyond what SQL engines hold (the Python reader says so)."""
+    theirs = [(c, n, s) for c, n, s in everything if n.startswith(PREFIX)]
+    try:
+        rows = [[values[0]] + [encode(v, spec) for v, (_c, _n, spec) in zip(values, theirs)]
+                for values in companies.rows()]
+    except OutOfRange:
+        return False
+    body = ", ".join(["_sd_key VARCHAR"] + [f"{c} {canonical_type(s)}" for c, _n, s in theirs])
+    con.execute(f"CREATE TABLE _sd_company_values ({body})")
+    width = len(theirs) + 1
+    for start in range(0, len(rows), 500):        # a statement of many rows: executemany is slow
+        chunk = rows[start:start + 500]
+        marks = ", ".join("(" + ", ".join("?" * width) + ")" for _ in chunk)
+        con.execute(f"INSERT INTO _sd_company_values VALUES {marks}", [v for row in chunk for v in row])
+    key = _stripped("s." + next(c for c, n, _s in props if n == COMPANY_ID))
+    selected = columns + "".join(f", v.{c}" for c, _n, _s in theirs)
+    con.execute(f'CREATE VIEW "{CONTACTS}" AS SELECT {selected} FROM _sd_stage_contacts s '
+                f"LEFT JOIN _sd_company_values v ON v._sd_key = {key}")
+    unmatched = con.execute(f"SELECT count(*) FROM _sd_stage_contacts s WHERE {key} IS NOT NULL AND NOT EXISTS "
+                            f"(SELECT 1 FROM _sd_company_values v WHERE v._sd_key = {key})").fetchone()[0]
+    companies.note_unmatched(unmatched)
     return True
 
 

@@ -6,7 +6,7 @@
 * ``pushdown``: the SQL runs inside the SQL source's own database; only results travel.
 * ``spark``: the SQL runs on Spark SQL (local, a cluster, or Spark Connect).
 * ``auto``: ``duckdb`` for file sources of at least :data:`AUTO_BYTES` of events, when every
-  model can run as SQL and the schema declares no company; else ``python``.
+  model can run as SQL; else ``python``.
 
 Every engine gives the same results (see "Running on SQL engines" in the language reference);
 a model that calls a plugin function runs only on ``python``. Engine modules are imported only
@@ -63,9 +63,5 @@ def _auto(models: Sequence[CompiledModel], source) -> str:
 
     files = Files.of(source)
     if DuckDBEngine().refusal(models, source) is not None or files is None or files.events is None:
-        return "python"
-    if models[0].program.schema.company is not None:
-        # the contacts then reach DuckDB through Python (data/companies.py), and the Python
-        # engine alone is faster: 2.65 s against 4.06 s at 112k contacts and 507k events
         return "python"
     return "duckdb" if os.path.getsize(files.events) >= AUTO_BYTES else "python"
