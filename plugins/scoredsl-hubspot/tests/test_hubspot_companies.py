@@ -5,6 +5,7 @@ problem named before or while reading."""
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -161,3 +162,16 @@ def test_the_fake_lists_companies_as_hubspot_does(fake):
              httpx.get(f"{fake.url}/crm/v3/properties/companies", headers=headers).json()["results"]}
     assert kinds["numberofemployees"] == "number" and kinds["industry"] == "enumeration"
     assert httpx.get(f"{fake.url}/crm/v3/objects/companies?limit=101", headers=headers).status_code == 400
+
+
+def test_hubspot_check_shows_the_company_mapping_and_checks_it_online(fake, model, tmp_path):
+    result = scoredsl("hubspot", "check", str(model), "--source", spec(fake))
+    assert result.exit_code == 0, result.output
+    assert "company_id: text  <- associatedcompanyid" in result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "employees: int <- numberofemployees" in lines and "annual_revenue: number <- annualrevenue" in lines
+    result = scoredsl("hubspot", "check", str(model), "--source", spec(fake, company_properties="country:hq_country"),
+                      "--online", "--format", "json")
+    body = json.loads(result.stdout)
+    assert {"property": "country", "type": "text", "hubspot": "hq_country"} in body["company_properties"]
+    assert "HubSpot has no company properties hq_country (for country)" in body["problems"]

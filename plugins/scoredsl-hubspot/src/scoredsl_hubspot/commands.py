@@ -27,7 +27,7 @@ from . import hub
 from .capabilities import describe_property, diagnose, needs
 from .errors import EXIT_ERROR, EXIT_FINDINGS, HubSpotError
 from .layout import columns_for, shapes_from_program
-from .mapping import check_types, resolve
+from .mapping import DEFAULT_COMPANY_PROPERTIES, check_types, contact_mapping, resolve
 from .options import sink_settings, source_settings
 
 __all__ = ["hubspot"]
@@ -198,7 +198,9 @@ def check(file, source_spec, models, online, fmt, config_path, root):
         raise Failure(str(exc)) from None
     schema = program.schema
     unknown = sorted(set(settings.properties) - set(schema.contact))
-    mapping = resolve(schema.contact, settings.properties)
+    mapping = contact_mapping(schema, settings.properties)
+    companies = (None if schema.company is None else
+                 resolve(schema.company, settings.company_properties, DEFAULT_COMPANY_PROPERTIES))
     found: list[Diagnostic] = diagnose([n for n in needs(program.ir) if n.model in selected],
                                        events_on=settings.events != "off", event_types=settings.event_types,
                                        event_attributes=settings.event_attributes, mapping=mapping,
@@ -213,21 +215,40 @@ def check(file, source_spec, models, online, fmt, config_path, root):
         if missing:
             problems.append(f"HubSpot has no contact properties {', '.join(missing)}")
         problems += mismatched
+        if companies is not None:
+            try:
+                definitions = hub.client_for(settings.client).properties("companies")
+            except (SpecError, HubSpotError) as exc:
+                raise Failure(f"{spec.text}: {exc}") from None
+            missing, mismatched = check_types(companies, schema.company, definitions)
+            if missing:
+                problems.append(f"HubSpot has no company properties {', '.join(missing)}")
+            problems += mismatched
     events_mode = settings.events
     rows = [{"property": name, "type": str(schema.contact[name]), "hubspot": hubspot,
              "use": describe_property(hubspot)} for name, hubspot in mapping.items()]
+    company_rows = [{"property": name, "type": str(schema.company[name]), "hubspot": hubspot}
+                    for name, hubspot in (companies or {}).items()]
     events = [{"event": kind, "hubspot": settings.event_types.get(kind),
                "read": bool(settings.event_types.get(kind)) and events_mode != "off"}
               for kind in schema.events]
     found = sort(found)
     if fmt == "json":
-        click.echo(json.dumps({"source": spec.text, "properties": rows, "events": events, "events_option": events_mode,
+        click.echo(json.dumps({"source": spec.text, "properties": rows,
+                               **({"company_properties": company_rows} if companies is not None else {}),
+                               "events": events, "events_option": events_mode,
                                "problems": problems, "diagnostics": json.loads(render_json(found))}, indent=2))
     else:
         width = max((len(r["property"]) + len(r["type"]) + 2 for r in rows), default=0)
         click.echo(f"{spec.text}: contact properties")
         for r in rows:
             click.echo(f"  {(r['property'] + ': ' + r['type']):<{width}}  <- {r['hubspot']}  ({r['use']})")
+        if companies is not None:
+            click.echo("company properties (GET /crm/v3/objects/companies; a contact's company is its "
+                       "associatedcompanyid):")
+            width = max((len(r["property"]) + len(r["type"]) + 2 for r in company_rows), default=0)
+            for r in company_rows:
+                click.echo(f"  {(r['property'] + ': ' + r['type']):<{width}}  <- {r['hubspot']}")
         if events:
             click.echo(f"events (events={events_mode}):")
             for e in events:

@@ -24,7 +24,8 @@ from typing import Any, Mapping
 
 from scoredsl.api import TypeSpec, from_epoch_micros, parse_csv_value
 
-__all__ = ["DEFAULT_PROPERTIES", "DEFAULT_COMPANY_PROPERTIES", "COMPATIBLE", "resolve", "convert", "check_types"]
+__all__ = ["DEFAULT_PROPERTIES", "DEFAULT_COMPANY_PROPERTIES", "COMPATIBLE", "resolve", "contact_mapping", "convert",
+           "check_types"]
 
 #: Schema property names that need no ``properties`` entry.
 DEFAULT_PROPERTIES: dict[str, str] = {
@@ -81,6 +82,15 @@ def resolve(schema: Mapping[str, TypeSpec], explicit: Mapping[str, str],
     or with :data:`DEFAULT_COMPANY_PROPERTIES`, of companies)."""
     return {name: explicit.get(name) or defaults.get(name) or name
             for name in schema if name != "id"}
+
+
+def contact_mapping(schema, explicit: Mapping[str, str]) -> dict[str, str]:
+    """:func:`resolve` for the contact properties of ``schema`` (a ``DataSchema``): with a company
+    block, ``company_id`` defaults to :data:`COMPANY_ID_PROPERTY`."""
+    defaults = dict(DEFAULT_PROPERTIES)
+    if schema.company is not None:
+        defaults["company_id"] = COMPANY_ID_PROPERTY
+    return resolve(schema.contact, explicit, defaults)
 
 
 def check_types(mapping: Mapping[str, str], schema: Mapping[str, TypeSpec],

@@ -43,14 +43,13 @@ import sys
 import tempfile
 from typing import Any, Iterator, Mapping
 
-from scoredsl.api import (COMPANY_ID, DataError, DataSchema, Event, OnError, Source, Spec, SpecError, TypeSpec,
-                          epoch_micros, fail, parse_datetime)
+from scoredsl.api import (DataError, DataSchema, Event, OnError, Source, Spec, SpecError, TypeSpec, epoch_micros,
+                          fail, parse_datetime)
 
 from . import hub
 from .client import HubSpotClient
 from .errors import EXIT_ERROR, DailyLimitReached, HubSpotError, RunStopped
-from .mapping import (COMPANY_ID_PROPERTY, DEFAULT_COMPANY_PROPERTIES, DEFAULT_PROPERTIES, check_types, convert,
-                      resolve)
+from .mapping import DEFAULT_COMPANY_PROPERTIES, check_types, contact_mapping, convert, resolve
 from .options import SourceSettings, source_settings, state_file
 from .progress import Progress
 
@@ -69,10 +68,7 @@ def open_source(spec: Spec, schema: DataSchema) -> "HubSpotSource":
         raise SpecError(f"{spec.text}: properties maps {', '.join(unknown)}, which the schema does not declare "
                         f"(it declares {', '.join(n for n in schema.contact if n != 'id') or 'nothing'})")
     client = hub.client_for(settings.client)
-    defaults = dict(DEFAULT_PROPERTIES)
-    if schema.company is not None:
-        defaults[COMPANY_ID] = COMPANY_ID_PROPERTY
-    mapping = resolve(schema.contact, settings.properties, defaults)
+    mapping = contact_mapping(schema, settings.properties)
     try:
         definitions = client.properties()
     except HubSpotError as exc:
