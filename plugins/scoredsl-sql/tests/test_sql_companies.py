@@ -15,7 +15,7 @@ from scoredsl.cli.main import cli
 from scoredsl.data.specs import SpecError
 from scoredsl.plugins import manager as plugins
 
-from sqltest import REPO
+from sqltest import REPO, backend_params
 
 ACCOUNTS = REPO / "examples" / "accounts"
 MODEL = ACCOUNTS / "model.score"
@@ -50,12 +50,30 @@ def _load(db, companies_table: str = "companies", rename: dict | None = None) ->
              for e in events])
 
 
-def _run(tmp_path, spec: str, engine: str, name: str) -> bytes:
+def _run(tmp_path, spec: str, engine: str, name: str, stderr: list | None = None) -> bytes:
     out = tmp_path / f"{name}.csv"
     result = CliRunner().invoke(cli, ["run", str(MODEL), "--source", spec, "--as-of", "2026-11-01",
                                       "--engine", engine, "--sink", f"csv:{out}"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    if stderr is not None:
+        stderr.append(result.stderr)
     return out.read_bytes()
+
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """The pushdown runs that read through Python instead of running in the database."""
+    import scoredsl.engines.pushdown as pushdown_engine
+
+    calls = []
+    original = pushdown_engine.fallback
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pushdown_engine, "fallback", counting)
+    return calls
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +81,26 @@ def expected(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("csv"), f"csv:{ACCOUNTS / 'data'}", "python", "expected")
 
 
-def test_the_accounts_example_scores_as_from_its_csv_files_on_every_engine(db, tmp_path, expected):
+def test_the_accounts_example_scores_as_from_its_csv_files_on_every_engine(db, tmp_path, expected, fallbacks):
     _load(db)
     engines = ["python", "duckdb"] + (["pushdown"] if db.kind in ("postgresql", "mariadb") else [])
     for engine in engines:
-        assert _run(tmp_path, db.spec, engine, engine) == expected, engine
+        stderr: list = []
+        assert _run(tmp_path, db.spec, engine, engine, stderr) == expected, engine
+        assert "10 contacts name a company the source does not have" in stderr[0], (engine, stderr[0])
+    # the database joined the companies itself: nothing was read through Python
+    assert fallbacks == []
+
+
+@pytest.mark.parametrize("db", backend_params(["postgresql", "mariadb"]), indirect=True)
+def test_pushdown_reads_through_python_when_a_company_is_held_twice(db, tmp_path, expected, fallbacks):
+    _load(db)
+    db.execute("INSERT INTO companies (id, name) VALUES (' a0001', 'Copy')")
+    out = tmp_path / "dup.csv"
+    result = CliRunner().invoke(cli, ["run", str(MODEL), "--source", db.spec, "--as-of", "2026-11-01",
+                                      "--engine", "pushdown", "--sink", f"csv:{out}"], catch_exceptions=False)
+    assert result.exit_code != 0 and "duplicate company id 'a0001'" in result.output
+    assert len(fallbacks) == 1 and not out.exists()
 
 
 def test_a_renamed_companies_table(db, tmp_path, expected):
@@ -90,3 +123,52 @@ def test_a_missing_companies_table_is_named_before_reading(db):
     with pytest.raises(SpecError) as caught:
         plugins.open_source(db.spec, schema)
     assert "companies" in str(caught.value) and "companies=TABLE" in str(caught.value)
+
+
+TRICKY = """
+schema {
+  contact { title: text }
+  company { industry: text, size: int, tags: list[text] }
+}
+model m {
+  score s {
+    rule saas: company.industry == "saas" => +1
+    rule exact: company.industry == "SaaS" case_sensitive => +2
+    rule big: company.size >= 100 => +4
+    rule vip: company.tags contains "vip" => +8
+    rule none: company.id is missing => +16
+    rule id_text: company.id ends_with "e" => +32
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("db", backend_params(["postgresql", "mariadb"]), indirect=True)
+def test_pushdown_joins_companies_as_python_does_on_tricky_ids(db, tmp_path, fallbacks):
+    """Ids padded with Unicode white space name their company; other case, trailing spaces
+    and accents do not (ids compare exactly, whatever the database's collation)."""
+    model = tmp_path / "tricky.score"
+    model.write_text(TRICKY, encoding="utf-8")
+    ids = ["acme", " acme\u3000", "\u00a0acme ", "ACME", "acmé", "acme\t", "globex", "  ", None, "nobody", "Acme"]
+    db.load("contacts", [("id", sa.String(32)), ("title", sa.Text()), ("company_id", sa.String(32))],
+            [{"id": f"c{i}", "title": "x", "company_id": c} for i, c in enumerate(ids)])
+    db.load("companies", [("id", sa.String(32)), ("industry", sa.Text()), ("size", sa.Integer()), ("tags", sa.Text())],
+            [{"id": "acme", "industry": "SaaS", "size": 150, "tags": "vip; x"},
+             {"id": "Acme", "industry": "saas ", "size": 5, "tags": None},
+             {"id": " globex ", "industry": None, "size": None, "tags": "VIP"}])
+    db.load("events", [("contact_id", sa.String(32)), ("type", sa.String(32)), ("timestamp", sa.Text())], [])
+    outputs = {}
+    for engine in ("python", "pushdown"):
+        out = tmp_path / f"{engine}.csv"
+        result = CliRunner().invoke(cli, ["run", str(model), "--source", db.spec, "--as-of", "2026-11-01",
+                                          "--engine", engine, "--sink", f"csv:{out}"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outputs[engine] = out.read_text()
+    assert outputs["pushdown"] == outputs["python"]
+    assert fallbacks == []
+    scores = {line.split(",")[0]: int(line.split(",")[4]) for line in outputs["python"].splitlines()[1:]}
+    assert scores["c0"] == scores["c1"] == scores["c2"] == scores["c5"] == 1 + 2 + 4 + 8 + 32
+    assert scores["c3"] == scores["c4"] == scores["c9"] == 16          # no such company
+    assert scores["c7"] == scores["c8"] == 16                         # no company id
+    # Acme: its industry "saas " keeps its trailing space, so it is not "saas"; globex is padded in its table
+    assert scores["c10"] == 32 and scores["c6"] == 8

@@ -16,8 +16,9 @@ returns an object with:
 * ``fallback``: ``None``, or why every value must be read by Python (a column whose values the
   database cannot convert exactly as the Python reader does);
 * ``validation(risky)``: SQL of one query returning one row ``(problems, events, ignored events,
-  orphan events)``, where ``problems`` counts the rows the Python reader would reject or skip
-  and the text values holding a character of ``risky`` (code point ranges);
+  orphan events[, contacts naming an unknown company])``, where ``problems`` counts the rows the
+  Python reader would reject or skip and the text values holding a character of ``risky``
+  (code point ranges);
 * ``materialize``: whether the database reads ``WITH name AS MATERIALIZED (...)``;
 * ``session()``: an object with ``one(sql)`` (one row), ``stream(sql)`` (a result whose
   ``fetchmany`` streams from a server-side cursor) and ``close()``. Database failures are
@@ -77,10 +78,6 @@ class PushdownEngine:
     def score(self, models: Sequence[CompiledModel], source, as_of: int, options: RunOptions,
               out: Output, previous: Previous | None = None) -> None:
         summary = out.summary
-        if models[0].program.schema.company is not None:
-            # each contact takes its company's values in Python (data/companies.py)
-            fallback(models, source, as_of, options, out, previous)
-            return
         plan = source.pushdown(models[0].program.schema)
         queries = [model_query(plan, model, as_of, index) for index, model in enumerate(models)]
         states = [_state_table(model, index, previous or Previous()) for index, model in enumerate(models)]
@@ -89,9 +86,11 @@ class PushdownEngine:
             problems = 1
             if plan.fallback is None:
                 risky = at_risk(plan, db)
-                problems, events, ignored, orphans = (int(v) for v in db.one(plan.validation(risky)))
+                counts = [int(v) for v in db.one(plan.validation(risky))]
+                problems, events, ignored, orphans = counts[:4]
             if not problems:
                 summary.events, summary.ignored_events, summary.orphan_events = events, ignored, orphans
+                summary.unknown_companies = counts[4] if len(counts) > 4 else 0
                 streams = [_rows(db.stream(query, state)) for query, state in zip(queries, states)]
                 for row in result_rows(models, streams):
                     out.write(row)

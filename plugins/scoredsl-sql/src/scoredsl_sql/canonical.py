@@ -44,6 +44,12 @@ MariaDB collation's ``C1`` and ``c1``) or that are out of order once stripped (`
 and, for the summary, the events of declared types, of other types, and without a contact.
 Any problem makes the engine read through Python instead, so errors and ``--on-error skip``
 are exactly those of the Python engine.
+
+With a company block in the schema, the companies table or query becomes one more relation,
+its ids stripped as contact ids are and its values converted as contacts' are; the contacts
+relation joins it on each contact's ``company_id`` read as an id (stripped). The validation
+also counts companies the Python reader would reject or hold twice, and returns a fifth value:
+the contacts whose company id names no company.
 """
 
 from __future__ import annotations
@@ -54,19 +60,21 @@ from typing import Iterable, Sequence
 import attrs
 import sqlalchemy as sa
 
-from scoredsl.api import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, DataSchema, EngineError, TypeSpec,
+from scoredsl.api import (COMPANY_ID, CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, DataSchema, EngineError, TypeSpec,
                           contacts_columns, event_columns, event_table)
 
 from .backends import code_point_order
 from .database import drop_connection
-from .fields import contact_fields, event_fields
+from .fields import company_fields, contact_fields, event_fields
 from .typemap import IDENTITY, LABEL, DbColumn, Kind
 
 __all__ = ["Hook", "Pushdown", "Session", "build"]
 
 #: Helper relation: a query's events, read once for every event type.
 IN_EVENTS = "_sd_in_events"
-_V_CONTACTS, _V_EVENTS = "_sd_v_contacts", "_sd_v_events"
+#: Helper relation: the companies, keyed by their stripped id, with their canonical values.
+COMPANIES = "_sd_in_companies"
+_V_CONTACTS, _V_EVENTS, _V_COMPANIES = "_sd_v_contacts", "_sd_v_events", "_sd_v_companies"
 # The smallest numeric PostgreSQL rounds to infinity as a double (2**1024 - 2**970), and a bound
 # below which it reports an underflow instead of rounding to a subnormal or zero.
 _DOUBLE_OVERFLOW = 2 ** 1024 - 2 ** 970
@@ -581,6 +589,8 @@ class _Builder:
         mapping = source._mapping
         self.contact_fields = contact_fields(schema, mapping["columns"])
         self.event_fields = {f.name: f for f in event_fields(schema, mapping["event_columns"])}
+        self.company_fields = (company_fields(schema, mapping["company_columns"])
+                               if schema.company is not None else None)
 
     def _part(self, make, what: str) -> _Part:
         try:
@@ -616,6 +626,36 @@ class _Builder:
             return f"{self.sql.quote(IN_EVENTS)} AS s"
         return f"({relation.query}) AS s"
 
+    def _companies(self, relations: list, names: dict) -> tuple[str, str, list[str], list[str]]:
+        """The companies relation (added to ``relations``): each company's stripped id as ``k``
+        and its values under their canonical contacts columns. Returns ``(the join onto the
+        contacts' rows, the company columns it selects, the rows' problems, the texts the model
+        may fold)``; the contact's ``company_id`` is stripped as ids are, and a value that
+        cannot be read so is a problem too."""
+        q, plan = self.sql, self.source.companies_plan
+        fields = self.company_fields
+        id_part = self._field(plan, fields[0], IDENTITY)
+        parts = [(f, self._field(plan, f, self.schema.company[f.name])) for f in fields[1:]]
+        selects = [f"{id_part.sql} AS k"] + [f"{part.sql} AS {q.quote(names['company.' + f.name])}"
+                                             for f, part in parts]
+        relations.append((COMPANIES, f"SELECT {', '.join(selects)} FROM {self._from(plan)}"))
+        bad = ["(" + id_part.sql + ") IS NULL"] + id_part.bad + [b for _f, part in parts for b in part.bad]
+        self._company_check = (f"SELECT {id_part.sql} AS i, {q.case(' OR '.join(bad))} AS b FROM {self._from(plan)}",
+                               [id_part.sql] + [part.sql for _f, part in parts if part.text])
+        contacts_plan = self.contacts_plan
+        column = contacts_plan.resolved.get(COMPANY_ID)
+        if column is None:
+            key, key_bad = q.null("text"), []
+        else:
+            key_part = self._part(lambda: q.key(f"s.{q.quote(column.name)}", column),
+                                  f"{contacts_plan.relation.label}, {COMPANY_ID}")
+            key, key_bad = key_part.sql, key_part.bad
+        self._company_key = key
+        join = f" LEFT JOIN {q.quote(COMPANIES)} AS co ON co.k = {key}"
+        columns = [f"co.k AS {q.quote(names['company.id'])}"]
+        columns += [f"co.{q.quote(names['company.' + f.name])}" for f, _part in parts]
+        return join, ", ".join(columns), key_bad, []
+
     def build(self) -> Pushdown:
         q, schema = self.sql, self.schema
         contacts_plan, events_plan = self.source.contacts_plan, self.source.events_plan
@@ -631,19 +671,25 @@ class _Builder:
         relations: list[tuple[str, str]] = []
 
         # contacts
+        self.contacts_plan = contacts_plan
         fields = self.contact_fields
         id_part = self._field(contacts_plan, fields[0], IDENTITY)
         props = [(f, self._field(contacts_plan, f, schema.contact[f.name])) for f in fields[1:]]
+        names = {name: column for column, name, _spec in contacts_columns(schema)}
+        join, company_columns, company_key_bad = "", "", []
+        if self.company_fields is not None and self.source.companies_plan is not None:
+            join, company_columns, company_key_bad, _texts = self._companies(relations, names)
         id_column = contacts_plan.resolved["id"]
         raw_id = f"s.{q.quote(id_column.name)}"
         # the order the source reads contacts in: sorted=, a table's id order, a query's own
         order = sort_key(raw_id) if sort_key else raw_id if contacts_plan.relation.table is not None else None
         row = f"ROW_NUMBER() OVER (ORDER BY {order})" if order else "ROW_NUMBER() OVER ()"
-        names = {name: column for column, name, _spec in contacts_columns(schema)}
         selects = [f"{row} AS {q.quote('_sd_row')}", f"{id_part.sql} AS {q.quote('_sd_id')}"]
         selects += [f"{part.sql} AS {q.quote(names[f.name])}" for f, part in props]
-        relations.append((CONTACTS, f"SELECT {', '.join(selects)} FROM {self._from(contacts_plan)}"))
-        contact_bad = ["(" + id_part.sql + ") IS NULL"] + id_part.bad
+        if company_columns:
+            selects.append(company_columns)
+        relations.append((CONTACTS, f"SELECT {', '.join(selects)} FROM {self._from(contacts_plan)}{join}"))
+        contact_bad = ["(" + id_part.sql + ") IS NULL"] + id_part.bad + company_key_bad
         for _f, part in props:
             contact_bad += part.bad
         contact_text = [id_part.sql] + [part.sql for _f, part in props if part.text]
@@ -695,14 +741,24 @@ class _Builder:
                 relations.append((event_table(index), q.empty(columns)))
 
         in_events = [(n, s) for n, s in relations if n == IN_EVENTS]
+        companies = bool(company_columns)
 
         def validation(risky: Sequence[tuple[int, int]]) -> str:
             contact_tests = list(contact_bad)
             if risky:
                 contact_tests += [q.risky(v, risky) for v in contact_text]
             ctes = [f"{q.quote(n)} AS ({s})" for n, s in in_events]
+            if companies:
+                # companies the Python reader rejects or holds twice, and texts at risk; and the
+                # contacts whose company id names no company, for the summary
+                check, texts = self._company_check
+                tests = [q.risky(v, risky) for v in texts] if risky else []
+                if tests:
+                    check = check.replace(" AS b FROM", f" + {q.case(' OR '.join(tests))} AS b FROM", 1)
+                ctes.append(f"{q.quote(_V_COMPANIES)} AS ({check})")
+            company_key = f", {self._company_key} AS ck" if companies else ""
             ctes.append(f"{q.quote(_V_CONTACTS)} AS (SELECT {id_part.sql} AS i, {order or 'NULL'} AS r, "
-                        f"{q.case(' OR '.join(contact_tests))} AS b FROM {self._from(contacts_plan)})")
+                        f"{q.case(' OR '.join(contact_tests))} AS b{company_key} FROM {self._from(contacts_plan)})")
             # duplicate ids, and (read in id order) ids the order cannot tell apart
             ties = " + COUNT(*) - COUNT(DISTINCT r)" if order else ""
             parts = [f"(SELECT COALESCE(SUM(b), 0) + COUNT(*) - COUNT(DISTINCT i){ties} AS problems "
@@ -731,6 +787,13 @@ class _Builder:
                     outputs[0] += " + es.problems"
             if sort_key:
                 outputs[0] += " + cs.problems"
+            if companies:
+                parts.append(f"(SELECT COALESCE(SUM(b), 0) + COUNT(*) - COUNT(DISTINCT i) AS problems "
+                             f"FROM {q.quote(_V_COMPANIES)}) AS co")
+                parts.append(f"(SELECT COUNT(*) AS unknown FROM {q.quote(_V_CONTACTS)} AS x WHERE x.ck IS NOT NULL "
+                             f"AND NOT EXISTS (SELECT 1 FROM {q.quote(_V_COMPANIES)} AS y WHERE y.i = x.ck)) AS u")
+                outputs[0] += " + co.problems"
+                outputs.append("u.unknown")
             return f"WITH {', '.join(ctes)} SELECT {', '.join(outputs)} FROM {' CROSS JOIN '.join(parts)}"
 
         return Pushdown(self.source, q, relations, validation, self.fallback)
