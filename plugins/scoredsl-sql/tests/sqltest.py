@@ -396,3 +396,19 @@ def load_typed(db: TestDatabase, contacts: list[dict], events: list[dict], *,
     columns.update(event_columns or {})
     db.load("events", [(n, t) for n, t in columns.items() if t is not None],
             [{k: v for k, v in e.items() if columns.get(k) is not None} for e in events])
+
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """Counts the pushdown runs that read through Python instead of running in the database."""
+    import scoredsl.engines.pushdown as pushdown_engine
+
+    calls = []
+    original = pushdown_engine.fallback
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pushdown_engine, "fallback", counting)
+    return calls

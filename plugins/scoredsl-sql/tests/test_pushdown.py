@@ -26,20 +26,6 @@ EXAMPLES = REPO / "examples"
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """Counts the runs that read through Python instead of pushing the query down."""
-    calls = []
-    original = pushdown_engine.fallback
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(pushdown_engine, "fallback", counting)
-    return calls
-
-
 def spec_of(db, **options) -> str:
     """``db``'s spec with ``options``; without TLS on MariaDB (PyMySQL builds a TLS context,
     some 50 ms, for every connection, and pushdown tests open many)."""

@@ -60,22 +60,6 @@ def _run(tmp_path, spec: str, engine: str, name: str, stderr: list | None = None
     return out.read_bytes()
 
 
-@pytest.fixture
-def fallbacks(monkeypatch):
-    """The pushdown runs that read through Python instead of running in the database."""
-    import scoredsl.engines.pushdown as pushdown_engine
-
-    calls = []
-    original = pushdown_engine.fallback
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(pushdown_engine, "fallback", counting)
-    return calls
-
-
 @pytest.fixture(scope="module")
 def expected(tmp_path_factory):
     return _run(tmp_path_factory.mktemp("csv"), f"csv:{ACCOUNTS / 'data'}", "python", "expected")

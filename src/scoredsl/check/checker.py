@@ -100,23 +100,9 @@ class Checker:
                 company_blocks.extend(schema.companies)
                 for block in schema.companies:
                     company = {} if company is None else company
-                    for f in block.fields:
-                        if f.name.name == "id":
-                            self.err("SD204", "'id' is implicit: every company has a text id", f.name.span,
-                                     "remove this line; sources map their id column to it")
-                            continue
-                        t = self.field_type(f)
-                        if self.declare(seen_company, f.name, "company property") and t is not None:
-                            company[f.name.name] = t
+                    self.record_fields(block.fields, "company", seen_company, company)
                 for contact in schema.contacts:
-                    for f in contact.fields:
-                        if f.name.name == "id":
-                            self.err("SD204", "'id' is implicit: every contact has a text id", f.name.span,
-                                     "remove this line; sources map their id column to it")
-                            continue
-                        t = self.field_type(f)
-                        if self.declare(seen_props, f.name, "contact property") and t is not None:
-                            properties[f.name.name] = t
+                    self.record_fields(contact.fields, "contact", seen_props, properties)
                 for event in schema.events:
                     if not self.declare(seen_events, event.name, "event"):
                         continue
@@ -144,6 +130,17 @@ class Checker:
                 self.err("SD204", f"'{COMPANY_ID}' is the id of the contact's company, a text, not {declared}",
                          seen_props[COMPANY_ID].span, f"declare it {COMPANY_ID}: text, or leave it out")
         return properties, events, company
+
+    def record_fields(self, fields, what: str, seen: dict, out: dict[str, Type]) -> None:
+        """The declared properties of a contact or company block into ``out`` (``id`` is implicit)."""
+        for f in fields:
+            if f.name.name == "id":
+                self.err("SD204", f"'id' is implicit: every {what} has a text id", f.name.span,
+                         "remove this line; sources map their id column to it")
+                continue
+            t = self.field_type(f)
+            if self.declare(seen, f.name, f"{what} property") and t is not None:
+                out[f.name.name] = t
 
     def field_type(self, f: nodes.Field) -> Type | None:
         t = from_schema(f.type.name, f.type.is_list)

@@ -442,22 +442,7 @@ def _article(spec: TypeSpec) -> str:
 def _contact(raw: Any, index: int, program: Program, problems: "_Problems | None" = None) -> dict:
     if not isinstance(raw, dict):
         raise SuiteError("must be a table of property values: contact = { job_title = \"VP\" }", "contact")
-    properties = program.schema.contact
-    contact: dict = {"id": f"case-{index}"}
-    for key, value in raw.items():
-        with _each(problems):
-            field = f"contact.{key}"
-            if key == "id":
-                if not isinstance(value, str) or not value.strip():
-                    raise SuiteError("must be a non-empty string", field)
-                contact["id"] = value
-                continue
-            spec = properties.get(key)
-            if spec is None:
-                hint = _suggest(key, [*properties, "id"])
-                raise SuiteError("the schema declares no such contact property" + (f": {hint}" if hint else ""), field)
-            contact[key] = _typed(value, spec, field)
-    return contact
+    return _record(raw, program.schema.contact, {"id": f"case-{index}"}, "contact", problems)
 
 
 def _company(raw: Any, index: int, program: Program, problems: "_Problems | None" = None) -> dict | None:
@@ -471,22 +456,29 @@ def _company(raw: Any, index: int, program: Program, problems: "_Problems | None
                          "company")
     if not isinstance(raw, dict):
         raise SuiteError('must be a table of company property values: company = { industry = "SaaS" }', "company")
-    company: dict = {"id": f"case-{index}-company"}
+    company = _record(raw, declared, {"id": f"case-{index}-company"}, "company", problems)
+    company["id"] = company["id"].strip()      # as a source reads a company id
+    return company
+
+
+def _record(raw: dict, declared, record: dict, what: str, problems: "_Problems | None") -> dict:
+    """``record`` with the ``id`` and the typed property values of table ``raw``, each mistake
+    named by its field (``contact.employees``, ``company.industri``)."""
     for key, value in raw.items():
         with _each(problems):
-            field = f"company.{key}"
+            field = f"{what}.{key}"
             if key == "id":
                 if not isinstance(value, str) or not value.strip():
                     raise SuiteError("must be a non-empty string", field)
-                company["id"] = value.strip()
+                record["id"] = value
                 continue
             spec = declared.get(key)
             if spec is None:
                 hint = _suggest(key, [*declared, "id"])
-                raise SuiteError("the schema declares no such company property" + (f": {hint}" if hint else ""),
+                raise SuiteError(f"the schema declares no such {what} property" + (f": {hint}" if hint else ""),
                                  field)
-            company[key] = _typed(value, spec, field)
-    return company
+            record[key] = _typed(value, spec, field)
+    return record
 
 
 def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program,

@@ -207,22 +207,17 @@ def check(file, source_spec, models, online, fmt, config_path, root):
                                        source_text=f"source {spec.text}")
     problems = [f"properties maps {', '.join(unknown)}, which the schema does not declare"] if unknown else []
     if online:
-        try:
-            definitions = hub.client_for(settings.client).properties()
-        except (SpecError, HubSpotError) as exc:
-            raise Failure(f"{spec.text}: {exc}") from None
-        missing, mismatched = check_types(mapping, schema.contact, definitions)
-        if missing:
-            problems.append(f"HubSpot has no contact properties {', '.join(missing)}")
-        problems += mismatched
+        checks = [("contact", "contacts", mapping, schema.contact)]
         if companies is not None:
+            checks.append(("company", "companies", companies, schema.company))
+        for what, object_type, names, declared in checks:
             try:
-                definitions = hub.client_for(settings.client).properties("companies")
+                definitions = hub.client_for(settings.client).properties(object_type)
             except (SpecError, HubSpotError) as exc:
                 raise Failure(f"{spec.text}: {exc}") from None
-            missing, mismatched = check_types(companies, schema.company, definitions)
+            missing, mismatched = check_types(names, declared, definitions)
             if missing:
-                problems.append(f"HubSpot has no company properties {', '.join(missing)}")
+                problems.append(f"HubSpot has no {what} properties {', '.join(missing)}")
             problems += mismatched
     events_mode = settings.events
     rows = [{"property": name, "type": str(schema.contact[name]), "hubspot": hubspot,

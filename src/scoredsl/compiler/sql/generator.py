@@ -384,13 +384,14 @@ class ModelSql:
                     continue
                 index = self.events.index(event)
                 for kind, item in items:
-                    if kind == "each" and _first_of_each(*item):
+                    if kind == "each" and _decays_first_of_each(*item):
                         name = f"{name_of(level, event)}_{self.mint('f')[4:]}"
                         source, columns = self._first_of_each(item, index, attrs_of, context)
                         new_cols += [(column, default, name) for column, default in columns]
                         ctes.append((name, source))
                         joins.append(name)
-                items = [(kind, item) for kind, item in items if not (kind == "each" and _first_of_each(*item))]
+                items = [(kind, item) for kind, item in items
+                         if not (kind == "each" and _decays_first_of_each(*item))]
                 if not items:
                     continue
                 selects = [exp.alias_(_col("_sd_cid", "e"), "_sd_cid", quoted=True)]
@@ -770,7 +771,7 @@ def _sign(points: int) -> int:
     return 1 if points > 0 else (-1 if points < 0 else 1)
 
 
-def _first_of_each(score: ir.Score, rule: ir.EachRule) -> bool:
+def _decays_first_of_each(score: ir.Score, rule: ir.EachRule) -> bool:
     """A rule whose decayed points come from the first matching event of each value."""
     return rule.distinct is not None and score.half_life is not None and rule.points > 0
 
