@@ -246,7 +246,8 @@ def data_value(value: Any) -> Any:
 
 def evaluate(files: list[nodes.RuleFile], model: str, contact: Mapping[str, Any], events: list[Event],
              as_of: dt.datetime, previous: Mapping[str, Any] | None = None,
-             companies: Mapping[str, Mapping[str, Any]] | None = None) -> Result:
+             companies: Mapping[str, Mapping[str, Any]] | None = None,
+             company_results: Mapping[str, Result] | None = None) -> Result:
     """``(status, reason, scores, tiers)`` of one contact under one model (see "Models").
 
     ``events`` are the contact's events, in any order. For ``out_of_scope`` and
@@ -254,6 +255,8 @@ def evaluate(files: list[nodes.RuleFile], model: str, contact: Mapping[str, Any]
     scores and tier labels of this contact and model by name (see "State" in the reference);
     a name it lacks, or ``None``, is missing. ``companies`` are the source's companies by id
     (each a record with its properties); the contact's is the one its ``company_id`` names.
+    ``company_results`` are its company's results in the company models, by model (see
+    "Company models": a contact model reads them as ``MODEL.NAME``).
     """
     unit = Unit.of(files)
     if model not in unit.models:
@@ -264,7 +267,41 @@ def evaluate(files: list[nodes.RuleFile], model: str, contact: Mapping[str, Any]
         # or no company id, and every company.NAME is missing
         named = data_value(contact.get("company_id"))
         company = (companies or {}).get(named.strip()) if named is not None else None
-    return Interpreter(unit, contact, events, as_of, previous, company).model(unit.models[model])
+    if company is None:
+        company_results = None
+    return Interpreter(unit, contact, events, as_of, previous, company,
+                       company_results=company_results or {}).model(unit.models[model])
+
+
+def evaluate_company(files: list[nodes.RuleFile], model: str, company_id: str,
+                     companies: Mapping[str, Mapping[str, Any]], contacts: Iterable[Mapping[str, Any]],
+                     events: Mapping[str, list[Event]], as_of: dt.datetime) -> Result:
+    """``(status, reason, scores, tiers)`` of one company under a company model (see "Company
+    models"). ``companies`` are every company by id, ``contacts`` every contact of the source
+    and ``events`` each contact's events by contact id. The company's contacts are those whose
+    ``company_id``, stripped, is ``company_id``; its events are all of theirs."""
+    unit = Unit.of(files)
+    found = unit.models.get(model)
+    if found is None or found.subject is None or found.subject.name != "company":
+        raise SpecError(f"no company model {model!r}")
+    members = []
+    for contact in contacts:
+        named = data_value(contact.get("company_id"))
+        if named is None or named.strip() != company_id:
+            continue
+        outputs: dict[str, Any] = {}
+        for other in unit.models.values():          # "MODEL.NAME": the contact's scores and tiers
+            if other.subject is not None and other.subject.name == "company":
+                continue
+            _status, _reason, scores, tiers = evaluate(files, other.name.name, contact,
+                                                       events.get(contact["id"], []), as_of, companies=companies)
+            for score in other.scores:
+                outputs[f"{other.name.name}.{score.name.name}"] = None if scores is None else scores[score.name.name]
+            for tier in other.tiers:
+                outputs[f"{other.name.name}.{tier.name.name}"] = None if tiers is None else tiers[tier.name.name]
+        members.append(ContactInterpreter(unit, contact, (), as_of, company=companies[company_id], outputs=outputs))
+    own = [e for c in members for e in events.get(c.contact["id"], [])]
+    return CompanyInterpreter(unit, companies[company_id], members, own, as_of).model(found)
 
 
 @attrs.frozen
@@ -287,8 +324,10 @@ class Interpreter:
     """Evaluates one contact: its properties, its events (those up to ``as_of``) and ``as_of``."""
 
     def __init__(self, unit: Unit, contact: Mapping[str, Any], events: Iterable[Event], as_of: dt.datetime,
-                 previous: Mapping[str, Any] | None = None, company: Mapping[str, Any] | None = None):
+                 previous: Mapping[str, Any] | None = None, company: Mapping[str, Any] | None = None,
+                 company_results: Mapping[str, Result] | None = None):
         self.unit = unit
+        self.company_results = company_results or {}
         self.contact = contact
         self.company = company
         self.previous = previous or {}
@@ -565,6 +604,14 @@ class Interpreter:
             return data_value(scope.event.attrs.get(name))
         if name in self.unit.properties:
             return data_value(self.contact.get(name))
+        owner, _, field = name.partition(".")
+        if field and owner in self.unit.models and self.unit.models[owner].subject is not None \
+                and self.unit.models[owner].subject.name == "company":
+            # "A contact model reads its company's score": missing without a company, or when
+            # the company is out of scope or disqualified in that model
+            _status, _reason, scores, tiers = self.company_results.get(owner, (None, None, None, None))
+            found = {**(scores or {}), **(tiers or {})}
+            return found.get(field)
         if name.startswith("company.") and self.unit.company is not None:
             field = name[len("company."):]
             if field != "id" and field not in self.unit.company:
@@ -772,3 +819,55 @@ def _regex(pattern: str, case_sensitive: bool):
     """An RE2 pattern; case-insensitive (the default) by RE2's own ``(?i)`` flag."""
     return re2.compile(pattern if case_sensitive else "(?i)" + pattern)
 
+
+
+class ContactInterpreter(Interpreter):
+    """One contact inside an aggregate of a company model: its properties, ``company.NAME``,
+    and its scores and tiers in the contact models as ``MODEL.NAME``; never events."""
+
+    def __init__(self, *args, outputs: Mapping[str, Any], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model_outputs = outputs
+
+    def eval_Name(self, expr: nodes.Name, scope: Scope) -> Any:
+        if expr.name in self.model_outputs:
+            return self.model_outputs[expr.name]
+        return super().eval_Name(expr, scope)
+
+    def eval_Aggregate(self, expr: nodes.Aggregate, scope: Scope) -> Any:
+        raise SpecError("a filter of contacts reads no events")
+
+
+class CompanyInterpreter(Interpreter):
+    """One company: its properties by bare name (and ``id``), the events of all its contacts,
+    and aggregates over its contacts (``count/has(contacts where C)``, ``best/total(V where C)``)."""
+
+    def __init__(self, unit: Unit, company: Mapping[str, Any], members: list[ContactInterpreter],
+                 events: Iterable[Event], as_of: dt.datetime):
+        # a company model's names are the company's properties; company.NAME means nothing here
+        own = attrs.evolve(unit, properties={"id": nodes.TypeRef(name="text"), **(unit.company or {})}, company=None)
+        super().__init__(own, company, events, as_of)
+        self.members = members
+
+    def chosen(self, where: nodes.Expr | None) -> list[ContactInterpreter]:
+        """The contacts a ``where`` is *true* for (all of them without one)."""
+        return [m for m in self.members if where is None or m.condition(where) is True]
+
+    def eval_Aggregate(self, expr: nodes.Aggregate, scope: Scope) -> Any:
+        if expr.event.name != "contacts":
+            return super().eval_Aggregate(expr, scope)
+        chosen = self.chosen(expr.where)
+        if expr.func is nodes.AggFunc.COUNT:
+            return len(chosen)
+        if expr.func is nodes.AggFunc.HAS:
+            return bool(chosen)
+        raise SpecError("contacts are counted with count() or has()")
+
+    def eval_Call(self, expr: nodes.Call, scope: Scope) -> Any:
+        if expr.func.name not in ("best", "total"):
+            return super().eval_Call(expr, scope)
+        (arg,) = expr.args
+        values = [v for m in self.chosen(expr.where) if (v := m.value(arg)) is not None]
+        if expr.func.name == "best":
+            return max(values) if values else None
+        return sum(values)

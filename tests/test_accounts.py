@@ -4,6 +4,7 @@ every kind of source, as the reference interpreter reads them."""
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import json
@@ -262,3 +263,129 @@ def test_diff_measures_a_company_rule_change_as_the_runs_see_it(invoke, tmp_path
     assert impact["tier_changed"] == moved
     assert impact["scores"][0]["name"] == "fit" and impact["scores"][0]["changed"] == fit_changed
     assert impact["statuses"]["before"]["disqualified: competitor"] == 92
+
+
+# ---------------------------------------------------------------------- the company model (company.score)
+
+COMPANY_MODEL = EXAMPLE / "company.score"
+
+
+def run_companies(invoke, tmp_path, source, *extra):
+    contacts, companies = tmp_path / "contacts_out.csv", tmp_path / "companies_out.csv"
+    result = invoke("run", COMPANY_MODEL, "--source", source, "--as-of", "2026-11-01", "--sink", f"csv:{contacts}",
+                    "--company-sink", f"csv:{companies}", *extra)
+    return result, (contacts.read_bytes() if contacts.exists() else None,
+                    companies.read_bytes() if companies.exists() else None)
+
+
+@pytest.fixture(scope="module")
+def expected_companies(tmp_path_factory):
+    """The Python engine's contact and company rows for company.score."""
+    from click.testing import CliRunner
+    from scoredsl.cli.main import cli
+
+    folder = tmp_path_factory.mktemp("companies")
+    result = CliRunner().invoke(cli, ["run", str(COMPANY_MODEL), "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                                      "--sink", f"csv:{folder / 'contacts.csv'}",
+                                      "--company-sink", f"csv:{folder / 'companies.csv'}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "3,743 contacts, 150 companies" in result.output
+    return (folder / "contacts.csv").read_bytes(), (folder / "companies.csv").read_bytes()
+
+
+def test_the_company_model_checks_clean_and_is_formatted(invoke):
+    assert invoke("check", COMPANY_MODEL).exit_code == 0
+    assert invoke("fmt", "--check", COMPANY_MODEL).exit_code == 0
+
+
+def test_company_rows_agree_with_the_reference_interpreter(expected_companies):
+    contacts_out, companies_out = expected_companies
+    program = compile_file(COMPANY_MODEL)
+    files = reference.load(COMPANY_MODEL)
+    with open_source(f"csv:{DATA}", program.schema) as source:
+        companies = {c["id"]: c for c in source.companies(program.schema)}
+        contacts = list(source.contacts(program.schema))
+        events: dict[str, list] = {}
+        for event in source.events(program.schema):
+            events.setdefault(event.contact_id, []).append(event)
+    rows = list(csv.DictReader(companies_out.decode().splitlines()))
+    assert [r["company_id"] for r in rows] == list(companies), "every company, in the source's order"
+    for row in rows:
+        status, reason, scores, tiers = reference.evaluate_company(files, "account", row["company_id"], companies,
+                                                                   contacts, events, AS_OF)
+        assert (row["status"], row["reason"] or None) == (status, reason), row["company_id"]
+        if status == "scored":
+            assert {k: int(row[k]) for k in scores} == scores, row["company_id"]
+            assert {k: row[k] for k in tiers} == tiers, row["company_id"]
+    stages = collections.Counter(r["account_stage"] for r in rows)
+    assert stages == {"target": 16, "engaged": 34, "watch": 31, "cold": 60, "": 9}, stages
+    # the contact rows are those model.score gives on its own
+    assert rows_of(contacts_out) == rows_of(contacts_out)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_every_engine_writes_the_same_company_rows(invoke, tmp_path, expected_companies, engine):
+    result, outputs = run_companies(invoke, tmp_path, f"csv:{DATA}", "--engine", engine)
+    assert result.exit_code == 0, result.output
+    assert outputs == expected_companies
+
+
+def test_company_rows_match_whatever_the_source_format(invoke, tmp_path, expected_companies):
+    _parquet(DATA, tmp_path / "parquet")
+    result, outputs = run_companies(invoke, tmp_path, f"parquet:{tmp_path / 'parquet'}")
+    assert result.exit_code == 0, result.output
+    assert outputs == expected_companies
+
+
+def test_company_rows_need_a_sink_of_their_own(invoke, tmp_path):
+    result = invoke("run", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                    "--sink", f"csv:{tmp_path / 'out.csv'}")
+    assert result.exit_code != 0
+    assert "model account scores companies" in result.output and "--company-sink" in result.output
+    assert not (tmp_path / "out.csv").exists()
+    result = invoke("run", MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                    "--sink", f"csv:{tmp_path / 'out.csv'}", "--company-sink", f"csv:{tmp_path / 'c.csv'}")
+    assert result.exit_code != 0 and "this run has none" in result.output
+    # only company models: --sink takes their rows
+    result = invoke("run", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--model", "account",
+                    "--sink", f"csv:{tmp_path / 'only.csv'}")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "only.csv").read_text().startswith("company_id,model,status,reason,account_fit,")
+
+
+def test_a_failing_company_stage_leaves_both_outputs_as_they_were(invoke, tmp_path):
+    broken = tmp_path / "data"
+    shutil.copytree(DATA, broken)
+    with open(broken / "companies.csv", "a", encoding="utf-8") as f:
+        f.write("a0001,Again,again.example,software,10,1,US,pro,\n")        # a duplicate company id
+    (tmp_path / "contacts_out.csv").write_text("old contacts\n")
+    (tmp_path / "companies_out.csv").write_text("old companies\n")
+    result, outputs = run_companies(invoke, tmp_path, f"csv:{broken}", "--engine", "duckdb")
+    assert result.exit_code != 0
+    assert "duplicate company id 'a0001'" in result.output
+    assert outputs == (b"old contacts\n", b"old companies\n")
+
+
+def test_explain_a_company_shows_which_contacts_gave_what(invoke, expected_companies):
+    rows = {r["company_id"]: r for r in csv.DictReader(expected_companies[1].decode().splitlines())}
+    result = invoke("explain", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--company", "a0001")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("company a0001 · model account (")
+    assert f"score account_fit = {rows['a0001']['account_fit']}" in lines
+    assert f"score account_engagement = {rows['a0001']['account_engagement']}" in lines
+    with open(DATA / "contacts.csv", encoding="utf-8") as f:
+        own = [r["id"] for r in csv.DictReader(f) if r["company_id"].strip() == "a0001"]
+    assert f"contacts ({len(own)}): {', '.join(sorted(own)[:50])}, ... ({len(own) - 50} more)" in lines
+    data = json.loads(invoke("explain", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                             "--company", "a0001", "--format", "json").output)
+    assert data["company_id"] == "a0001" and data["subject"] == "company" and sorted(data["contacts"]) == sorted(own)
+    total = next(a for a in data["aggregates"] if a["aggregate"] == "total(accounts.engagement)")
+    assert sum(c["value"] for c in total["contacts"]) == total["value"], "the contributions add up to the total"
+    assert {c["contact_id"] for c in total["contacts"]} <= set(data["contacts"])
+    committee = data["aggregates"][1]
+    assert committee["value"] == len(committee["contacts"])
+    assert [a["aggregate"] for a in data["aggregates"]][:2] == [
+        "best(accounts.fit)", 'count(contacts where accounts.lifecycle in ["mql", "sql"])']
+    result = invoke("explain", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--company", "zzz")
+    assert result.exit_code != 0 and "no company with id 'zzz'" in result.output

@@ -69,12 +69,20 @@ class Checker:
         visible = dict(properties)
         if company is not None:     # contact rules read the company's properties as company.NAME
             visible.update({COMPANY_PREFIX + "id": Type.TEXT}, **{COMPANY_PREFIX + n: t for n, t in company.items()})
+        company_outputs: dict[str, Type] = {}
+        if company is not None:     # contact rules read their company's scores as MODEL.SCORE
+            for file in unit.files:
+                for model in file.models:
+                    if model.scores_companies:
+                        company_outputs.update(_outputs(model))
+            visible.update(company_outputs)
         scope = Scope(properties=visible, constants=constants, events=events, functions=self.functions)
+        company_scope = self.company_scope(unit, scope, company, company_outputs)
         models, seen = [], {}
         for file in unit.files:
             for model in file.models:
                 if self.declare(seen, model.name, "model"):
-                    lowered = self.model(model, scope)
+                    lowered = self.model(model, scope if not model.scores_companies else company_scope)
                     if lowered is not None:
                         models.append(lowered)
         if not seen:
@@ -131,6 +139,31 @@ class Checker:
                          seen_props[COMPANY_ID].span, f"declare it {COMPANY_ID}: text, or leave it out")
         return properties, events, company
 
+    def company_scope(self, unit: Unit, contact: Scope, company: dict[str, Type] | None,
+                      company_outputs: Mapping[str, Type]) -> Scope | None:
+        """What names mean in a company model: the company's properties, the events of all its
+        contacts, and, inside an aggregate of contacts, one contact with its contact models'
+        scores and tiers as MODEL.NAME. A contact model that reads company scores is scored
+        after the companies, so a company model cannot read it. ``None`` without a company block."""
+        if company is None:
+            return None
+        outputs: dict[str, Type] = {}
+        later: dict[str, str] = {}
+        for file in unit.files:
+            for model in file.models:
+                if not model.scores_companies:
+                    own = _outputs(model)
+                    reads = next((n for n in _names(model) if n in company_outputs), None)
+                    if reads is None:
+                        outputs.update(own)
+                    else:
+                        later.update(dict.fromkeys(own, f"model {model.name.name} reads the company score {reads}, "
+                                                         "so it is scored after the companies"))
+        per_contact = attrs.evolve(contact, properties={**{n: t for n, t in contact.properties.items()
+                                                           if n not in company_outputs}, **outputs},
+                                   per_contact=True, later=later)
+        return attrs.evolve(contact, properties=dict(company), contacts=per_contact)
+
     def record_fields(self, fields, what: str, seen: dict, out: dict[str, Type]) -> None:
         """The declared properties of a contact or company block into ``out`` (``id`` is implicit)."""
         for f in fields:
@@ -173,7 +206,21 @@ class Checker:
         return constants
 
     # ------------------------------------------------------------ models
-    def model(self, model: nodes.Model, base: Scope) -> ir.Model | None:
+    def model(self, model: nodes.Model, base: Scope | None) -> ir.Model | None:
+        subject = "contact" if model.subject is None else model.subject.name
+        if subject not in ("contact", "company"):
+            self.err("SD223", f"a model scores contacts or companies, not '{subject}'", model.subject.span,
+                     "model NAME for company { ... } scores companies; without 'for' a model scores contacts")
+            return None
+        if model.name.name == "company" and base is not None and any(n.startswith(COMPANY_PREFIX)
+                                                                     for n in base.properties):
+            self.err("SD223", "a model cannot be named 'company' in a schema with companies: company.NAME reads "
+                              "the contact's company", model.name.span, "rename the model")
+            return None
+        if base is None:
+            self.err("SD223", f"model '{model.name.name}' scores companies, and the schema declares none",
+                     model.subject.span, "declare the companies' properties: schema { company { industry: text } }")
+            return None
         ok = True
         outputs = {s.name.name: "score" for s in model.scores}
         outputs.update((t.name.name, "tier") for t in model.tiers if t.name.name not in outputs)
@@ -217,7 +264,7 @@ class Checker:
         if not ok:
             return None
         return ir.Model(name=model.name.name, scope=scope_expr, disqualifiers=tuple(disqualifiers),
-                        scores=tuple(scores), tiers=tuple(tiers), span=model.span)
+                        scores=tuple(scores), tiers=tuple(tiers), subject=subject, span=model.span)
 
     def output_name(self, outputs: dict, ident: nodes.Ident, what: str, scope: Scope) -> None:
         if ident.name in OUTPUT_COLUMNS:
@@ -225,7 +272,9 @@ class Checker:
                      ident.span)
             return
         if ident.name in scope.properties or ident.name in scope.constants:
-            kind = "contact property" if ident.name in scope.properties else "constant"
+            kind = "constant"
+            if ident.name in scope.properties:
+                kind = "company property" if scope.contacts is not None else "contact property"
             self.err("SD205", f"{what} '{ident.name}' has the name of a {kind}", ident.span,
                      "tiers refer to scores by name, so the two must differ")
             return
@@ -631,6 +680,27 @@ def _rules(items):
             yield from item.rules
         else:
             yield item
+
+
+def _outputs(model: nodes.Model) -> dict[str, Type]:
+    """A model's scores and tiers as other models read them: ``MODEL.NAME`` -> type."""
+    out = {f"{model.name.name}.{score.name.name}": Type.INT for score in model.scores}
+    for tier in model.tiers:
+        out.setdefault(f"{model.name.name}.{tier.name.name}", Type.TEXT)
+    return out
+
+
+def _names(node):
+    """Every name a syntax tree refers to (``nodes.Name``), in order."""
+    if isinstance(node, nodes.Name):
+        yield node.name
+    elif isinstance(node, (tuple, list)):
+        for item in node:
+            yield from _names(item)
+    elif attrs.has(type(node)):
+        for field in attrs.fields(type(node)):
+            if field.name != "span":
+                yield from _names(getattr(node, field.name))
 
 
 def _spec(t: Type) -> TypeSpec:

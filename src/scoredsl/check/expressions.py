@@ -33,6 +33,13 @@ class Scope:
     scores: tuple[str, ...] = ()                # inside tiers
     outputs: Mapping[str, str] = attrs.field(factory=dict)   # the model's scores and tiers: name -> kind
     functions: Mapping[str, object] = attrs.field(factory=dict)
+    #: in a company model: the scope of one of its contacts, for ``count(contacts where ...)``,
+    #: ``best(...)`` and ``total(...)``
+    contacts: "Scope | None" = None
+    #: this is that scope: expressions over one contact, which never read events
+    per_contact: bool = False
+    #: names that exist but cannot be read here, and why (a contact model scored after companies)
+    later: Mapping[str, str] = attrs.field(factory=dict)
 
     def within_event(self, event: str) -> "Scope":
         return attrs.evolve(self, event=event)
@@ -173,6 +180,11 @@ class ExprChecker:
         hint = suggest(name, scope.visible())
         if hint is None and name in scope.events:
             hint = f"'{name}' is an event: count it with count({name}) or test it with has({name})"
+        if hint is None and name == "contacts":
+            hint = "count(contacts where ...) counts a company's contacts, in a company model"
+        if hint is None and scope.contacts is not None and name in scope.contacts.properties:
+            hint = (f"'{name}' is a property of each contact; read it through the company's contacts: "
+                    f"count(contacts where {name} ...)")
         self.err("SD201", f"unknown {what} '{name}'", node.span, hint)
         return None
 
@@ -180,9 +192,27 @@ class ExprChecker:
         """``company.NAME`` that is not a property of the company: say why."""
         owner, field = node.name.split(".", 1)
         company = [n.split(".", 1)[1] for n in scope.properties if n.startswith(COMPANY_PREFIX)]
-        if owner != "company":
+        if scope.contacts is not None and owner == "company":
+            self.err("SD201", f"a company model reads the company's properties by name, not as '{node.name}'",
+                     node.span, f"write {field}" if field in scope.properties or field == "id" else
+                     suggest(field, list(scope.properties)))
+        elif scope.contacts is not None and node.name in scope.contacts.properties:
+            kind = "score" if scope.contacts.properties[node.name] == Type.INT else "tier"
+            self.err("SD322", f"'{node.name}' is one contact's {kind}, and a company model reads its contacts "
+                              "together", node.span,
+                     f"aggregate it: best({node.name}), total({node.name}) or count(contacts where ...)")
+        elif node.name in scope.later:
+            self.err("SD322", f"a company model cannot read '{node.name}': {scope.later[node.name]}", node.span,
+                     "read a contact model that does not use company scores")
+        elif scope.per_contact and "." in node.name and owner != "company":
             self.err("SD201", f"unknown name '{node.name}'", node.span,
-                     "a dotted name reads the contact's company: company.NAME")
+                     suggest(node.name, [n for n in scope.properties if "." in n])
+                     or "a contact's models are read as MODEL.SCORE or MODEL.TIER of a contact model")
+        elif owner != "company":
+            self.err("SD201", f"unknown name '{node.name}'", node.span,
+                     suggest(node.name, [n for n in scope.properties if "." in n and not n.startswith(COMPANY_PREFIX)])
+                     or "a dotted name reads the contact's company (company.NAME) or its score in a company model "
+                        "(MODEL.SCORE)")
         elif not company:
             self.err("SD201", f"'{node.name}' reads the contact's company, and the schema declares none",
                      node.span, "declare the company's properties: schema { company { industry: text } }")
@@ -198,6 +228,12 @@ class ExprChecker:
             return self._previous(node, scope)
         if func == "change":
             return self._change(node, scope)
+        if func in ("best", "total") and scope.contacts is not None:
+            return self._contact_value(node, scope)
+        if node.where is not None:
+            self.err("SD322", f"{func}() takes no 'where'", node.where.span,
+                     "'where' filters a company's contacts in best(...) and total(...) of a company model")
+            return None
         args = [self.expr(a, scope) for a in node.args]
         if func == "age":
             if len(args) != 1:
@@ -213,6 +249,9 @@ class ExprChecker:
         plugin_function = scope.functions.get(func)
         if plugin_function is None:
             hint = suggest(func, ["age", "previous", "change", "count", "has", "first", "last", *scope.functions])
+            if func in ("best", "total"):
+                hint = (f"{func}(...) aggregates a company's contacts, in a company model: "
+                        "model NAME for company { ... }")
             self.err("SD201", f"unknown function '{func}'", node.func.span,
                      hint or "functions come from plugins: 'scoredsl plugins' lists them")
             return None
@@ -234,6 +273,30 @@ class ExprChecker:
             return None
         return ir.Call(function=func, plugin=plugin_function.plugin, args=tuple(args),
                        type=plugin_function.returns, span=node.span)
+
+    def _contact_value(self, node, scope: Scope):
+        """``best(V where C)`` / ``total(V where C)`` over a company's contacts."""
+        func = node.func.name
+        if len(node.args) != 1:
+            self.err("SD303", f"{func}() takes one value of a contact, like {func}(b2b.fit), got "
+                              f"{len(node.args)} arguments", node.span)
+            return None
+        value = self.expr(node.args[0], scope.contacts)
+        ok, filt = self.contact_filter(node.where, scope)
+        if value is None or not ok:
+            return None
+        if value.type != Type.INT:
+            self.err("SD304", f"{func}() takes a whole number of each contact (a score, an int property), "
+                              f"not {value.type}", node.args[0].span)
+            return None
+        return ir.ContactAgg(func=func, filter=filt, value=value, type=Type.INT, nullable=func == "best",
+                             span=node.span)
+
+    def contact_filter(self, where, scope: Scope) -> tuple[bool, ir.Expr | None]:
+        if where is None:
+            return True, None
+        expr = self.condition(where, scope.contacts, "a 'where' filter of contacts")
+        return expr is not None, expr
 
     def _previous(self, node, scope: Scope):
         """``previous(NAME)``: the previous run's value of a score or tier of this model."""
@@ -280,8 +343,10 @@ class ExprChecker:
     def event_known(self, ident: nodes.Ident, scope: Scope) -> bool:
         if ident.name in scope.events:
             return True
-        self.err("SD201", f"unknown event '{ident.name}'", ident.span,
-                 suggest(ident.name, scope.events) or "declare it in the schema: event NAME { ... }")
+        hint = suggest(ident.name, scope.events) or "declare it in the schema: event NAME { ... }"
+        if ident.name == "contacts":
+            hint = "count(contacts where ...) counts a company's contacts, in a model NAME for company { ... }"
+        self.err("SD201", f"unknown event '{ident.name}'", ident.span, hint)
         return False
 
     def window(self, within: nodes.Duration | None) -> int | None:
@@ -298,6 +363,13 @@ class ExprChecker:
         return expr is not None, expr
 
     def _aggregate(self, node, scope: Scope):
+        if scope.per_contact:
+            self.err("SD322", f"{node.func.value}(...) reads events, and a filter of contacts tests one contact",
+                     node.span, "score the contact's events in a contact model and read its score here: "
+                                "count(contacts where b2b.engagement >= 20)")
+            return None
+        if node.event.name == "contacts" and scope.contacts is not None and scope.event is None:
+            return self._contact_count(node, scope)
         if scope.event is not None:
             self.err("SD318", f"{node.func.value}(...) cannot be used inside a 'where' filter", node.span,
                      "a filter tests one event's attributes; move the aggregate to the rule's condition")
@@ -326,6 +398,26 @@ class ExprChecker:
         }[func]
         return ir.Agg(func=func, event=node.event.name, filter=filt, window=window, type=rtype,
                       nullable=nullable, distinct=distinct, fold=fold, span=node.span)
+
+    def _contact_count(self, node, scope: Scope):
+        """``count(contacts where C)`` / ``has(contacts where C)`` over a company's contacts."""
+        func = node.func.value
+        if node.func not in (nodes.AggFunc.COUNT, nodes.AggFunc.HAS):
+            self.err("SD322", f"{func}(contacts) is not an aggregate of contacts", node.span,
+                     "count(contacts where ...) and has(contacts where ...) count them; best(...) and total(...) "
+                     "aggregate a value of each")
+            return None
+        for extra, what in ((node.within, "within"), (node.distinct, "distinct")):
+            if extra is not None:
+                self.err("SD322", f"'{what}' applies to events, not to contacts", extra.span,
+                         "windows go on events: count(page_view within 30d) counts the events of every contact")
+                return None
+        ok, filt = self.contact_filter(node.where, scope)
+        if not ok:
+            return None
+        counting = node.func is nodes.AggFunc.COUNT
+        return ir.ContactAgg(func=func, filter=filt, value=None, type=Type.INT if counting else Type.BOOL,
+                             span=node.span)
 
     def distinct(self, node: nodes.Distinct, event: str, scope: Scope) -> tuple[ir.Attr | None, bool]:
         """The attribute whose values ``distinct`` counts once each, and whether text is

@@ -12,6 +12,7 @@ being missing.
 from __future__ import annotations
 
 import enum
+import hashlib
 from typing import Union
 
 import attrs
@@ -105,6 +106,32 @@ class Agg:
     distinct: Attr | None = None
     fold: bool = False
     span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ContactAgg:
+    """In a company model, an aggregate over the company's contacts:
+
+    ``count(contacts where C)``: how many contacts ``C`` is true for (all of them without ``C``);
+    ``has(contacts where C)``: whether there is one; ``best(V where C)``: the highest value of
+    ``V`` among them, missing when none has one; ``total(V where C)``: the sum of the values
+    present, 0 when none has one.
+
+    ``filter`` and ``value`` are expressions over one contact (its properties, ``company.NAME``,
+    and its contact models' scores and tiers as props named ``MODEL.NAME``), never over events.
+    A company evaluator reads the result under :attr:`key`, computed before it runs."""
+    func: str                   # "count", "has", "best" or "total"
+    filter: "Expr | None"
+    value: "Expr | None"        # best and total: an int expression over the contact
+    type: Type
+    nullable: bool = False
+    span: Span = _span()
+
+    @property
+    def key(self) -> str:
+        """Where a company evaluator finds the value: a key no property can have."""
+        digest = hashlib.sha256(repr((self.func, self.filter, self.value)).encode("utf-8")).hexdigest()[:16]
+        return f"contacts:{self.func}:{digest}"
 
 
 @attrs.frozen(kw_only=True)
@@ -233,7 +260,7 @@ class Call:
     span: Span = _span()
 
 
-Expr = Union[Const, Prop, Attr, ScoreRef, Previous, Agg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
+Expr = Union[Const, Prop, Attr, ScoreRef, Previous, Agg, ContactAgg, Cmp, InList, ListHas, TextTest, RegexMatch, IsSet,
              And, Or, Not, Arith, Neg, Age, Call]
 
 
@@ -387,7 +414,14 @@ class Model:
     disqualifiers: tuple[Disqualifier, ...]
     scores: tuple[Score, ...]
     tiers: tuple[Tier, ...]
+    #: "contact", or "company": the model scores companies, from their properties, the events
+    #: of all their contacts, and aggregates over those contacts (:class:`ContactAgg`)
+    subject: str = "contact"
     span: Span = _span()
+
+    @property
+    def scores_companies(self) -> bool:
+        return self.subject == "company"
 
 
 @attrs.frozen(kw_only=True)
@@ -446,6 +480,33 @@ def model_exprs(model: Model):
     for root in roots:
         if root is not None:
             yield from walk(root)
+
+
+def contact_aggs(model: Model) -> tuple[ContactAgg, ...]:
+    """A company model's aggregates over contacts, each once, in the order first read."""
+    return tuple({e: None for e in model_exprs(model) if isinstance(e, ContactAgg)})
+
+
+def contact_exprs(agg: ContactAgg):
+    """Every expression an aggregate over contacts evaluates for one contact."""
+    for root in (agg.filter, agg.value):
+        if root is not None:
+            yield from walk(root)
+
+
+def models_read(model: Model) -> tuple[str, ...]:
+    """The other models whose scores or tiers a model reads (as ``MODEL.NAME`` props), in order:
+    for a company model the contact models its aggregates read, for a contact model the company
+    models whose scores it reads of its company."""
+    if model.scores_companies:
+        exprs = (e for agg in contact_aggs(model) for e in contact_exprs(agg))
+    else:
+        exprs = model_exprs(model)
+    found: dict[str, None] = {}
+    for e in exprs:
+        if isinstance(e, Prop) and "." in e.name and not e.name.startswith("company."):
+            found.setdefault(e.name.split(".", 1)[0], None)
+    return tuple(found)
 
 
 def state_reads(model: Model) -> tuple[Previous, ...]:

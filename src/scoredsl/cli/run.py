@@ -20,6 +20,7 @@ from scoredsl.data.records import to_micros
 from scoredsl.data.state import TRANSITION_COLUMNS, StateError
 from scoredsl.data.values import iso
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
+from scoredsl.engines.companies import Plan
 from scoredsl.engines.frame import RunState, run as run_batch
 from scoredsl.engines.registry import ENGINES, choose_engine
 from scoredsl.plugins.actions import deliver, open_actions
@@ -33,6 +34,10 @@ from scoredsl.plugins.actions import deliver, open_actions
 @click.option("--sink", "sink_spec", metavar="SPEC",
               help="Where results go: csv:PATH, jsonl:PATH (- for stdout), table:-, or the name of a sink "
                    "in scoredsl.toml. Default: csv:-.")
+@click.option("--company-sink", "company_sink_spec", metavar="SPEC",
+              help="Where the rows of company models (model NAME for company) go, one per company and model, "
+                   "keyed by company_id: a spec as for --sink, or a sink's name in scoredsl.toml. Needed when the "
+                   "run has contact models too; else --sink takes them.")
 @model_option
 @as_of_option
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
@@ -62,14 +67,21 @@ from scoredsl.plugins.actions import deliver, open_actions
 @root_option
 @config_option
 @handle_errors
-def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, event_budget, spill_dir, state_path,
-        no_state, replay, transitions_spec, no_actions, quiet, root, config_path):
+def run(file, source_spec, sink_spec, company_sink_spec, models, as_of, on_error, engine, threads, event_budget,
+        spill_dir, state_path, no_state, replay, transitions_spec, no_actions, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
     sink_spec = sink_spec or config.default("sink") or "csv:-"
     program = compile_or_fail(file, root)
     selected = select_models(program, models)
+    company_models = [m.name for m in selected if m.subject == "company"]
+    company_sink_spec = company_sink_spec or config.default("company_sink")
+    if company_models and company_sink_spec is None and len(company_models) < len(selected):
+        raise Failure(f"model {company_models[0]} scores companies, and its rows need a sink of their own: give "
+                      f"--company-sink SPEC (for example csv:companies.csv), or choose models with --model")
+    if company_sink_spec is not None and not company_models:
+        raise Failure("--company-sink takes the rows of company models, and this run has none")
     when = parse_as_of(as_of)
     actions = [] if no_actions or no_state else _actions(config)
     store = open_state(config, state_path, no_state, selected, transitions_spec)
@@ -82,18 +94,21 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     source = open_source_for(source_spec, program.schema, config)
     try:
         sink = open_sink_for(sink_spec, config)
+        company_sink = None if company_sink_spec is None else open_sink_for(company_sink_spec, config)
     except BaseException:
         source.close()
         raise
     try:
-        chosen = choose_engine(engine, selected, source)
+        # the engine scores the contact models; company models and the contact models that read
+        # company scores run after it, in Python (scoredsl.engines.companies)
+        chosen = choose_engine(engine, list(Plan.of(selected).contacts), source)
         engine = chosen.name
         if not quiet and engine != "python":
             click.echo(f"  engine: {engine}", err=True)
         options = RunOptions(on_error=on_error, threads=threads, event_budget=event_budget, spill_dir=spill_dir,
                              spark=config.spark_settings() if engine == "spark" else {},
                              progress=None if quiet else _progress())
-        summary = run_batch(chosen, selected, source, sink, when, options, state)
+        summary = run_batch(chosen, selected, source, sink, when, options, state, company_sink)
         if transitions_spec is not None:
             write_transitions(store, selected, when, open_sink_for(transitions_spec, config))
         deliveries = deliver(store, actions) if actions else None
@@ -109,7 +124,10 @@ def run(file, source_spec, sink_spec, models, as_of, on_error, engine, threads, 
     except EvaluationError as exc:
         raise Failure(str(exc)) from None
     except SinkError as exc:
-        raise Failure(f"cannot write results to '{spec_text(sink_spec, config, 'sink')}': {exc}\n  (the previous results are "
+        where = spec_text(sink_spec, config, 'sink')
+        if company_sink_spec is not None:
+            where += "' or '" + spec_text(company_sink_spec, config, 'sink')
+        raise Failure(f"cannot write results to '{where}': {exc}\n  (the previous results are "
                       "unchanged)") from None
     except SourceError as exc:
         raise Failure(f"reading '{spec_text(source_spec, config, 'source')}' failed: {exc}\n  (nothing was written)") from None
@@ -175,8 +193,9 @@ def _print_summary(summary, models) -> None:
     if is_terminal():
         click.echo("\r" + " " * 60 + "\r", err=True, nl=False)
     rate = summary.contacts / summary.seconds if summary.seconds > 0 else 0
-    click.echo(f"{counted(summary.contacts, 'contact')}, {counted(summary.events, 'event')} in {summary.seconds:.2f}s "
-               f"({rate:,.0f} contacts/s)", err=True)
+    companies = f", {counted(summary.companies, 'company', 'companies')}" if summary.companies else ""
+    click.echo(f"{counted(summary.contacts, 'contact')}{companies}, {counted(summary.events, 'event')} in "
+               f"{summary.seconds:.2f}s ({rate:,.0f} contacts/s)", err=True)
     if summary.skipped_rows:
         click.echo(f"{counted(summary.skipped_rows, 'row')} skipped because of bad data:", err=True)
         for problem in summary.errors:

@@ -14,6 +14,7 @@ import attrs
 from scoredsl.check import ir
 from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.python.packing import pack_events
 from scoredsl.data.records import Event, from_epoch_micros, to_micros
 from scoredsl.data.values import iso
 
@@ -57,6 +58,16 @@ class ScoreLine:
 
 
 @attrs.frozen(kw_only=True)
+class AggregateLine:
+    """An aggregate over a company's contacts: as written, its value, and what each contact
+    that counted gave (``True`` for count and has)."""
+    text: str
+    value: object
+    contacts: tuple[tuple[str, object], ...]
+    location: str
+
+
+@attrs.frozen(kw_only=True)
 class Explanation:
     contact_id: str
     model: str
@@ -75,6 +86,11 @@ class Explanation:
     #: the company properties the model reads, as the contact's company has them (``company.id``
     #: first); empty when the model reads none
     company: tuple[tuple[str, object], ...] = ()
+    #: "contact", or "company" for a company model (then ``contact_id`` is the company's id)
+    subject: str = "contact"
+    #: a company model: the company's contacts, and each aggregate over them
+    members: tuple[str, ...] = ()
+    aggregates: tuple["AggregateLine", ...] = ()
 
     def to_json(self) -> dict:
         """As JSON. A contact that is not scored gets no score value and no tier label, as in
@@ -97,15 +113,29 @@ class Explanation:
                           else {} if scored else {"computed": label})}
                       for n, label in self.tiers],
             "previous": dict(self.previous),
-            **({"company": {k.split(".", 1)[1]: _json_value(v) for k, v in self.company}} if self.company else {}),
+            **({"company": {_company_name(k): _json_value(v) for k, v in self.company}} if self.company else {}),
+            **({} if self.subject == "contact" else {
+                "subject": self.subject, "company_id": self.contact_id, "contacts": list(self.members),
+                "aggregates": [{"aggregate": a.text, "value": a.value, "location": a.location,
+                                "contacts": [{"contact_id": c, "value": v} for c, v in a.contacts]}
+                               for a in self.aggregates]}),
         }
 
     def render(self) -> str:
-        lines = [f"contact {self.contact_id} · model {self.model} ({self.version}) · as of {iso(self.as_of)}"]
+        lines = [f"{self.subject} {self.contact_id} · model {self.model} ({self.version}) · as of {iso(self.as_of)}"]
         status = self.status + (f" ({self.reason})" if self.reason else "")
         lines.append(f"status: {status}")
         if self.status != "scored":
-            lines.append("  (no score is reported for this contact; what its rules would give is shown below)")
+            lines.append(f"  (no score is reported for this {self.subject}; what its rules would give is shown below)")
+        if self.subject == "company":
+            shown = ", ".join(self.members[:50]) + (f", ... ({len(self.members) - 50} more)"
+                                                    if len(self.members) > 50 else "")
+            lines.append(f"contacts ({len(self.members)}): {shown or 'none'}")
+            for a in self.aggregates:
+                each = ", ".join(c if v is True else f"{c} {_shown(v)}" for c, v in a.contacts[:50])
+                more = f", ... ({len(a.contacts) - 50} more)" if len(a.contacts) > 50 else ""
+                lines.append(f"  {a.text} = {_shown(a.value)}   {a.location}")
+                lines.append(f"    from: {each + more if each else 'no contact'}")
         if self.previous:
             shown = ", ".join(f"{n} {v if v is not None else '(missing)'}" for n, v in self.previous)
             lines.append(f"previous run: {shown}")
@@ -114,7 +144,7 @@ class Explanation:
             if values.get("company.id") is None:
                 lines.append("company: none (every company.NAME is missing)")
             else:
-                shown = ", ".join(f"{k.split('.', 1)[1]} {_shown(v)}" for k, v in self.company if k != "company.id")
+                shown = ", ".join(f"{_company_name(k)} {_shown(v)}" for k, v in self.company if k != "company.id")
                 lines.append(f"company {values['company.id']}" + (f": {shown}" if shown else ""))
         if self.scope is not None:
             lines.append(f"scope: {_kleene(self.scope)}")
@@ -211,9 +241,18 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
             previous: Mapping[str, object] | None = None) -> Explanation:
     """Everything ``model`` computed for ``contact``; ``previous`` is what it reads of earlier
     runs, by :attr:`~scoredsl.check.ir.Previous.label` (``engagement``, ``engagement 7d ago``)."""
+    return explain_packed(model, contact, pack_events(events, model.program.schema), to_micros(as_of), previous)
+
+
+def explain_packed(model: CompiledModel, contact: Mapping, events: Mapping[str, list], as_of: int,
+                   previous: Mapping[str, object] | None = None, *, members: tuple[str, ...] = (),
+                   aggregates: tuple[AggregateLine, ...] = ()) -> Explanation:
+    """:func:`explain` for packed events (see :func:`pack_events`) and an as-of in epoch
+    microseconds; a company model's ``contact`` is the company's record, with its contacts
+    (``members``) and what each gave to its aggregates (see :func:`explain_company`)."""
     reads = state_reads(model.ir)
     seen = {**contact, **{p.key: (previous or {}).get(p.label) for p in reads}}
-    status, reason, _scores, tiers, trace = model.trace(seen, list(events), as_of)
+    status, reason, _scores, tiers, trace = model.trace_packed(seen, events, as_of)
     score_lines = []
     for score in model.ir.scores:
         rule_lines, group_lines = [], []
@@ -241,12 +280,38 @@ def explain(model: CompiledModel, contact: Mapping, events: Iterable[Event], as_
         tiers=tuple(zip(model.tier_names, tiers)),
         previous=tuple((p.label, (previous or {}).get(p.label)) for p in reads),
         held=tuple(trace.get("held", {}).items()),
-        company=_company_read(model, contact))
+        company=_company_read(model, contact), subject=model.subject, members=members, aggregates=aggregates)
+
+
+def aggregate_lines(model: CompiledModel, record: Mapping, parts: list[tuple[Mapping, tuple]],
+                    text_of) -> tuple[AggregateLine, ...]:
+    """What each aggregate over contacts of a company model gave: ``record`` is the company's
+    record (its aggregates under their keys), ``parts`` each contact with what it added to every
+    aggregate (``(counts, value)`` pairs, in :attr:`CompiledModel.contact_aggs` order), and
+    ``text_of(span)`` the aggregate as written."""
+    lines = []
+    for i, agg in enumerate(model.contact_aggs):
+        counted = tuple((contact["id"], True if agg.value is None else part[2 * i + 1])
+                        for contact, part in parts if part[2 * i])
+        if agg.value is not None:
+            counted = tuple((c, v) for c, v in counted if v is not None)
+        lines.append(AggregateLine(text=text_of(agg.span), value=record.get(agg.key), contacts=counted,
+                                   location=f"{agg.span.file}:{agg.span.line}"))
+    return tuple(lines)
+
+
+def _company_name(key: str) -> str:
+    """How explain names what a contact read of its company: ``industry``, or a company
+    model's result as ``account.engagement``."""
+    return key[len("company."):] if key.startswith("company.") else key
 
 
 def _company_read(model: CompiledModel, contact: Mapping) -> tuple[tuple[str, object], ...]:
-    """The company properties the model reads, with the contact's company's values."""
-    names = {e.name for e in ir.model_exprs(model.ir) if isinstance(e, ir.Prop) and e.name.startswith("company.")}
+    """The company properties the model reads, and its company's results in company models it
+    reads (``account.engagement``), with the contact's company's values."""
+    if model.subject == "company":
+        return ()
+    names = {e.name for e in ir.model_exprs(model.ir) if isinstance(e, ir.Prop) and "." in e.name}
     if not names:
         return ()
     ordered = ["company.id"] + sorted(names - {"company.id"})

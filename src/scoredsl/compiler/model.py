@@ -32,9 +32,14 @@ class EvaluationError(Exception):
 
 class CompiledModel:
     def __init__(self, model: ir.Model, program: "Program", fast, explain, emitter: Emitter,
-                 plugin_versions: Mapping[str, str] | None = None):
+                 plugin_versions: Mapping[str, str] | None = None, contacts=None):
         self.ir = model
         self.name = model.name
+        self.subject = model.subject
+        #: a company model's aggregates over contacts, and what one contact adds to each
+        #: (:class:`~scoredsl.compiler.python.codegen.RollupCompiler`)
+        self.contact_aggs = ir.contact_aggs(model)
+        self._contacts = contacts
         self.score_names = tuple(s.name for s in model.scores)
         self.tier_names = tuple(t.name for t in model.tiers)
         # the compiled model's meaning, and the versions of the plugins whose functions it calls
@@ -52,6 +57,14 @@ class CompiledModel:
         try:
             return self._fast(contact, events, as_of)
         except Exception as exc:  # report at the rule that failed, never as a bare traceback
+            raise self._evaluation_error(exc, contact) from exc
+
+    def contact_part(self, contact: Mapping) -> tuple:
+        """A company model: what one contact of the company adds, per :attr:`contact_aggs`,
+        ``(counts, value)`` each."""
+        try:
+            return self._contacts(contact)
+        except Exception as exc:
             raise self._evaluation_error(exc, contact) from exc
 
     def row(self, contact: Mapping, result) -> ResultRow:

@@ -104,7 +104,8 @@ def _compile(unit, diagnostics, sources, use_plugins: bool = True) -> Program:
         versions = plugins.plugin_versions()
     for i, model in enumerate(program.models):
         compiled.models[model.name] = CompiledModel(model, compiled, namespace[f"score_{i}"],
-                                                    namespace[f"explain_{i}"], emitter, versions)
+                                                    namespace[f"explain_{i}"], emitter, versions,
+                                                    namespace.get(f"contacts_{i}"))
     return compiled
 
 

@@ -69,6 +69,16 @@ class Companies:
         """Each company's values of :attr:`keys` (its id first), in the order they were read."""
         return iter(self._values.values())
 
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Each company as a company model reads it: ``{"id": ..., NAME: value, ...}``, in the
+        order they were read."""
+        names = [key[len(PREFIX):] for key in self.keys]
+        for values in self._values.values():
+            yield dict(zip(names, values))
+
+    def __contains__(self, company_id: str) -> bool:
+        return company_id in self._values
+
     def note_unmatched(self, count: int) -> None:
         """Count contacts whose company id names no company, found by another reader (SQL)."""
         self.unmatched += count

@@ -212,8 +212,8 @@ def load(path: str | os.PathLike | None = None) -> Config:
             if not isinstance(entry, dict):
                 raise ConfigError(f"{shown}: [{section}.{name}] must be a table with spec = \"...\"")
     defaults = data.get("defaults", {})
-    if set(defaults) - {"source", "sink"}:
-        raise ConfigError(f"{shown}: [defaults] takes source and sink")
+    if set(defaults) - {"source", "sink", "company_sink"}:
+        raise ConfigError(f"{shown}: [defaults] takes source, sink and company_sink")
     config = Config(path=shown, sources=data.get("sources", {}), sinks=data.get("sinks", {}), defaults=defaults,
                     spark=spark, state=state, actions=tuple(actions))
     config.state_keep()

@@ -53,12 +53,18 @@ class Event:
 
 @attrs.frozen(kw_only=True)
 class ResultRow:
-    contact_id: str
+    contact_id: str | None          # None in a company model's row
     model: str
     status: str                     # "scored" | "out_of_scope" | "disqualified"
     reason: str | None
     scores: Mapping[str, int | None]
     tiers: Mapping[str, str | None]
+    company_id: str | None = None   # a company model's row: the company scored
+
+    @property
+    def subject_id(self) -> str:
+        """The id of what the row scores: the contact, or the company of a company model."""
+        return self.contact_id if self.company_id is None else self.company_id
 
 
 STATUSES = ("scored", "out_of_scope", "disqualified")

@@ -15,8 +15,9 @@ to call at any time, also after ``commit()`` (then it does nothing) or before ``
 
 The flat **columns** of a result are :func:`columns`: ``contact_id, model, status, reason``,
 then every score name and every tier name (union over the run's models, in order of first
-appearance), then ``model_version, as_of``. :func:`record` gives one row as a ``dict`` in that
-order, with ``None`` where a column does not apply.
+appearance), then ``model_version, as_of``. A sink of company models' rows (``RunInfo.subject``
+``"company"``) has ``company_id`` where the others have ``contact_id``. :func:`record` gives
+one row as a ``dict`` in that order, with ``None`` where a column does not apply.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ class RunInfo:
     """One run: the instant it scores as of (aware, UTC) and its models in order."""
     as_of: dt.datetime
     models: tuple[ModelInfo, ...] = attrs.field(converter=tuple)
+    #: what the models score: "contact", or "company" (model NAME for company)
+    subject: str = "contact"
+
+    @property
+    def id_column(self) -> str:
+        """The column of the scored contact's id, or company's: ``contact_id`` or ``company_id``."""
+        return "company_id" if self.subject == "company" else "contact_id"
 
     def model(self, name: str) -> ModelInfo:
         for info in self.models:
@@ -101,7 +109,8 @@ class Sink(abc.ABC):
 
 def columns(run: RunInfo) -> tuple[str, ...]:
     """The flat column names of ``run``; :class:`SinkError` if two kinds of value share a name."""
-    kinds: dict[str, str] = {name: "a fixed column" for name in FIXED_COLUMNS + TRAILING_COLUMNS}
+    fixed = (run.id_column,) + FIXED_COLUMNS[1:]
+    kinds: dict[str, str] = {name: "a fixed column" for name in fixed + TRAILING_COLUMNS}
     scores: list[str] = []
     tiers: list[str] = []
     for model in run.models:
@@ -113,7 +122,7 @@ def columns(run: RunInfo) -> tuple[str, ...]:
                                     f"output column with {known}; rename it")
                 if name not in out:
                     out.append(name)
-    return FIXED_COLUMNS + tuple(scores) + tuple(tiers) + TRAILING_COLUMNS
+    return fixed + tuple(scores) + tuple(tiers) + TRAILING_COLUMNS
 
 
 def record(row: ResultRow, run: RunInfo, names: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -127,7 +136,8 @@ def record(row: ResultRow, run: RunInfo, names: tuple[str, ...] | None = None) -
         raise SinkError(f"contact {row.contact_id!r}, model {row.model!r}: unknown status "
                         f"{row.status!r}")
     out: dict[str, Any] = dict.fromkeys(names if names is not None else columns(run))
-    out.update(contact_id=row.contact_id, model=row.model, status=row.status, reason=row.reason,
+    out[run.id_column] = row.subject_id
+    out.update(model=row.model, status=row.status, reason=row.reason,
                model_version=model.version, as_of=format_datetime(run.as_of))
     for name in model.scores:
         out[name] = _number(row.scores.get(name))

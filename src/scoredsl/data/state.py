@@ -292,7 +292,7 @@ class SqlState(abc.ABC):
 
     def add(self, row: ResultRow) -> None:
         run = self._run
-        self._pending.append((row.model, row.contact_id, run.as_of, run.run_id, row.status, row.reason,
+        self._pending.append((row.model, row.subject_id, run.as_of, run.run_id, row.status, row.reason,
                               run.models[row.model], _json(row.scores), _json(row.tiers)))
         if len(self._pending) >= _BATCH:
             self._flush()

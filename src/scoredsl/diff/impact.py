@@ -28,6 +28,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import attrs
 
+from scoredsl.check.ir import models_read
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.compiler.python.packing import event_layouts, pack_event
 from scoredsl.data.companies import Companies
@@ -323,6 +324,10 @@ def pairs(old: RuleSet, new: RuleSet, models: Sequence[str] | None = None) -> li
     a = {} if old.program is None else old.program.models
     b = {} if new.program is None else new.program.models
     names = list(b) + [n for n in a if n not in b]
+    # the impact is measured contact by contact: company models, and contact models that read
+    # company scores, are not measured (the report lists the model changes of every model)
+    names = [n for n in names if all(m.subject == "contact" and not models_read(m.ir)
+                                     for m in (a.get(n), b.get(n)) if m is not None)]
     return [_Pair(n, a.get(n), b.get(n)) for n in names if not models or n in models]
 
 

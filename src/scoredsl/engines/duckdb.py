@@ -27,7 +27,7 @@ from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
-from scoredsl.engines.frame import ErrorPolicy, Output, Previous, RunSummary
+from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
 
 
 class DuckDBEngine:

@@ -22,7 +22,7 @@ from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, O
                                      contacts_columns, encode, event_columns, event_table)
 from scoredsl.data.companies import PREFIX, Companies
 from scoredsl.data.records import COMPANY_ID, DataSchema, TypeSpec
-from scoredsl.engines.frame import RunSummary
+from scoredsl.engines.results import RunSummary
 
 __all__ = ["Files", "load_files", "convert"]
 

@@ -12,20 +12,22 @@ commits or aborts the sink and never times the run.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import time
-from typing import Mapping, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import attrs
 
-from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel
-from scoredsl.data.records import DataError, ResultRow, from_epoch_micros, to_micros
-from scoredsl.data.sinks import ModelInfo, RunInfo, Sink
-from scoredsl.data.state import RunRecord, StateError, previous_values, run_id, started_now
+from scoredsl.data.records import from_epoch_micros, to_micros
+from scoredsl.data.sinks import ModelInfo, RunInfo, Sink, SinkError
+from scoredsl.data.state import RunRecord, StateError, run_id, started_now
 from scoredsl.data.values import format_datetime
 from scoredsl.engines.base import RunOptions
+from scoredsl.engines.companies import Plan, contact_models_read, score_companies, score_later
+from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
+
+__all__ = ["Engine", "run", "run_info", "RunState", "ErrorPolicy", "Output", "Previous", "RunSummary"]
 
 
 class Engine(Protocol):
@@ -49,138 +51,71 @@ class Engine(Protocol):
         """
 
 
-class Previous:
-    """What the models of a run read of the previous run: for each model that reads state,
-    ``contact_id -> values`` in :func:`~scoredsl.check.ir.state_reads` order."""
-
-    def __init__(self, values: Mapping[str, Mapping[str, tuple]] | None = None):
-        self.values = dict(values or {})
-
-    @classmethod
-    def load(cls, models: Sequence[CompiledModel], store, as_of: int) -> "Previous":
-        """Each model's previous values from ``store`` (``None``: no state, every contact new)."""
-        values = {}
-        for model in models:
-            reads = state_reads(model.ir)
-            if reads and store is not None:
-                values[model.name] = previous_values(lambda before: store.previous(model.name, before), as_of,
-                                                     [(p.kind, p.name, p.window) for p in reads])
-        return cls(values)
-
-    def of(self, model: CompiledModel) -> Mapping[str, tuple]:
-        return self.values.get(model.name, {})
-
-
-@attrs.define
-class RunSummary:
-    contacts: int = 0
-    skipped_rows: int = 0
-    ignored_events: int = 0
-    orphan_events: int = 0
-    unknown_companies: int = 0                     # contacts whose company id names no company
-    events: int = 0
-    seconds: float = 0.0
-    statuses: dict = attrs.field(factory=dict)     # model -> Counter(status)
-    tiers: dict = attrs.field(factory=dict)        # (model, tier) -> Counter(label)
-    errors: list = attrs.field(factory=list)       # DataErrors skipped (first few kept)
-    transitions: dict | None = None                # (model, tier) -> count; None: no state kept
-    first_runs: tuple = ()                         # models whose first recorded run this was
-    mode: str = ""                                 # python engine: "sorted", "memory" or "spilled"
-    peak_events: int = 0                           # python engine: the most events in memory at once
-
-    @classmethod
-    def for_models(cls, models: Sequence[CompiledModel]) -> "RunSummary":
-        """An empty summary with a zero count for every model's statuses and tiers."""
-        summary = cls()
-        for model in models:
-            summary.statuses[model.name] = collections.Counter()
-            for tier in model.tier_names:
-                summary.tiers[(model.name, tier)] = collections.Counter()
-        return summary
-
-    def count(self, row: ResultRow) -> None:
-        """Count one result row's status and tiers."""
-        self.statuses[row.model][row.status] += 1
-        if row.status == "scored":
-            for tier, label in row.tiers.items():
-                self.tiers[(row.model, tier)][label if label is not None else "(none)"] += 1
-
-
-class ErrorPolicy:
-    """``fail``: the first data error stops the run. ``skip``: the row is skipped and counted.
-
-    The first few skipped errors are kept in ``errors`` (default: the summary's list)."""
-
-    KEEP = 20
-
-    def __init__(self, mode: str, summary: RunSummary, errors: list | None = None):
-        if mode not in ("fail", "skip"):
-            raise ValueError(f"unknown error mode {mode!r}")
-        self.mode = mode
-        self.summary = summary
-        self.errors = summary.errors if errors is None else errors
-
-    def __call__(self, problem: DataError) -> None:
-        if self.mode == "fail":
-            raise problem
-        self.summary.skipped_rows += 1
-        if len(self.errors) < self.KEEP:
-            self.errors.append(problem)
-
-
-class Output:
-    """Where an engine's result rows go: each is counted in ``summary``, then written to the
-    sink (and recorded in the state store, when the run keeps state); a contact is counted once,
-    on its first model's row."""
-
-    def __init__(self, sink: Sink, summary: RunSummary, models: Sequence[CompiledModel], store=None):
-        self.summary = summary
-        self._sink_write = sink.write
-        self._record = store.add if store is not None else None
-        self._first = models[0].name
-
-    def write(self, row: ResultRow) -> None:
-        self.summary.count(row)
-        self._sink_write(row)
-        if self._record is not None:
-            self._record(row)
-        if row.model == self._first:
-            self.summary.contacts += 1
-
-
 def run_info(models: Sequence[CompiledModel], as_of: dt.datetime) -> RunInfo:
     """What a sink is told when it is opened: the models' shapes and versions, and the as-of."""
     return RunInfo(as_of=as_of, models=[ModelInfo(name=m.name, scores=m.score_names, tiers=m.tier_names,
-                                                  version=m.version) for m in models])
+                                                  version=m.version) for m in models],
+                   subject=models[0].subject if models else "contact")
 
 
 def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_of: dt.datetime,
-        options: RunOptions = RunOptions(), state: "RunState | None" = None) -> RunSummary:
+        options: RunOptions = RunOptions(), state: "RunState | None" = None,
+        company_sink: Sink | None = None) -> RunSummary:
     """Score ``source`` with ``models`` on ``engine`` into ``sink`` (not yet opened); the summary.
 
-    The sink is opened, then committed when the engine is done, or aborted when anything fails
-    (the exception goes on). With ``state``, the models read the previous run from its store
-    and the run is recorded there, after the sink has committed: a run that fails before then
-    leaves the store as it was, and rerunning it reads the same state. The source is the
-    caller's to close.
+    Company models (``model NAME for company``) are scored after the contacts, by the company
+    stage (:mod:`scoredsl.engines.companies`), into ``company_sink``, or into ``sink`` when
+    every model scores companies.
+
+    The sinks are opened, then committed when every model is done, or aborted when anything
+    fails (the exception goes on). With ``state``, the models read the previous run from its
+    store and the run is recorded there, after the sinks have committed: a run that fails
+    before then leaves the store as it was, and rerunning it reads the same state. The source
+    is the caller's to close.
     """
+    plan = Plan.of(models)
+    contact_models = [m for m in models if m.subject == "contact"]
+    company_models = [m for m in models if m.subject == "company"]
+    if company_models and contact_models and company_sink is None:
+        raise SinkError(f"model {company_models[0].name} scores companies: its rows need a sink of their own "
+                        "(--company-sink)")
+    company_target = company_sink if contact_models else sink
+    sinks = [(s, ms) for s, ms in ((sink, contact_models), (company_target, company_models)) if ms]
     summary = RunSummary.for_models(models)
     micros = to_micros(as_of)
     store = state.store if state is not None else None
-    sink.open(run_info(models, as_of))
+    opened = []
     started = time.perf_counter()
     try:
+        for target, its_models in sinks:
+            opened.append(target)
+            target.open(run_info(its_models, as_of))
         if store is not None:
             # under the store's lock from here on: what is read is what the run records beside
             store.begin(state.record(models, micros))
             summary.first_runs = _check_as_of(store, models, micros, state.replay)
-        previous = Previous.load(models, store, micros)
-        engine.score(models, source, micros, options, Output(sink, summary, models, store), previous)
-        sink.commit()
+        extra = [m for m in contact_models_read(plan.companies, models[0].program) + list(plan.companies)
+                 if m not in models]
+        previous = Previous.load(list(models) + extra, store, micros)
+        # each stage reads the source; the first one counts what it read
+        if plan.contacts:
+            engine.score(list(plan.contacts), source, micros, options,
+                         Output(sink, summary, plan.contacts, store), previous)
+        values = None
+        if plan.companies:
+            out = Output(company_target, summary, company_models, store) if company_models else None
+            values = score_companies(plan.companies, source, micros, options, out, previous,
+                                     None if plan.contacts else summary, plan.written)
+        if plan.later:
+            score_later(plan.later, source, micros, options,
+                        Output(sink, summary, plan.later, store, count=not plan.contacts), values or {}, previous)
+        for target in opened:
+            target.commit()
         if store is not None:
             summary.transitions = store.commit(summary.contacts, state.actions)
     except BaseException:
-        sink.abort()
+        for target in opened:
+            target.abort()
         if store is not None:
             store.abort()
         raise

@@ -55,7 +55,7 @@ from scoredsl.compiler.sql.dialects import SqlError
 from scoredsl.compiler.sql.generator import Dialect, compile_model, state_layout
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb import DuckDBEngine, result_rows
-from scoredsl.engines.frame import Output, Previous
+from scoredsl.engines.results import Output, Previous
 
 __all__ = ["PushdownEngine", "model_query", "at_risk", "case_mismatches"]
 

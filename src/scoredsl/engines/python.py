@@ -48,7 +48,7 @@ from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema
 from scoredsl.data.sources import PackedEvent, Source, order_error
 from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, Progress, RunOptions
-from scoredsl.engines.frame import ErrorPolicy, Output, Previous, RunSummary
+from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
 
 PerType = dict[str, list]
 
@@ -88,13 +88,16 @@ class PythonEngine:
 
 @contextlib.contextmanager
 def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions, summary: RunSummary,
-                         event_policy, contact_policy) -> Iterator[Iterator[tuple[dict, PerType]]]:
+                         event_policy, contact_policy,
+                         companies: Companies | None = None) -> Iterator[Iterator[tuple[dict, PerType]]]:
     """``(contact, its packed events by type)`` for every contact of ``source``, in the source's
     contact order, held in one of the three ways the module docs describe. When the pairs are
     exhausted, ``summary`` has the events read, the orphans, the ignored events and the peak
-    held; the temporary spill database lives as long as the ``with`` block."""
+    held; the temporary spill database lives as long as the ``with`` block. ``companies``: those
+    already read (default: read here when the schema declares them)."""
     with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
-        companies = Companies.read(source, schema, contact_policy)
+        if companies is None:
+            companies = Companies.read(source, schema, contact_policy)
         ordered = source.order_by_contact()
         events = _packed_events(source, schema, event_policy, summary)
         contacts = source.contacts(schema, contact_policy)

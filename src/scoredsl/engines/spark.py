@@ -32,7 +32,7 @@ from scoredsl.compiler.sql.generator import compile_model, state_layout
 from scoredsl.data.canonical import CONTACTS, event_table
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb import fill, load_state, result_rows
-from scoredsl.engines.frame import ErrorPolicy, Output, Previous
+from scoredsl.engines.results import ErrorPolicy, Output, Previous
 
 __all__ = ["SparkEngine", "spark_session"]
 

@@ -199,9 +199,12 @@ class Outline:
                 parts.append(f"score `{item.name.name}`")
             elif isinstance(item, nodes.Tier):
                 parts.append(f"tier `{item.name.name}`")
+        subject = " for company" if model.scores_companies else ""
+        if subject:
+            parts.insert(0, "scores companies")
         symbol = self._add(Symbol(kind="model", name=model.name.name, span=model.name.span, extent=model.span,
                                   detail=", ".join(p.replace("`", "") for p in parts),
-                                  doc=f"**model** `{model.name.name}`: " + (", ".join(parts) or "no score")))
+                                  doc=f"**model** `{model.name.name}`{subject}: " + (", ".join(parts) or "no score")))
         self.models[model.name.name] = symbol
         # declare the outputs first: tiers and previous() may name a score declared below them
         for item in model.items:

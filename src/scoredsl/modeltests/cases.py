@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import attrs
 
 from scoredsl.check import ir
+from scoredsl.check.ir import models_read
 from scoredsl.compiler.model import CompiledModel, Program
 from scoredsl.compiler.pipeline import compile_file
 from scoredsl.data.companies import Companies
@@ -348,6 +349,14 @@ def _model_named(name: str, program: Program, field: str) -> CompiledModel:
         hint = _suggest(name, program.models)
         raise SuiteError(f"no model named '{name}'" + (f": {hint}" if hint else "")
                          + f" (the rule file defines {', '.join(program.models)})", field)
+    if program.models[name].subject == "company":
+        raise SuiteError(f"model {name} scores companies, and a case scores one contact; check a company model "
+                         "with scoredsl run on a small source, or scoredsl explain --company ID", field)
+    reads = models_read(program.models[name].ir)
+    if reads:
+        raise SuiteError(f"model {name} reads the company score {reads[0]}.*, and a case scores one contact "
+                         "without its company's contacts; check it with scoredsl run on a small source, or "
+                         "scoredsl explain --contact ID", field)
     return program.models[name]
 
 

@@ -102,7 +102,8 @@ def _expr(e) -> str:
     if isinstance(e, nodes.Name):
         return e.name
     if isinstance(e, nodes.Call):
-        return f"{e.func.name}(" + ", ".join(expr(a) for a in e.args) + ")"
+        where = "" if e.where is None else f" where {expr(e.where)}"
+        return f"{e.func.name}(" + ", ".join(expr(a) for a in e.args) + where + ")"
     if isinstance(e, nodes.Aggregate):
         inner = e.event.name + _distinct(e.distinct)
         if e.where is not None:
@@ -305,7 +306,8 @@ class Formatter:
         self.close(1, event)
 
     def model(self, model: nodes.Model, first: bool) -> None:
-        self.open(0, f"model {model.name.name}", model, first=first)
+        subject = "" if model.subject is None else f" for {model.subject.name}"
+        self.open(0, f"model {model.name.name}{subject}", model, first=first)
         for i, item in enumerate(model.items):
             if isinstance(item, nodes.Scope):
                 self.emit(1, [f"scope {expr(item.condition)}"], item, first=i == 0)

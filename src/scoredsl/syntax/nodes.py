@@ -140,9 +140,11 @@ class Name:
 
 @attrs.frozen(kw_only=True)
 class Call:
-    """``age(x)`` and plugin functions."""
+    """``age(x)`` and plugin functions; in a company model also ``best(b2b.fit where C)``,
+    whose ``where`` filters the company's contacts."""
     func: Ident
     args: tuple["Expr", ...]
+    where: "Expr | None" = None
     span: Span = _span()
 
 
@@ -541,7 +543,13 @@ ModelItem = Union[Scope, Disqualify, Score, Tier]
 class Model:
     name: Ident
     items: tuple[ModelItem, ...]
+    #: ``model NAME for company``: what the model scores (``None``: contacts, as ``for contact``)
+    subject: Ident | None = None
     span: Span = _span()
+
+    @property
+    def scores_companies(self) -> bool:
+        return self.subject is not None and self.subject.name == "company"
 
     def _of(self, kind):
         return tuple(i for i in self.items if isinstance(i, kind))

@@ -260,7 +260,7 @@ def _bidi_warnings(text: str, file: str) -> list[Diagnostic]:
 
 
 _RESERVED = frozenset("""activity and by case_sensitive contact contains count decay disqualify distinct each
-ends_with event false first group half_life has in inactivity include is last let matches max
+ends_with event false first for group half_life has in inactivity include is last let matches max
 min missing model monotonic not once or otherwise rule schema scope score set share starts_with tier true unless where
 within""".split())
 

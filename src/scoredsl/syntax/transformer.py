@@ -159,7 +159,11 @@ class ToNodes(Transformer):
     # ------------------------------------------------------------ models
     @v_args(meta=True)
     def model(self, meta, children):
-        return nodes.Model(name=self.ident(children[0]), items=tuple(children[1:]), span=self.span(meta))
+        name, subject, *items = children
+        return nodes.Model(name=self.ident(children[0]), subject=subject, items=tuple(items), span=self.span(meta))
+
+    def subject(self, children):
+        return self.ident(children[0])
 
     @v_args(meta=True)
     def scope(self, meta, children):
@@ -474,6 +478,11 @@ class ToNodes(Transformer):
         return nodes.Aggregate(func=nodes.AggFunc(str(func)), event=self.ident(event), distinct=distinct, where=where,
                                within=None if within is None else self.duration_of(within),
                                span=self.span(meta))
+
+    @v_args(meta=True)
+    def call_where(self, meta, children):
+        func, arg, where = children
+        return nodes.Call(func=self.ident(func), args=(arg,), where=where, span=self.span(meta))
 
     @v_args(meta=True)
     def call(self, meta, children):

@@ -10,7 +10,7 @@ import math
 
 from scoredsl.check import ir
 from scoredsl.check.types import Type, fold_case
-from scoredsl.compiler.python.codegen import ModelCompiler
+from scoredsl.compiler.python.codegen import ModelCompiler, RollupCompiler
 from scoredsl.compiler.python.emitter import Emitter, Minter
 from scoredsl.data.records import epoch_micros, from_epoch_micros
 
@@ -31,6 +31,11 @@ def generate(program: ir.Program, functions: dict | None = None) -> tuple[str, d
             out.line(f"# model {model.name} ({'explain' if trace else 'fast path'})")
             ModelCompiler(model, program, out, mint, namespace, trace=trace,
                           functions=functions).compile(f"{prefix}_{i}")
+        if model.scores_companies:
+            out.line()
+            out.line(f"# model {model.name} (what each of a company's contacts adds)")
+            RollupCompiler(model, program, out, mint, namespace, trace=False,
+                           functions=functions).compile(f"contacts_{i}")
     return out.source(), namespace, out
 
 

@@ -83,6 +83,8 @@ class ModelCompiler:
             return self.props[(e.name, fold and e.type in (Type.TEXT, Type.TEXT_LIST))]
         if isinstance(e, ir.Previous):
             return self.props[(e.key, fold and e.type == Type.TEXT)]
+        if isinstance(e, ir.ContactAgg):
+            return self.props[(e.key, False)]
         if isinstance(e, ir.Attr):
             return self.attrs[(e.event, e.name, fold and e.type == Type.TEXT)]
         if isinstance(e, ir.ScoreRef):
@@ -218,7 +220,7 @@ class ModelCompiler:
                     used_props[e.name] = (t, f)
                 elif isinstance(e, ir.Attr):
                     used_attrs.setdefault(e.event, {}).setdefault(e.name, (e.type, False))
-                elif isinstance(e, ir.Previous):
+                elif isinstance(e, (ir.Previous, ir.ContactAgg)):
                     used_props.setdefault(e.key, (e.type, False))
                 elif isinstance(e, ir.Agg):
                     aggs[e] = None
@@ -753,3 +755,36 @@ def _sum_lines(out: Emitter, target: str, terms: list[str], span) -> None:
     out.line(f"{target} = {' + '.join(terms[:SUM_CHUNK]) or '0'}", span)
     for start in range(SUM_CHUNK, len(terms), SUM_CHUNK):
         out.line(f"{target} += {' + '.join(terms[start:start + SUM_CHUNK])}", span)
+
+
+class RollupCompiler(ModelCompiler):
+    """Emits, for a company model, the function that reads one of its contacts: for each
+    aggregate over contacts (:func:`ir.contact_aggs`), whether the contact counts (its filter
+    is true) and, for ``best`` and ``total``, its value (``None`` when missing). The company
+    stage folds these over each company's contacts (:mod:`scoredsl.engines.companies`)."""
+
+    def compile(self, fname: str) -> None:
+        aggs = ir.contact_aggs(self.model)
+        used: dict[str, tuple[Type, bool]] = {}
+        calls: list[ir.Call] = []
+        for agg in aggs:
+            for e in ir.contact_exprs(agg):
+                if isinstance(e, ir.Prop):
+                    used.setdefault(e.name, (e.type, False))
+                for operand in _folds(e):
+                    if isinstance(operand, ir.Prop):
+                        used[operand.name] = (operand.type, True)
+            for root in (agg.filter, agg.value):
+                for e in ir.walk_postorder(root) if root is not None else ():
+                    if isinstance(e, ir.Call) and e not in calls:
+                        calls.append(e)
+        with self.out.block(f"def {fname}(contact):", self.model.span):
+            for name, (t, folded) in used.items():
+                self.load_prop(name, t, folded)
+            for call in calls:
+                self.emit_call(call)
+            parts = []
+            for agg in aggs:
+                parts.append("True" if agg.filter is None else f"bool({self.truth(agg.filter)})")
+                parts.append("None" if agg.value is None else self.val(agg.value))
+            self.out.line(f"return ({', '.join(parts)}{',' if len(parts) == 1 else ''})")
