@@ -175,3 +175,115 @@ def test_hubspot_check_shows_the_company_mapping_and_checks_it_online(fake, mode
     body = json.loads(result.stdout)
     assert {"property": "country", "type": "text", "hubspot": "hq_country"} in body["company_properties"]
     assert "HubSpot has no company properties hq_country (for country)" in body["problems"]
+
+
+# ---------------------------------------------------------------------- company scores into company properties
+
+COMPANY_MODEL = MODEL + """
+model account for company {
+  score reach {
+    rule people: count(contacts) { 1 => +5; >= 2 => +10 }
+    rule vps: count(contacts where job_title contains "vp") >= 1 => +20
+    rule best: best(accounts.fit) >= 10 => +3
+    rule big: employees >= 1000 => +7
+  }
+  tier stage by reach { hot: >= 30; warm: >= 10; cold: otherwise }
+}
+"""
+COMPANY_PROPS = ("scoredsl_account_reach", "scoredsl_account_stage", "scoredsl_account_status",
+                 "scoredsl_account_reason")
+
+
+@pytest.fixture()
+def company_model(tmp_path):
+    path = tmp_path / "account.score"
+    path.write_text(COMPANY_MODEL, encoding="utf-8")
+    return path
+
+
+def run_both(model, source, sink, company_sink, tmp_path):
+    return scoredsl("run", str(model), "--source", source, "--sink", sink, "--company-sink", company_sink,
+                    "--as-of", AS_OF)
+
+
+def test_setup_creates_the_company_properties_on_companies(fake, company_model):
+    result = scoredsl("hubspot", "setup", str(company_model), "--sink", spec(fake))
+    assert result.exit_code == 0, result.output
+    for name in COMPANY_PROPS:
+        assert name in fake.company_properties and name not in fake.properties, name
+    assert "scoredsl_accounts_fit" in fake.properties and "scoredsl_accounts_fit" not in fake.company_properties
+    assert fake.company_properties["scoredsl_account_stage"]["type"] == "enumeration"
+    assert [o["value"] for o in fake.company_properties["scoredsl_account_stage"]["options"]] == ["hot", "warm", "cold"]
+    assert "scoredsl" in fake.company_groups
+    again = scoredsl("hubspot", "setup", str(company_model), "--sink", spec(fake))
+    assert "0 changed" in again.output, again.output
+
+
+def test_company_scores_are_written_to_companies_once_and_only_when_they_change(fake, company_model, tmp_path):
+    firms, people = seed(fake, 30)
+    assert scoredsl("hubspot", "setup", str(company_model), "--sink", spec(fake)).exit_code == 0
+    write_csv(tmp_path / "csv", firms, people)
+    source = f"csv:{tmp_path / 'csv' / 'contacts.csv'}?companies={tmp_path / 'csv'}/companies.csv"
+    expected = tmp_path / "expected.csv"
+    result = scoredsl("run", str(company_model), "--source", source, "--sink", f"csv:{tmp_path / 'c.csv'}",
+                      "--company-sink", f"csv:{expected}", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    with open(expected, newline="", encoding="utf-8") as file:
+        want = {r["company_id"]: r for r in csv.DictReader(file)}
+    assert len(want) == 30 and {r["stage"] for r in want.values()} >= {"hot", "warm"}
+    fake.reset_log()
+    result = run_both(company_model, spec(fake), spec(fake), spec(fake), tmp_path)
+    assert result.exit_code == 0, result.output
+    for company_id, row in want.items():
+        held = fake.companies[company_id]["properties"]
+        assert held["scoredsl_account_reach"] == row["reach"], company_id
+        assert held["scoredsl_account_stage"] == row["stage"], company_id
+        assert held["scoredsl_account_status"] == "scored"
+    assert set(fake.company_updates.values()) == {1} and len(fake.company_updates) == 30
+    batches = fake.calls("POST", "/crm/v3/objects/companies/batch/update")
+    assert len(batches) == 1 and len(batches[0].body["inputs"]) == 30
+    # contacts got their own scores, on contacts
+    assert all(c["properties"].get("scoredsl_accounts_fit") is not None for c in fake.contacts.values())
+    # an unchanged rerun reads and sends nothing
+    fake.reset_log()
+    result = run_both(company_model, spec(fake), spec(fake), spec(fake), tmp_path)
+    assert result.exit_code == 0, result.output
+    assert fake.company_updates == {} and fake.calls("POST", "/crm/v3/objects/companies/batch/update") == []
+
+
+def test_an_update_that_may_have_landed_is_never_sent_twice(company_model, tmp_path):
+    from scoredsl_hubspot.testing import FakeHubSpot
+    from conftest import TOKEN
+
+    update = "/crm/v3/objects/companies/batch/update"
+    with FakeHubSpot(token=TOKEN, rate_limit=100_000, search_rate=10_000, fault_rate=1.0,
+                     fault_kinds=("504_after", "drop_after"),
+                     fault_filter=lambda method, path: path == update) as fake:
+        seed(fake, 150)                                   # two batches of companies
+        assert scoredsl("hubspot", "setup", str(company_model), "--sink", spec(fake)).exit_code == 0
+        result = run_both(company_model, spec(fake), f"csv:{tmp_path / 'c.csv'}", spec(fake), tmp_path)
+        assert result.exit_code == 0, result.output
+        assert len(fake.company_updates) == 150 and set(fake.company_updates.values()) == {1}
+        assert len(fake.calls("POST", update)) == 2       # each applied, then re-read, never resent
+        assert fake.calls("POST", "/crm/v3/objects/companies/batch/read")
+
+
+def test_without_the_write_scope_nothing_is_written_and_the_run_says_which_scope(company_model, tmp_path):
+    from scoredsl_hubspot.testing import FakeHubSpot
+    from conftest import TOKEN
+
+    with FakeHubSpot(token=TOKEN, rate_limit=100_000, search_rate=10_000, companies_write_scope=False) as fake:
+        seed(fake, 3)
+        assert scoredsl("hubspot", "setup", str(company_model), "--sink", spec(fake)).exit_code == 0
+        result = run_both(company_model, spec(fake), f"csv:{tmp_path / 'c.csv'}", spec(fake), tmp_path)
+        assert result.exit_code != 0
+        assert "crm.objects.companies.write" in result.output
+        assert fake.company_updates == {}
+
+
+def test_missing_company_properties_are_named_before_anything_is_read(fake, company_model, tmp_path):
+    seed(fake, 2)
+    result = run_both(company_model, spec(fake), f"csv:{tmp_path / 'c.csv'}", spec(fake), tmp_path)
+    assert result.exit_code != 0
+    assert "HubSpot has no company properties scoredsl_account_reach" in result.output
+    assert fake.calls("GET", "/crm/v3/objects/contacts") == []

@@ -156,3 +156,44 @@ def test_pushdown_joins_companies_as_python_does_on_tricky_ids(db, tmp_path, fal
     assert scores["c7"] == scores["c8"] == 16                         # no company id
     # Acme: its industry "saas " keeps its trailing space, so it is not "saas"; globex is padded in its table
     assert scores["c10"] == 32 and scores["c6"] == 8
+
+
+# ---------------------------------------------------------------------- company models: source and sink
+
+COMPANY_MODEL = ACCOUNTS / "company.score"
+
+
+@pytest.fixture(scope="module")
+def expected_companies(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("companies_csv")
+    result = CliRunner().invoke(cli, ["run", str(COMPANY_MODEL), "--source", f"csv:{ACCOUNTS / 'data'}",
+                                      "--as-of", "2026-11-01", "--model", "account",
+                                      "--sink", f"csv:{folder / 'companies.csv'}"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with open(folder / "companies.csv", newline="", encoding="utf-8") as handle:
+        return {r["company_id"]: r for r in csv.DictReader(handle)}
+
+
+def test_company_scores_from_the_database_into_a_table_keyed_by_company(db, tmp_path, expected_companies):
+    """The company model reads the database's contacts, companies and events, and its rows go
+    into a table of the same database whose key is (company_id, model); a second run upserts."""
+    _load(db)
+    sink = db.with_options(table="company_scores")
+    for engine in ["python", "duckdb"] + (["pushdown"] if db.kind in ("postgresql", "mariadb") else []):
+        result = CliRunner().invoke(cli, ["run", str(COMPANY_MODEL), "--source", db.spec, "--as-of", "2026-11-01",
+                                          "--engine", engine, "--sink", f"csv:{tmp_path / 'contacts.csv'}",
+                                          "--company-sink", sink], catch_exceptions=False)
+        assert result.exit_code == 0, (engine, result.output)
+        rows = db.query("SELECT company_id, model, status, reason, account_fit, account_engagement, account_stage "
+                        "FROM company_scores ORDER BY company_id")
+        assert len(rows) == len(expected_companies) == 150, engine
+        for company_id, model, status, reason, fit, engagement, stage in rows:
+            want = expected_companies[company_id]
+            assert (model, status, reason or "", "" if fit is None else str(fit),
+                    "" if engagement is None else str(engagement), stage or "") == \
+                (want["model"], want["status"], want["reason"], want["account_fit"], want["account_engagement"],
+                 want["account_stage"]), (engine, company_id)
+    # the key: a second row of the same company and model is refused; another model's is not
+    with pytest.raises(Exception, match="(?i)duplicate|unique|constraint|primary"):
+        db.execute("INSERT INTO company_scores (company_id, model, status) VALUES ('a0001', 'account', 'scored')")
+    db.execute("INSERT INTO company_scores (company_id, model, status) VALUES ('a0001', 'other', 'scored')")

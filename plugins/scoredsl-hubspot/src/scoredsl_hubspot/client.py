@@ -195,6 +195,10 @@ class HubSpotClient:
         elif status == 403:
             text = (f"HubSpot refused {what} (403{', ' + category if category else ''}): "
                     f"{message or 'the private app lacks a scope'}")
+            scopes = [scope for error in (body.get("errors") or [] if isinstance(body, dict) else [])
+                      if isinstance(error, dict) for scope in (error.get("context") or {}).get("requiredScopes", [])]
+            if scopes:
+                text += f" (the private app needs the scope {', '.join(dict.fromkeys(scopes))})"
         else:
             text = f"HubSpot rejected {what} ({status}{', ' + category if category else ''}): {message or body}"
         if correlation:
@@ -217,7 +221,8 @@ class HubSpotClient:
         return self.cache[key]
 
     def forget_properties(self) -> None:
-        self.cache.pop("properties", None)
+        for key in [k for k in self.cache if k == "properties" or k.startswith("properties/")]:
+            del self.cache[key]
 
 
 def _json(response: httpx.Response) -> Any:

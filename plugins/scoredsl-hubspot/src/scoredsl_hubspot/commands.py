@@ -102,6 +102,49 @@ def hubspot() -> None:
     """HubSpot: create the score properties, check a rule file against HubSpot data."""
 
 
+def _set_up(client, object_type: str, columns, settings, description: str, dry_run: bool, actions: list,
+            problems: list) -> None:
+    """The group and the properties of ``columns`` on one object type (contacts or companies)."""
+    base = f"/crm/v3/properties/{object_type}"
+    where = "" if object_type == "contacts" else f" ({object_type})"
+    groups = client.request("GET", f"{base}/groups", kind="properties", what="reading the property groups").body or {}
+    if settings.group not in {g.get("name") for g in groups.get("results", ())}:
+        actions.append(("create group", settings.group + where, settings.group_label))
+        if not dry_run:
+            client.request("POST", f"{base}/groups", kind="setup", write=True,
+                           json_body={"name": settings.group, "label": settings.group_label, "displayOrder": -1},
+                           what=f"creating the property group {settings.group}{where}")
+    client.forget_properties()
+    definitions = client.properties(object_type)
+    for column in columns:
+        existing = definitions.get(column.hubspot)
+        if existing is None:
+            actions.append(("create", column.hubspot + where, f"{column.type} ({column.field_type}) {column.label!r}"
+                            + (f", options {', '.join(column.options)}" if column.options else "")))
+            if not dry_run:
+                client.request("POST", base, kind="setup", write=True,
+                               json_body=column.definition(settings.group, description),
+                               what=f"creating the property {column.hubspot}{where}")
+            continue
+        if existing.get("type") != column.type:
+            problems.append(f"{column.hubspot}{where} exists as a {existing.get('type')} property; {column.kind}s "
+                            f"need {column.type}: delete it in HubSpot or write elsewhere (properties option)")
+            continue
+        if column.type == "enumeration":
+            have = [o.get("value") for o in existing.get("options", [])]
+            new = [o for o in column.options if o not in have]
+            if new:
+                actions.append(("add options", column.hubspot + where, ", ".join(new)))
+                if not dry_run:
+                    options = list(existing.get("options", []))
+                    options += [{"label": o, "value": o, "displayOrder": len(options) + i, "hidden": False}
+                                for i, o in enumerate(new)]
+                    client.request("PATCH", f"{base}/{column.hubspot}", kind="setup", write=True,
+                                   json_body={"options": options}, what=f"adding options to {column.hubspot}{where}")
+                continue
+        actions.append(("ok", column.hubspot + where, f"{column.type} {column.label!r}"))
+
+
 @hubspot.command()
 @_file
 @click.option("--sink", "sink_spec", metavar="SPEC", help="The hubspot: sink (a spec or a name in scoredsl.toml).")
@@ -114,9 +157,13 @@ def setup(file, sink_spec, models, dry_run, config_path, root):
     cfg = _config(config_path)
     spec = _spec(sink_spec, "sink", cfg)
     program = _compile(file, root)
+    chosen = _models(program, models)
     try:
         settings = sink_settings(spec)
-        columns = columns_for(shapes_from_program(_models(program, models)), settings)
+        # company models write company properties; a company sink takes the same spec
+        targets = [(kind, columns_for(shapes_from_program(group), settings))
+                   for kind, group in (("contacts", [m for m in chosen if m.subject != "company"]),
+                                       ("companies", [m for m in chosen if m.subject == "company"])) if group]
         client = hub.client_for(settings.client)
     except (SpecError, SinkError) as exc:
         raise Failure(str(exc)) from None
@@ -124,48 +171,13 @@ def setup(file, sink_spec, models, dry_run, config_path, root):
     actions: list[tuple[str, str, str]] = []
     problems: list[str] = []
     try:
-        groups = client.request("GET", "/crm/v3/properties/contacts/groups", kind="properties",
-                                what="reading the property groups").body or {}
-        if settings.group not in {g.get("name") for g in groups.get("results", ())}:
-            actions.append(("create group", settings.group, settings.group_label))
-            if not dry_run:
-                client.request("POST", "/crm/v3/properties/contacts/groups", kind="setup", write=True,
-                               json_body={"name": settings.group, "label": settings.group_label, "displayOrder": -1},
-                               what=f"creating the property group {settings.group}")
-        client.forget_properties()
-        definitions = client.properties()
-        for column in columns:
-            existing = definitions.get(column.hubspot)
-            if existing is None:
-                actions.append(("create", column.hubspot, f"{column.type} ({column.field_type}) {column.label!r}"
-                                + (f", options {', '.join(column.options)}" if column.options else "")))
-                if not dry_run:
-                    client.request("POST", "/crm/v3/properties/contacts", kind="setup", write=True,
-                                   json_body=column.definition(settings.group, description),
-                                   what=f"creating the property {column.hubspot}")
-                continue
-            if existing.get("type") != column.type:
-                problems.append(f"{column.hubspot} exists as a {existing.get('type')} property; {column.kind}s need "
-                                f"{column.type}: delete it in HubSpot or write elsewhere (properties option)")
-                continue
-            if column.type == "enumeration":
-                have = [o.get("value") for o in existing.get("options", [])]
-                new = [o for o in column.options if o not in have]
-                if new:
-                    actions.append(("add options", column.hubspot, ", ".join(new)))
-                    if not dry_run:
-                        options = list(existing.get("options", []))
-                        options += [{"label": o, "value": o, "displayOrder": len(options) + i, "hidden": False}
-                                    for i, o in enumerate(new)]
-                        client.request("PATCH", f"/crm/v3/properties/contacts/{column.hubspot}", kind="setup",
-                                       write=True, json_body={"options": options},
-                                       what=f"adding options to {column.hubspot}")
-                    continue
-            actions.append(("ok", column.hubspot, f"{column.type} {column.label!r}"))
+        for object_type, columns in targets:
+            _set_up(client, object_type, columns, settings, description, dry_run, actions, problems)
     except HubSpotError as exc:
         raise Failure(f"{spec.text}: {exc}") from None
     finally:
         client.forget_properties()
+    columns = [c for _kind, group in targets for c in group]
     width = max(len(a) for a, _, _ in actions) if actions else 0
     for action, name, detail in actions:
         click.echo(f"{action:<{width}}  {name}  {detail}")

@@ -109,8 +109,12 @@ class SinkSettings:
     def text(self) -> str:
         return self.client.text
 
-    def checkpoint_path(self) -> str:
-        return self.checkpoint or os.path.join(self.client.state_dir, f"{_file_name(self.client.portal)}.checkpoint.jsonl")
+    def checkpoint_path(self, object_type: str = "contacts") -> str:
+        """Where the sink keeps its checkpoint; a sink of company scores has one of its own."""
+        suffix = "" if object_type == "contacts" else f".{object_type}"
+        if self.checkpoint:
+            return self.checkpoint + suffix
+        return os.path.join(self.client.state_dir, f"{_file_name(self.client.portal)}{suffix}.checkpoint.jsonl")
 
 
 @attrs.frozen(kw_only=True)

@@ -1,4 +1,7 @@
-"""The ``hubspot:`` sink: scores, tiers, status and reason written into contact properties.
+"""The ``hubspot:`` sink: scores, tiers, status and reason written into contact properties, or,
+for company models (``model NAME for company``, ``--company-sink``), into company properties
+through the same endpoints of ``/crm/v3/objects/companies``, with the same guarantees and a
+checkpoint of its own. Below, "contact" stands for either.
 
 **Only what changed is sent.** The sink compares each result with what HubSpot holds and
 sends only contacts with at least one different value, through
@@ -75,6 +78,7 @@ class HubSpotSink(Sink):
         self.written = 0
         self.batches_sent = 0
         self.previous: Previous | None = None
+        self.object_type = "contacts"                   # or "companies": set by open()
         self.journal = Journal(settings.checkpoint_path())
         self._labels: dict[str, set[str]] = {}          # enumeration property -> allowed values
         self._bad_labels: dict[str, set[str]] = collections.defaultdict(set)
@@ -91,15 +95,19 @@ class HubSpotSink(Sink):
         if self.run is not None:
             raise SinkError(f"{self.settings.text}: the sink is already open")
         self._started = time.monotonic()
+        self.object_type = "companies" if run.subject == "company" else "contacts"
+        if self.object_type != "contacts":
+            self.journal = Journal(self.settings.checkpoint_path(self.object_type))
         shapes = [ModelShape(m.name, m.scores, m.tiers, version=m.version) for m in run.models]
         try:
             self.columns = columns_for(shapes, self.settings)
-            definitions = self.client.properties()
+            definitions = self.client.properties(self.object_type)
         except (SinkError, HubSpotError) as exc:
             raise RunStopped(f"{self.settings.text}: {exc}" if isinstance(exc, HubSpotError) else str(exc)) from None
         missing = [c.hubspot for c in self.columns if c.hubspot not in definitions]
         if missing:
-            raise RunStopped(f"{self.settings.text}: HubSpot has no contact properties {', '.join(missing)}; create "
+            raise RunStopped(f"{self.settings.text}: HubSpot has no {self.noun} "
+                             f"properties {', '.join(missing)}; create "
                              "them with: scoredsl hubspot setup RULES.score --sink SPEC (nothing was read or written)")
         wrong = [f"{c.hubspot} is a {definitions[c.hubspot].get('type')} property, {c.kind}s need "
                  f"{' or '.join(sorted(_TYPES_OK[c.kind]))}" for c in self.columns
@@ -112,8 +120,9 @@ class HubSpotSink(Sink):
                 self._labels[column.hubspot] = {o.get("value") for o in definition.get("options", [])}
         self._types = {c.hubspot: definitions[c.hubspot].get("type") for c in self.columns}
         self.previous = self.journal.load()
-        self.portal.sink_properties.update(c.hubspot for c in self.columns)
-        self.portal.sink_open = True
+        if self.object_type == "contacts":     # a HubSpot source of the portal reads these along
+            self.portal.sink_properties.update(c.hubspot for c in self.columns)
+            self.portal.sink_open = True
         self.run = run
 
     def write(self, row: ResultRow) -> None:
@@ -121,11 +130,11 @@ class HubSpotSink(Sink):
             raise SinkError(f"{self.settings.text}: write() outside open() ... commit()")
         self.run.model(row.model)
         targets = self._targets(row)
-        contact = row.contact_id
+        contact = row.subject_id
         if contact not in self._seen:
             self._seen.add(contact)
             self.contacts += 1
-        current = self.portal.current.get(contact)
+        current = self.portal.current.get(contact) if self.object_type == "contacts" else None
         if current is None or (self.previous is not None and contact in self.previous.unconfirmed):
             self.unknown.setdefault(contact, {}).update(targets)
             return
@@ -149,7 +158,8 @@ class HubSpotSink(Sink):
             raise RunStopped(f"{self.settings.text}: {exc}{self._so_far()}", EXIT_ERROR) from None
         finally:
             self.run = None
-        self.portal.sink_committed = not self.failures
+        if self.object_type == "contacts":
+            self.portal.sink_committed = not self.failures
         self._summary()
         if self.failures:
             self._report_failures()
@@ -159,6 +169,10 @@ class HubSpotSink(Sink):
         self.run = None
 
     # ---------------------------------------------------------------- comparing
+    @property
+    def noun(self) -> str:
+        return "company" if self.object_type == "companies" else "contact"
+
     def _targets(self, row: ResultRow) -> dict[str, str]:
         out: dict[str, str] = {}
         for column in self.columns:
@@ -207,15 +221,16 @@ class HubSpotSink(Sink):
             current, missing = self._read(chunk, names)
             for contact in chunk:
                 if contact in missing:
-                    self.failures.append((0, [contact], "no such contact in HubSpot (deleted, merged or never there)"))
+                    self.failures.append((0, [contact],
+                                          f"no such {self.noun} in HubSpot (deleted, merged or never there)"))
                     continue
                 self._compare(contact, self.unknown[contact], current.get(contact, {}))
         self.unknown.clear()
 
     def _read(self, ids: list[str], names: list[str]) -> tuple[dict[str, dict], set[str]]:
         body = {"properties": names, "inputs": [{"id": i} for i in ids]}
-        response = self.client.request("POST", "/crm/v3/objects/contacts/batch/read", json_body=body,
-                                       kind="read", what=f"reading the current values of {len(ids)} contacts")
+        response = self.client.request("POST", f"/crm/v3/objects/{self.object_type}/batch/read", json_body=body,
+                                       kind="read", what=f"reading the current values of {len(ids)} {self.object_type}")
         payload = response.body or {}
         current = {str(r["id"]): r.get("properties") or {} for r in payload.get("results", ())}
         missing: set[str] = set()
@@ -284,9 +299,9 @@ class HubSpotSink(Sink):
         attempts = self.client.settings.max_retries + 1
         for attempt in range(attempts):
             inputs = [{"id": contact, "properties": values} for contact, values in pending.items()]
-            what = f"the batch update of {len(inputs)} contacts ({inputs[0]['id']}..{inputs[-1]['id']})"
+            what = f"the batch update of {len(inputs)} {self.object_type} ({inputs[0]['id']}..{inputs[-1]['id']})"
             try:
-                response = self.client.request("POST", "/crm/v3/objects/contacts/batch/update",
+                response = self.client.request("POST", f"/crm/v3/objects/{self.object_type}/batch/update",
                                                json_body={"inputs": inputs}, kind="update", write=True, what=what)
             except AmbiguousWrite:
                 # applied or not? re-read (consistently) and send again only what did not land
@@ -297,7 +312,7 @@ class HubSpotSink(Sink):
                     return written, failed
                 for contact in list(pending):
                     if contact in missing:
-                        failed[contact] = "no such contact in HubSpot"
+                        failed[contact] = f"no such {self.noun} in HubSpot"
                         del pending[contact]
                     elif all(_same(current[contact].get(k), v, self._types.get(k)) for k, v in pending[contact].items()):
                         written[contact] = pending.pop(contact)
@@ -330,8 +345,9 @@ class HubSpotSink(Sink):
     def _so_far(self) -> str:
         if not self.batches_sent:
             return ". Nothing was written."
-        return (f". {self.written:,} contacts were updated in {self.batches_sent:,} batches before it stopped; "
-                f"the checkpoint is {self.journal.path}. Run the same command again to finish: contacts that "
+        return (f". {self.written:,} {self.object_type} were updated in {self.batches_sent:,} batches before it "
+                f"stopped; "
+                f"the checkpoint is {self.journal.path}. Run the same command again to finish: {self.object_type} that "
                 "already hold their new values are not sent again")
 
     def _stop_daily(self, exc: DailyLimitReached) -> None:
@@ -340,9 +356,11 @@ class HubSpotSink(Sink):
         self.progress.clear()
         total = len(self.changes)
         left = total - self.written
-        text = (f"{self.settings.text}: {exc}. Stopped cleanly: {self.written:,} of {total:,} changed contacts were "
+        text = (f"{self.settings.text}: {exc}. Stopped cleanly: {self.written:,} of {total:,} changed "
+                f"{self.object_type} were "
                 f"written ({self.batches_sent:,} batches), {left:,} are left. Progress is saved in "
-                f"{self.journal.path}; run the same command again after the reset to finish (contacts already "
+                f"{self.journal.path}; run the same command again after the reset to finish "
+                f"({self.object_type} already "
                 "written are not sent again)")
         if not self.batches_sent:
             text = f"{self.settings.text}: {exc}. Stopped before writing anything; run the same command again after the reset"
@@ -356,7 +374,7 @@ class HubSpotSink(Sink):
         batches = -(-done // self.settings.batch_size) if self.settings.dry_run else self.batches_sent
         trusted = f", {self.trusted:,} values already written by the interrupted run" if self.trusted else ""
         self._say(
-            f"{self.settings.text}: {done:,} contacts {verb} in {batches:,} batch requests, "
+            f"{self.settings.text}: {done:,} {self.object_type} {verb} in {batches:,} batch requests, "
             f"{self.unchanged:,} unchanged{trusted}; {stats.requests:,} requests in {elapsed:.1f}s "
             f"({dict(stats.by_kind)}), {stats.retries:,} retried, {stats.rate_limited:,} rate-limited (429)")
 
@@ -374,8 +392,8 @@ class HubSpotSink(Sink):
             grouped.setdefault((batch, why), []).extend(ids)
         for (batch, why), ids in grouped.items():
             where = f"batch {batch}" if batch else "before sending"
-            lines.append(f"  {where}: {why}\n    contacts {', '.join(ids)}")
-        raise RunStopped(f"{self.settings.text}: {count:,} contacts were not updated:\n" + "\n".join(lines)
+            lines.append(f"  {where}: {why}\n    {self.object_type} {', '.join(ids)}")
+        raise RunStopped(f"{self.settings.text}: {count:,} {self.object_type} were not updated:\n" + "\n".join(lines)
                          + (f"\n  the other {self.written:,} updates were written; the checkpoint is {self.journal.path}"
                             if self.written else ""), exit_code)
 
@@ -384,7 +402,8 @@ class HubSpotSink(Sink):
         assert self.run is not None
         changed = self.changes
         batches = -(-len(changed) // self.settings.batch_size)
-        out.write(f"{self.settings.text} (dry run): {len(changed):,} of {self.contacts:,} contacts would change "
+        out.write(f"{self.settings.text} (dry run): {len(changed):,} of {self.contacts:,} {self.object_type} "
+                  f"would change "
                   f"({sum(len(v) for v in changed.values()):,} property values) in {batches:,} batch update "
                   "requests; nothing was written\n")
         for column in self.columns:

@@ -53,7 +53,7 @@ from .typemap import Columns, Kind
 __all__ = ["open_sql_sink", "SqlSink", "SINK_OPTIONS"]
 
 SINK_OPTIONS = ("table", "history", "batch_size", "password_env")
-KEY = ("contact_id", "model")
+KEY = ("contact_id", "model")        # a sink of company models' rows: (company_id, model)
 RUN_TIME = "scored_at"
 _ROLE_KINDS = {
     "key": {Kind.TEXT},
@@ -193,6 +193,7 @@ class SqlSink(Sink):
     def open(self, run: RunInfo) -> None:
         if self.run is not None:
             raise SinkError(f"{self.db.display}: the sink is already open")
+        self.key = (run.id_column, "model")
         self._roles = _roles(run)
         self.names = tuple(name for name, _ in self._roles)
         self._check_names(self.names)
@@ -287,13 +288,13 @@ class SqlSink(Sink):
         if row.status not in STATUSES:
             raise SinkError(f"contact {row.contact_id!r}, model {row.model!r}: unknown status "
                             f"{row.status!r}")
-        key = (row.contact_id, row.model)
+        key = (row.subject_id, row.model)
         if key in self._seen:
             raise SinkError(f"contact {row.contact_id!r}, model {row.model!r}: a second result row "
                             "for the same contact and model")
         self._seen.add(key)
         values: list[Any] = [None] * len(self.names)
-        values[0], values[1], values[2], values[3] = row.contact_id, row.model, row.status, row.reason
+        values[0], values[1], values[2], values[3] = row.subject_id, row.model, row.status, row.reason
         for name, at in scores:
             values[at] = _score(row.scores.get(name), row, name)
         for name, at in tiers:
@@ -316,7 +317,7 @@ class SqlSink(Sink):
         staged = [quote(name) for name in self.names]
         actual = self._layout(conn, self.table, keyed=True, apply=apply)
         target = [quote(actual[name]) for name in self.names]
-        key = [quote(actual[name]) for name in KEY]
+        key = [quote(actual[name]) for name in self.key]
         conn.exec_driver_sql(backend.upsert_sql(self.table.quoted(conn.dialect), self._stage,
                                                 target, staged, key))
         if self.history is not None:
@@ -337,10 +338,10 @@ class SqlSink(Sink):
         if not backend.has_table(conn, table):
             if apply:
                 body = [f"{quote(column)} {backend.column_type(role, conn)}"
-                        + (" NOT NULL" if column in KEY + ("status",) else "")
+                        + (" NOT NULL" if column in self.key + ("status",) else "")
                         for column, role in self._roles]
                 if keyed:
-                    body.append(f"PRIMARY KEY ({', '.join(map(quote, KEY))})")
+                    body.append(f"PRIMARY KEY ({', '.join(map(quote, self.key))})")
                 conn.exec_driver_sql(f"CREATE TABLE {name} ({', '.join(body)}){backend.table_options()}")
             return {column: column for column in self.names}
         found = Columns(backend.describe(conn, f"SELECT * FROM {name}"))
@@ -350,7 +351,7 @@ class SqlSink(Sink):
         for column, role in self._roles:
             existing = found.find(column)
             if existing is None:
-                if column in KEY:
+                if column in self.key:
                     problems.append(f"it has no {column} column")
                 missing.append((column, role))
                 actual[column] = column
@@ -363,12 +364,12 @@ class SqlSink(Sink):
                 problems.append(f"column {existing.name!r} is {existing.type_name}, but {column} "
                                 f"is {_ROLE_NAMES[role]}")
         if keyed and not problems:
-            wanted = {actual[column].casefold() for column in KEY}
+            wanted = {actual[column].casefold() for column in self.key}
             keys = backend.unique_keys(conn, table)
             if not any({c.casefold() for c in key} == wanted for key in keys):
-                problems.append(f"it has no primary key or unique index on (contact_id, model), "
+                problems.append(f"it has no primary key or unique index on ({', '.join(self.key)}), "
                                 f"which an upsert needs: add one, e.g. ALTER TABLE {name} ADD "
-                                f"PRIMARY KEY ({actual['contact_id']}, {actual['model']})")
+                                f"PRIMARY KEY ({actual[self.key[0]]}, {actual['model']})")
         if problems:
             raise SinkError(f"{self.db.display}: cannot write to table {table}: " + "; ".join(problems))
         if apply:
@@ -403,7 +404,7 @@ def _roles(run: RunInfo) -> list[tuple[str, str]]:
     scores = {name for model in run.models for name in model.scores}
     roles = []
     for name in names:
-        if name in KEY:
+        if name in (run.id_column, "model"):
             roles.append((name, "key"))
         elif name == "as_of":
             roles.append((name, "timestamp"))

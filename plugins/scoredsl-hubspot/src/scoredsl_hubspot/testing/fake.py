@@ -21,7 +21,11 @@ What it implements (the sources are cited in ``tests/test_fake_hubspot.py``):
 * ``GET /events/v3/events`` (``objectType``, ``objectId``, ``eventType``, ``occurredAfter``,
   ``occurredBefore``, ``limit``, ``after``); 403 when the portal has no events API.
 * Companies: ``GET /crm/v3/objects/companies`` (``limit`` <= 100, ``after`` cursor,
-  ``properties``) and ``GET /crm/v3/properties/companies`` (:data:`COMPANY_PROPERTIES`);
+  ``properties``), ``POST .../batch/read`` and ``.../batch/update`` (as for contacts; an
+  update needs ``crm.objects.companies.write``, 403 without it: ``companies_write_scope=False``;
+  :attr:`FakeHubSpot.company_updates` counts the updates of each company),
+  ``GET/POST /crm/v3/properties/companies`` (:data:`COMPANY_PROPERTIES`), ``GET/PATCH
+  /crm/v3/properties/companies/NAME`` and ``GET/POST /crm/v3/properties/companies/groups``;
   :meth:`FakeHubSpot.add_company` makes a company the primary company of contacts, which sets
   their ``associatedcompanyid``. 403 when the app lacks the companies scope
   (``companies_scope=False``).
@@ -265,7 +269,7 @@ class _Drop(Exception):
 class FakeHubSpot:
     def __init__(self, *, token: str = "fake-hubspot-token", rate_limit: int = 190, rate_window: float = 10.0,
                  search_rate: int = 5, daily_limit: int | None = None, events_api: bool = True,
-                 deals_scope: bool = True, companies_scope: bool = True,
+                 deals_scope: bool = True, companies_scope: bool = True, companies_write_scope: bool = True,
                  search_cap: int = 10_000, seed: int = 0, fault_rate: float = 0.0,
                  fault_kinds: Iterable[str] = ("429", "500", "502", "503", "504_after", "reset", "drop_after"),
                  fault_filter: Callable[[str, str], bool] | None = None,
@@ -276,6 +280,7 @@ class FakeHubSpot:
         self.events_api = events_api
         self.deals_scope = deals_scope
         self.companies_scope = companies_scope
+        self.companies_write_scope = companies_write_scope
         self.search_cap = search_cap
         self.fault_rate = fault_rate
         self.fault_kinds = tuple(fault_kinds)
@@ -306,6 +311,12 @@ class FakeHubSpot:
         self._next_company_id = 8001
         self.company_properties: dict[str, dict] = {p["name"]: json.loads(json.dumps(p))
                                                     for p in COMPANY_PROPERTIES}
+        self.company_groups: dict[str, dict] = {"companyinformation": {"name": "companyinformation",
+                                                                       "label": "Company information",
+                                                                       "displayOrder": 0, "archived": False}}
+        #: how many batch updates touched each company, and what they changed
+        self.company_updates: collections.Counter = collections.Counter()
+        self.company_update_log: list[tuple[str, dict]] = []
         # accounting
         self.requests: list[Recorded] = []
         self.updates: collections.Counter = collections.Counter()
@@ -488,6 +499,8 @@ class FakeHubSpot:
             self.requests.clear()
             self.updates.clear()
             self.update_log.clear()
+            self.company_updates.clear()
+            self.company_update_log.clear()
 
     # ---------------------------------------------------------------- request handling
     def _handle(self, handler: "_Handler") -> None:
@@ -661,8 +674,33 @@ class FakeHubSpot:
                                                                    "crm.objects.companies.read"]}}])
         if path == "/crm/v3/objects/companies" and method == "GET":
             return 200, self._list_companies(query)
-        if path == "/crm/v3/properties/companies" and method == "GET":
-            return 200, {"results": [json.loads(json.dumps(p)) for p in self.company_properties.values()]}
+        if path == "/crm/v3/objects/companies/batch/read" and method == "POST":
+            return self._batch_read(body, "companies")
+        if path == "/crm/v3/objects/companies/batch/update" and method == "POST":
+            if not self.companies_write_scope:
+                raise _Reply(403, "This app hasn't been granted all required scopes to make this call.",
+                             "MISSING_SCOPES", errors=[{"message": "One or more of the following scopes are "
+                                                                   "required.", "context": {"requiredScopes": [
+                                                                       "crm.objects.companies.write"]}}])
+            return self._batch_update(body, "companies")
+        if path == "/crm/v3/properties/companies/groups":
+            if method == "GET":
+                return 200, {"results": [dict(g) for g in self.company_groups.values()]}
+            if method == "POST":
+                return 201, self._create_group(body, "companies")
+        if path == "/crm/v3/properties/companies":
+            if method == "GET":
+                return 200, {"results": [json.loads(json.dumps(p)) for p in self.company_properties.values()]}
+            if method == "POST":
+                return 201, self._create_property(body, "companies")
+        match = re.fullmatch(r"/crm/v3/properties/companies/([A-Za-z0-9_]+)", path)
+        if match and method in ("GET", "PATCH"):
+            name = match.group(1)
+            if name not in self.company_properties:
+                raise _Reply(404, f"Unable to find property {name}", "OBJECT_NOT_FOUND")
+            if method == "PATCH":
+                return 200, self._update_property(name, body, "companies")
+            return 200, json.loads(json.dumps(self.company_properties[name]))
         if path.startswith("/crm/v3/objects/deals") and not self.deals_scope:
             raise _Reply(403, "This app hasn't been granted all required scopes to make this call. Read more "
                               "about required scopes here: https://developers.hubspot.com/scopes.",
@@ -906,29 +944,54 @@ class FakeHubSpot:
                          context={"limit": ["100"], "given": [str(len(inputs))]})
         return inputs
 
-    def _batch_read(self, body) -> tuple[int, dict]:
+    def _kind(self, object_type: str):
+        """``(objects by id, property definitions, update counter, update log, shape, label)``."""
+        if object_type == "companies":
+            return (self.companies, self.company_properties, self.company_updates, self.company_update_log,
+                    self._company_shape, "COMPANY")
+        return self.contacts, self.properties, self.updates, self.update_log, self._shape, "CONTACT"
+
+    def _company_shape(self, company: dict, properties: Iterable[str] | None) -> dict:
+        names = list(properties) if properties else list(_COMPANY_DEFAULT_PROPERTIES)
+        values = company["properties"]
+        shown = {name: values.get(name) for name in names}
+        for name in _COMPANY_ALWAYS:
+            shown.setdefault(name, values.get(name))
+        return {"id": company["id"], "properties": shown, "createdAt": company["createdAt"],
+                "updatedAt": company["updatedAt"], "archived": False}
+
+    def _touch_object(self, record: dict, when: dt.datetime, object_type: str) -> None:
+        if object_type == "companies":
+            record["properties"]["hs_lastmodifieddate"] = iso(when)
+            record["updatedAt"] = iso(when)
+        else:
+            self._touch(record, when)
+
+    def _batch_read(self, body, object_type: str = "contacts") -> tuple[int, dict]:
         started = iso(dt.datetime.now(_UTC))
         inputs = self._inputs(body, "batch read")
+        objects, _props, _updates, _log, shape, label = self._kind(object_type)
         results, missing = [], []
         for item in inputs:
-            contact = self.contacts.get(str(item.get("id")))
+            contact = objects.get(str(item.get("id")))
             if contact is None:
                 missing.append(str(item.get("id")))
             else:
-                results.append(self._shape(contact, body.get("properties")))
+                results.append(shape(contact, body.get("properties")))
         out = {"status": "COMPLETE", "results": results, "startedAt": started,
                "completedAt": iso(dt.datetime.now(_UTC))}
         if missing:
             out["numErrors"] = 1
             out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                              "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
+                              "message": f"Could not get some {label} objects, they may be deleted or not exist. "
                                          "Check that ids are valid.", "context": {"ids": missing}}]
             return 207, out
         return 200, out
 
-    def _batch_update(self, body) -> tuple[int, dict]:
+    def _batch_update(self, body, object_type: str = "contacts") -> tuple[int, dict]:
         started = iso(dt.datetime.now(_UTC))
         inputs = self._inputs(body, "batch update")
+        objects, _props, updates, log, shape, label = self._kind(object_type)
         ids = [str(item.get("id")) for item in inputs]
         if len(set(ids)) != len(ids):
             raise _Reply(400, "Duplicate IDs found in batch input: " + ", ".join(
@@ -936,7 +999,7 @@ class FakeHubSpot:
         problems = []
         for item in inputs:
             for name, value in (item.get("properties") or {}).items():
-                problem = self._invalid_value(name, value)
+                problem = self._invalid_value(name, value, object_type)
                 if problem:
                     problems.append({"message": problem, "code": problem.split(":")[0], "in": name})
         if problems:
@@ -946,28 +1009,28 @@ class FakeHubSpot:
         now = dt.datetime.now(_UTC)
         results, missing = [], []
         for item in inputs:
-            contact = self.contacts.get(str(item.get("id")))
+            contact = objects.get(str(item.get("id")))
             if contact is None:
                 missing.append(str(item.get("id")))
                 continue
             changes = {k: (None if v == "" else str(v)) for k, v in (item.get("properties") or {}).items()}
             contact["properties"].update(changes)
-            self._touch(contact, now)
-            self.updates[contact["id"]] += 1
-            self.update_log.append((contact["id"], changes))
-            results.append(self._shape(contact, list(changes)))
+            self._touch_object(contact, now, object_type)
+            updates[contact["id"]] += 1
+            log.append((contact["id"], changes))
+            results.append(shape(contact, list(changes)))
         out = {"status": "COMPLETE", "results": results, "startedAt": started,
                "completedAt": iso(dt.datetime.now(_UTC))}
         if missing:
             out["numErrors"] = 1
             out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                              "message": "Could not update some CONTACT objects, they may be deleted or not exist.",
+                              "message": f"Could not update some {label} objects, they may be deleted or not exist.",
                               "context": {"ids": missing}}]
             return 207, out
         return 200, out
 
-    def _invalid_value(self, name: str, value) -> str | None:
-        prop = self.properties.get(name)
+    def _invalid_value(self, name: str, value, object_type: str = "contacts") -> str | None:
+        prop = self._kind(object_type)[1].get(name)
         if prop is None:
             return f"PROPERTY_DOESNT_EXIST: Property \"{name}\" does not exist"
         if prop["modificationMetadata"].get("readOnlyValue"):
@@ -999,20 +1062,22 @@ class FakeHubSpot:
                 return f"INVALID_DATE: {text!r} is not a valid date"
         return None
 
-    def _create_group(self, body) -> dict:
+    def _create_group(self, body, object_type: str = "contacts") -> dict:
+        groups = self.company_groups if object_type == "companies" else self.groups
         body = body or {}
         name, label = body.get("name"), body.get("label")
         if not isinstance(name, str) or not _NAME.fullmatch(name) or not label:
             raise _Reply(400, "Invalid input JSON: name and label are required; the name must be lower-case "
                               "letters, digits and underscores", "VALIDATION_ERROR")
-        if name in self.groups:
+        if name in groups:
             raise _Reply(409, f"A property group named '{name}' already exists.", "OBJECT_ALREADY_EXISTS")
         group = {"name": name, "label": label, "displayOrder": int(body.get("displayOrder", -1)), "archived": False}
-        self.groups[name] = group
+        groups[name] = group
         return dict(group)
 
-    def _create_property(self, body) -> dict:
+    def _create_property(self, body, object_type: str = "contacts") -> dict:
         body = body or {}
+        properties = self._kind(object_type)[1]
         missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
         if missing:
             raise _Reply(400, f"Invalid input JSON: missing {', '.join(missing)}", "VALIDATION_ERROR")
@@ -1020,9 +1085,9 @@ class FakeHubSpot:
         if not _NAME.fullmatch(name) or len(name) > 100:
             raise _Reply(400, f"Property name '{name}' is not valid: use lower-case letters, digits and "
                               "underscores, starting with a letter", "VALIDATION_ERROR")
-        if name in self.properties:
+        if name in properties:
             raise _Reply(409, f"Property named '{name}' already exists.", "OBJECT_ALREADY_EXISTS")
-        self._check_definition(body)
+        self._check_definition(body, object_type)
         now = iso(dt.datetime.now(_UTC))
         prop = {"name": name, "label": body["label"], "type": body["type"], "fieldType": body["fieldType"],
                 "description": body.get("description", ""), "groupName": body["groupName"],
@@ -1032,31 +1097,33 @@ class FakeHubSpot:
                 "modificationMetadata": {"archivable": True, "readOnlyDefinition": False, "readOnlyValue": False},
                 "formField": bool(body.get("formField", False)), "createdAt": now, "updatedAt": now,
                 "archived": False}
-        self.properties[name] = prop
+        properties[name] = prop
         return json.loads(json.dumps(prop))
 
-    def _check_definition(self, body) -> None:
+    def _check_definition(self, body, object_type: str = "contacts") -> None:
         kind, field = body.get("type"), body.get("fieldType")
         if kind not in _FIELD_TYPES:
             raise _Reply(400, f"Invalid type '{kind}'", "VALIDATION_ERROR")
         if field not in _FIELD_TYPES[kind]:
             raise _Reply(400, f"fieldType '{field}' is not valid for type '{kind}'", "VALIDATION_ERROR")
-        if body.get("groupName") is not None and body["groupName"] not in self.groups:
+        groups = self.company_groups if object_type == "companies" else self.groups
+        if body.get("groupName") is not None and body["groupName"] not in groups:
             raise _Reply(400, f"The group '{body['groupName']}' does not exist", "VALIDATION_ERROR")
         if kind == "enumeration" and not body.get("options"):
             raise _Reply(400, "An enumeration property needs options", "VALIDATION_ERROR")
 
-    def _update_property(self, name: str, body) -> dict:
-        prop = self.properties[name]
+    def _update_property(self, name: str, body, object_type: str = "contacts") -> dict:
+        properties = self._kind(object_type)[1]
+        prop = properties[name]
         if prop["modificationMetadata"].get("readOnlyDefinition"):
             raise _Reply(400, f"Property {name} is read only", "VALIDATION_ERROR")
         body = dict(body or {})
         merged = {**prop, **{k: v for k, v in body.items() if k != "options"}}
         if "options" in body:
             merged["options"] = [_clean_option(o, i) for i, o in enumerate(body["options"])]
-        self._check_definition(merged)
+        self._check_definition(merged, object_type)
         merged["updatedAt"] = iso(dt.datetime.now(_UTC))
-        self.properties[name] = merged
+        properties[name] = merged
         return json.loads(json.dumps(merged))
 
     def _events(self, query: dict) -> dict:
