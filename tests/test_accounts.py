@@ -205,9 +205,11 @@ def test_explain_shows_what_the_company_gave(invoke):
 
 
 def test_the_example_model_tests_pass(invoke):
-    result = invoke("test", EXAMPLE)
+    result = invoke("test", EXAMPLE, "--coverage", "--min-coverage", "100")
     assert result.exit_code == 0, result.output
-    assert "8 passed, 0 failed" in result.output
+    assert "14 passed, 0 failed (2 test files)" in result.output
+    # the contact model is covered by its own cases, also where company.score includes it
+    assert "accounts (examples/accounts/model.score)" in result.output
 
 
 def test_a_case_gives_the_contacts_company_and_mistakes_in_it_are_named(invoke, tmp_path):
@@ -389,3 +391,94 @@ def test_explain_a_company_shows_which_contacts_gave_what(invoke, expected_compa
         "best(accounts.fit)", 'count(contacts where accounts.lifecycle in ["mql", "sql"])']
     result = invoke("explain", COMPANY_MODEL, "--source", f"csv:{DATA}", "--as-of", "2026-11-01", "--company", "zzz")
     assert result.exit_code != 0 and "no company with id 'zzz'" in result.output
+
+
+def test_company_cases_name_their_mistakes(invoke, tmp_path):
+    shutil.copy(EXAMPLE / "model.score", tmp_path / "model.score")
+    shutil.copy(COMPANY_MODEL, tmp_path / "company.score")
+    (tmp_path / "bad.test.toml").write_text("""
+rules = "company.score"
+as_of = "2026-11-01"
+
+[[case]]
+name = "a contact where contacts belong"
+model = "account"
+contact = { seniority = "vp" }
+expect = { account_fit = 1 }
+
+[[case]]
+name = "mistakes inside the contacts"
+model = "account"
+company = { industri = "software" }
+contacts = [{ contact = { senority = "vp" }, events = [{ type = "page_veiw", at = "-1d" }] }, { contakt = {} }]
+expect = { account_fit = 1 }
+
+[[case]]
+name = "contacts for a contact model"
+model = "accounts"
+contacts = []
+expect = { fit = 1 }
+
+[[case]]
+name = "a wrong expectation shows the company's explanation"
+model = "account"
+company = { industry = "software", employees = 5000 }
+contacts = [{ contact = { seniority = "vp" }, events = [{ type = "form_submit", at = "-1d", form = "demo-request" }] }]
+expect = { account_fit = 1 }
+""", encoding="utf-8")
+    result = invoke("test", tmp_path / "bad.test.toml")
+    assert result.exit_code != 0
+    out = result.output
+    assert "model account scores companies: a case gives the company (company = { ... }) and its contacts" in out
+    assert "company.industri: the schema declares no such company property: did you mean 'industry'?" in out
+    assert "contacts[1].contact.senority: the schema declares no such contact property" in out
+    assert "contacts[1].events[1].type: the schema declares no event 'page_veiw'" in out
+    assert "unknown key in contacts[2]: a contact" in out
+    assert "contacts = [...] gives the contacts of a company, for a company model" in out
+    # the failed case: expected vs actual, then the company's explanation with its one contact
+    # industry +25, 5000 people +25, no country (unknown), best fit 42 (+20)
+    assert "account_fit: expected 1, got 70" in out
+    assert "company case-4-company · model account" in out
+    assert "contacts (1): case-4-contact-1" in out
+
+
+def test_diff_measures_a_company_model_change_company_by_company(invoke, tmp_path, expected_companies):
+    """A change of the company model, and a change of the contact model it reads: diff's
+    impact on companies is what two runs write."""
+    shutil.copy(MODEL, tmp_path / "model.score")
+    company = COMPANY_MODEL.read_text(encoding="utf-8")
+    cases = {
+        "market": (company.replace("rule market: country in core_markets => +10",
+                                   "rule market: country in core_markets => +30"), None),
+        "seniority": (company, MODEL.read_text(encoding="utf-8").replace('"vp" => +12', '"vp" => +30')),
+    }
+    before = {r["company_id"]: r for r in csv.DictReader(expected_companies[1].decode().splitlines())}
+    for name, (new_company, new_model) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "company.score").write_text(new_company, encoding="utf-8")
+        (folder / "model.score").write_text(new_model or MODEL.read_text(encoding="utf-8"), encoding="utf-8")
+        result = invoke("run", folder / "company.score", "--source", f"csv:{DATA}", "--as-of", "2026-11-01",
+                        "--model", "account", "--sink", f"csv:{folder / 'after.csv'}")
+        assert result.exit_code == 0, result.output
+        with open(folder / "after.csv", encoding="utf-8") as f:
+            after = {r["company_id"]: r for r in csv.DictReader(f)}
+        moved = sum(before[c]["account_stage"] != after[c]["account_stage"] for c in before
+                    if before[c]["status"] == after[c]["status"] == "scored")
+        fit_changed = sum(before[c]["account_fit"] != after[c]["account_fit"] for c in before
+                          if before[c]["status"] == after[c]["status"] == "scored")
+        assert moved > 0 and fit_changed > 0, name
+        result = invoke("diff", COMPANY_MODEL, folder / "company.score", "--source", f"csv:{DATA}",
+                        "--as-of", "2026-11-01", "--model", "account", "--format", "json")
+        assert result.exit_code == 0, result.output
+        [impact] = json.loads(result.output)["impact"]["models"]
+        assert impact["name"] == "account" and impact["subject"] == "company" and impact["contacts"] == 150
+        assert impact["tier_changed"] == moved, name
+        fit = next(s for s in impact["scores"] if s["name"] == "account_fit")
+        assert fit["changed"] == fit_changed, name
+        largest = fit["largest_change"]
+        assert int(after[largest["contact_id"]]["account_fit"]) == largest["after"]
+    text = invoke("diff", COMPANY_MODEL, tmp_path / "market" / "company.score", "--source", f"csv:{DATA}",
+                  "--as-of", "2026-11-01", "--model", "account").output
+    assert "Tier account_stage: 18 of 150 companies (12.0%) change" in text
+    assert "  company  before   after  change  rules" in text

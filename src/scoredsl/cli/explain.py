@@ -9,7 +9,7 @@ import click
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, as_of_option, compile_or_fail, handle_errors,
                                   model_option, parse_as_of, root_option, select_models)
 from scoredsl.cli.sources import choose, config_option, load_config, open_source_for, open_state, spec_text, state_options
-from scoredsl.compiler.explain import aggregate_lines, explain as explain_contact, explain_packed
+from scoredsl.compiler.explain import aggregate_lines, as_written, explain as explain_contact, explain_packed
 from scoredsl.data.sources import SourceError
 from scoredsl.engines.base import RunOptions
 from scoredsl.data.records import COMPANY_ID
@@ -98,11 +98,7 @@ def _company(program, models, company_id: str, source_spec, config, when) -> lis
         raise Failure(f"no company with id '{company_id}' in {spec_text(source_spec, config, 'source')}", EXIT_FINDINGS)
     _company_record, records, per_type, parts = found
     members = tuple(contact["id"] for contact, _added in parts)
-
-    def text_of(span) -> str:
-        line = program.sources.line(span.file, span.line) or ""
-        return line[span.column - 1:span.end_column - 1] if span.end_line == span.line else line.strip()
-
+    text_of = as_written(program)
     return [explain_packed(model, record, per_type, to_micros(when), members=members,
                            aggregates=aggregate_lines(model, record, [(c, added[i]) for c, added in parts], text_of))
             for i, (model, record) in enumerate(zip(models, records))]

@@ -283,6 +283,15 @@ def explain_packed(model: CompiledModel, contact: Mapping, events: Mapping[str, 
         company=_company_read(model, contact), subject=model.subject, members=members, aggregates=aggregates)
 
 
+def as_written(program):
+    """``text_of(span)``: the text of a one-line span of ``program``'s rule files (the whole
+    line, stripped, for a span over several lines)."""
+    def text_of(span) -> str:
+        line = program.sources.line(span.file, span.line) or ""
+        return line[span.column - 1:span.end_column - 1] if span.end_line == span.line else line.strip()
+    return text_of
+
+
 def aggregate_lines(model: CompiledModel, record: Mapping, parts: list[tuple[Mapping, tuple]],
                     text_of) -> tuple[AggregateLine, ...]:
     """What each aggregate over contacts of a company model gave: ``record`` is the company's

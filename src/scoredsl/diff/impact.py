@@ -34,6 +34,7 @@ from scoredsl.compiler.python.packing import event_layouts, pack_event
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema, Event, TypeSpec, from_epoch_micros
 from scoredsl.diff.model import RuleSet, rule_scores
+from scoredsl.engines.companies import CompanyStage, contact_models_read
 from scoredsl.engines.frame import ErrorPolicy, RunSummary
 
 DISQUALIFIED, OUT_OF_SCOPE, NO_LABEL = "(disqualified)", "(out_of_scope)", "(none)"
@@ -203,6 +204,12 @@ class ModelImpact:
     tiers: tuple[Transitions, ...]
     scores: tuple[ScoreImpact, ...]
     tier_changed: int = 0      # contacts whose label changes in at least one tier both sides have
+    subject: str = "contact"   # "company": a company model, its counts are of companies
+
+    @property
+    def noun(self) -> str:
+        """What its counts count: ``contacts`` or ``companies``."""
+        return "companies" if self.subject == "company" else "contacts"
 
     @property
     def sides(self) -> str:
@@ -216,7 +223,7 @@ class ModelImpact:
 
     def to_json(self) -> dict:
         return {"name": self.name, "old_version": self.old_version, "new_version": self.new_version,
-                "sides": self.sides, "contacts": self.contacts,
+                "sides": self.sides, "contacts": self.contacts, "subject": self.subject,
                 "tier_changed": self.tier_changed if self.sides == "both" else None,
                 "statuses": self.statuses.to_json(), "tiers": [t.to_json() for t in self.tiers],
                 "scores": [s.to_json() for s in self.scores]}
@@ -318,16 +325,21 @@ class _Pair:
     old: CompiledModel | None
     new: CompiledModel | None
 
+    @property
+    def subject(self) -> str:
+        return "company" if any(m.subject == "company" for m in (self.old, self.new) if m is not None) else "contact"
+
 
 def pairs(old: RuleSet, new: RuleSet, models: Sequence[str] | None = None) -> list[_Pair]:
     """The models of both sides matched by name: the new file's order, then removed ones."""
     a = {} if old.program is None else old.program.models
     b = {} if new.program is None else new.program.models
     names = list(b) + [n for n in a if n not in b]
-    # the impact is measured contact by contact: company models, and contact models that read
-    # company scores, are not measured (the report lists the model changes of every model)
-    names = [n for n in names if all(m.subject == "contact" and not models_read(m.ir)
-                                     for m in (a.get(n), b.get(n)) if m is not None)]
+    # contact models that read company scores are not measured (the report lists their model
+    # changes), nor a model that scores contacts on one side and companies on the other
+    names = [n for n in names if not any(m.subject == "contact" and models_read(m.ir)
+                                         for m in (a.get(n), b.get(n)) if m is not None)
+             and len({m.subject for m in (a.get(n), b.get(n)) if m is not None}) == 1]
     return [_Pair(n, a.get(n), b.get(n)) for n in names if not models or n in models]
 
 
@@ -341,19 +353,67 @@ def compare(old: RuleSet, new: RuleSet, open_source: Callable[[DataSchema], obje
     when = to_micros(as_of)
     summary = RunSummary()
     policy = ErrorPolicy(on_error, summary)
-    accs = [_ModelAcc(p, top) for p in matched]
+    accs = {p.name: _ModelAcc(p, top) for p in matched if p.subject == "contact"}
+    companies = [p for p in matched if p.subject == "company"]
+    # company models: each side's company stage takes every contact, then scores the companies
+    stages = [_stage([getattr(p, side) for p in companies if getattr(p, side) is not None], open_source, when,
+                     policy) if companies else None for side in ("old", "new")]
     stream, passes = _stream(old.schema, new.schema, open_source, policy, summary)
     seen = 0
     for contact_old, events_old, contact_new, events_new in stream:
-        for acc in accs:
+        for acc in accs.values():
             acc.add(contact_old, events_old, contact_new, events_new, when)
+        for stage, contact, events in ((stages[0], contact_old, events_old), (stages[1], contact_new, events_new)):
+            if stage is not None:
+                stage.add(contact, events)
         seen += 1
         if progress is not None and seen % 1000 == 0:
             progress("contacts scored", seen)
+    if companies:
+        accs.update(_company_impact(companies, stages, top, when))
     return Impact(as_of=from_epoch_micros(when), contacts=seen, events=summary.events,
                   skipped_rows=summary.skipped_rows, ignored_events=summary.ignored_events,
                   orphan_events=summary.orphan_events, passes=passes, top=top,
-                  models=tuple(acc.result(when) for acc in accs))
+                  models=tuple(accs[p.name].result(when) for p in matched))
+
+
+def _stage(models: list[CompiledModel], open_source, as_of: int, policy) -> CompanyStage | None:
+    """One side's company stage for its company ``models`` (none: ``None``), with that side's
+    companies read from the source."""
+    if not models:
+        return None
+    program = models[0].program
+    source = open_source(program.schema)
+    try:
+        companies = Companies.read(source, program.schema, policy)
+    finally:
+        source.close()
+    return CompanyStage(models, contact_models_read(models, program), companies, as_of)
+
+
+def _company_impact(pairs_: list[_Pair], stages, top: int, as_of: int) -> dict[str, "_ModelAcc"]:
+    """The accumulators of the company model pairs, fed company by company (those both sides
+    read; a company only one side has is not compared)."""
+    accs = {p.name: _ModelAcc(p, top) for p in pairs_}
+    sides = []
+    for stage in stages:
+        if stage is None:
+            sides.append(({}, []))
+            continue
+        names = [m.name for m in stage.models]
+        sides.append(({company["id"]: (records, per_type) for company, records, per_type
+                       in stage.companies_with_events()}, names))
+    (old_companies, old_names), (new_companies, new_names) = sides
+    order = list(new_companies) + [c for c in old_companies if c not in new_companies]
+    for company_id in order:
+        old_side, new_side = old_companies.get(company_id), new_companies.get(company_id)
+        if (old_side is None and old_names) or (new_side is None and new_names):
+            continue
+        for p in pairs_:
+            a = (old_side[0][old_names.index(p.name)], old_side[1]) if p.old is not None else ({}, {})
+            b = (new_side[0][new_names.index(p.name)], new_side[1]) if p.new is not None else ({}, {})
+            accs[p.name].add(a[0], a[1], b[0], b[1], as_of)
+    return accs
 
 
 def _stream(old_schema, new_schema, open_source, policy, summary):
@@ -567,16 +627,14 @@ class _ModelAcc:
         return ModelImpact(name=p.name, old_version=p.old.version if p.old else None,
                            new_version=p.new.version if p.new else None, contacts=self.contacts,
                            statuses=statuses, tiers=tuple(tiers), scores=tuple(scores),
-                           tier_changed=self.tier_changed)
+                           tier_changed=self.tier_changed, subject=p.subject)
 
     def _mover(self, score: str, entry, as_of: int) -> Mover:
         _key_, contact_old, events_old, contact_new, events_new, a, b = entry
         old_model, new_model = self.pair.old, self.pair.new
         cid = contact_new["id"]
-        old_trace = old_model.trace(contact_old, unpack_events(cid, events_old, old_model.program.schema),
-                                    as_of)[4]
-        new_trace = new_model.trace(contact_new, unpack_events(cid, events_new, new_model.program.schema),
-                                    as_of)[4]
+        old_trace = old_model.trace_packed(contact_old, events_old, as_of)[4]
+        new_trace = new_model.trace_packed(contact_new, events_new, as_of)[4]
         old_rules = rule_scores(old_model.ir).get(score, [])
         new_rules = rule_scores(new_model.ir).get(score, [])
         names = list(dict.fromkeys(old_rules + new_rules))

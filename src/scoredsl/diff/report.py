@@ -82,23 +82,28 @@ def mover_tiers(mover: Mover, arrow: str = "->") -> str:
     return ", ".join(f"{name} {a} {arrow} {b}" for name, a, b in mover.tiers) or "-"
 
 
-def score_summary(s: ScoreImpact, arrow: str = "->") -> str:
+def _one(noun: str) -> str:
+    """``contact`` for ``contacts``, ``company`` for ``companies``."""
+    return "company" if noun == "companies" else "contact"
+
+
+def score_summary(s: ScoreImpact, arrow: str = "->", noun: str = "contacts") -> str:
     before, after = s.stats
     if s.sides != "both":
         st = before if s.sides == "old" else after
         where = "removed; was" if s.sides == "old" else "new"
-        return f"{where}: {st.count} contacts scored, mean {_stat(st.mean)}, median {_stat(st.median)}"
-    return (f"{s.changed} of {s.compared} contacts change; mean {_stat(before.mean)} {arrow} {_stat(after.mean)}, "
+        return f"{where}: {st.count} {noun} scored, mean {_stat(st.mean)}, median {_stat(st.median)}"
+    return (f"{s.changed} of {s.compared} {noun} change; mean {_stat(before.mean)} {arrow} {_stat(after.mean)}, "
             f"median {_stat(before.median)} {arrow} {_stat(after.median)}, "
             f"range {_stat(before.min)}..{_stat(before.max)} {arrow} {_stat(after.min)}..{_stat(after.max)}")
 
 
-def tier_summary(t: Transitions, contacts: int) -> str:
+def tier_summary(t: Transitions, contacts: int, noun: str = "contacts") -> str:
     if t.sides != "both":
-        return f"{'removed; was' if t.sides == 'old' else 'new'}: {one_sided(t)}"
+        return f"{'removed; was' if t.sides == 'old' else 'new'}: {one_sided(t, noun)}"
     if not t.changed:
-        return "no contact changes"
-    return f"{t.changed} of {contacts} contacts ({percent(t.changed, contacts)}) change"
+        return f"no {_one(noun)} changes"
+    return f"{t.changed} of {contacts} {noun} ({percent(t.changed, contacts)}) change"
 
 
 def tier_moves(t: Transitions) -> list[tuple[str, str, int]]:
@@ -112,9 +117,9 @@ def status_changes(t: Transitions) -> list[tuple[str, str, int]]:
     return [(a, b, n) for (a, b), n in t.counts.items() if a != b]
 
 
-def one_sided(t: Transitions) -> str:
+def one_sided(t: Transitions, noun: str = "contacts") -> str:
     counts = t.before if t.sides == "old" else t.after
-    return ", ".join(f"{label} {n}" for label, n in counts.items()) or "no contact"
+    return ", ".join(f"{label} {n}" for label, n in counts.items()) or f"no {_one(noun)}"
 
 
 def _guard_line(g: GuardResult) -> str:
@@ -197,23 +202,23 @@ def _text_model(report: Report, name: str) -> list[str]:
     if m.sides == "both":
         moves = status_changes(m.statuses)
         total = m.statuses.changed
-        lines += ["", f"Status: {total} of {m.contacts} contacts ({percent(total, m.contacts)}) change"
-                  if total else "Status: no contact changes"]
+        lines += ["", f"Status: {total} of {m.contacts} {m.noun} ({percent(total, m.contacts)}) change"
+                  if total else f"Status: no {_one(m.noun)} changes"]
         width = max([len(a) + len(b) for a, b, _n in moves] + [0]) + 4
         for a, b, n in moves:
             lines.append(f"  {(a + ' -> ' + b):<{width}} {n:>6}")
         lines.append("  unchanged: " + ", ".join(f"{a} {n}" for (a, b), n in m.statuses.counts.items() if a == b))
     else:
-        lines += ["", f"Status ({'new' if m.sides == 'new' else 'removed'} model): {one_sided(m.statuses)}"]
+        lines += ["", f"Status ({'new' if m.sides == 'new' else 'removed'} model): {one_sided(m.statuses, m.noun)}"]
     for t in m.tiers:
-        lines += ["", f"Tier {t.name}: {tier_summary(t, m.contacts)}"]
+        lines += ["", f"Tier {t.name}: {tier_summary(t, m.contacts, m.noun)}"]
         if t.sides == "both":
             lines += _text_matrix(t)
     for s in m.scores:
-        lines += ["", f"Score {s.name}: {score_summary(s)}", *_text_chart(s.histogram)]
+        lines += ["", f"Score {s.name}: {score_summary(s, noun=m.noun)}", *_text_chart(s.histogram, m.noun)]
     for s in m.scores:
         if s.movers:
-            lines += ["", f"Top movers: {s.name}", *_text_movers(s.movers)]
+            lines += ["", f"Top movers: {s.name}", *_text_movers(s.movers, _one(m.noun))]
     return lines
 
 
@@ -240,9 +245,9 @@ def bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
     return "█" * (units // 8) + (_EIGHTHS[units % 8] if units % 8 else "")
 
 
-def _text_chart(h: Histogram) -> list[str]:
+def _text_chart(h: Histogram, noun: str = "contacts") -> list[str]:
     if not h.buckets:
-        return ["  (no contact scored)"]
+        return [f"  (no {_one(noun)} scored)"]
     largest = max(max(b.before, b.after) for b in h.buckets)
     labels = [b.label for b in h.buckets]
     first = max(len(x) for x in labels + ["bucket"])
@@ -255,9 +260,9 @@ def _text_chart(h: Histogram) -> list[str]:
     return lines
 
 
-def _text_movers(movers: Sequence[Mover]) -> list[str]:
-    first = max([len(m.contact_id) for m in movers] + [len("contact")])
-    lines = [f"  {'contact':<{first}}  {'before':>6}  {'after':>6}  {'change':>6}  rules"]
+def _text_movers(movers: Sequence[Mover], who: str = "contact") -> list[str]:
+    first = max([len(m.contact_id) for m in movers] + [len(who)])
+    lines = [f"  {who:<{first}}  {'before':>6}  {'after':>6}  {'change':>6}  rules"]
     for m in movers:
         tiers = mover_tiers(m)
         lines.append(f"  {m.contact_id:<{first}}  {m.before:>6}  {m.after:>6}  {_signed(m.delta):>6}  "
@@ -325,32 +330,33 @@ def _md_model(report: Report, name: str) -> list[str]:
     if m is None:
         return out
     if not changes and m.sides == "both" and _untouched(m):
-        return [f"#### Model {_code(name)} ({old_v or '-'} → {new_v or '-'}): no change, no contact moves", ""]
+        return [f"#### Model {_code(name)} ({old_v or '-'} → {new_v or '-'}): no change, no {_one(m.noun)} moves",
+                ""]
     if m.sides == "both":
         moves = status_changes(m.statuses)
         if moves:
-            out.append(f"**Status**: {m.statuses.changed} of {m.contacts} contacts "
+            out.append(f"**Status**: {m.statuses.changed} of {m.contacts} {m.noun} "
                        f"({percent(m.statuses.changed, m.contacts)}) change: "
                        + ", ".join(f"{a} → {b} {n}" for a, b, n in moves))
         else:
-            out.append("**Status**: no contact changes")
+            out.append(f"**Status**: no {_one(m.noun)} changes")
         out.append("")
     else:
-        out += [f"**Status** ({'new' if m.sides == 'new' else 'removed'} model): {one_sided(m.statuses)}", ""]
+        out += [f"**Status** ({'new' if m.sides == 'new' else 'removed'} model): {one_sided(m.statuses, m.noun)}", ""]
     both_sides = [t for t in m.tiers if t.sides == "both"]
     moving = [t for t in both_sides if t.changed]
     if moving:
-        out += ["| tier | contacts changing | moves |", "|---|--:|---|"]
+        out += [f"| tier | {m.noun} changing | moves |", "|---|--:|---|"]
         for t in moving:
             moves = " · ".join(f"{_md(a)} → {_md(b)} {n}" for a, b, n in tier_moves(t))
             out.append(f"| **{_md(t.name)}** | {t.changed} ({percent(t.changed, m.contacts)}) | {moves} |")
         out.append("")
     quiet = [t.name for t in both_sides if not t.changed]
     if quiet:
-        out += [("Tiers with no change: " if moving else "No contact changes tier: ") + ", ".join(quiet), ""]
+        out += [("Tiers with no change: " if moving else f"No {_one(m.noun)} changes tier: ") + ", ".join(quiet), ""]
     for t in m.tiers:
         if t.sides != "both":
-            out += [f"**{_md(t.name)}**: {tier_summary(t, m.contacts)}", ""]
+            out += [f"**{_md(t.name)}**: {tier_summary(t, m.contacts, m.noun)}", ""]
     if moving:
         out += ["<details><summary>Transition matrices</summary>", ""]
         for t in moving:
@@ -360,14 +366,14 @@ def _md_model(report: Report, name: str) -> list[str]:
     if shifted:
         out += ["<details><summary>Score distributions</summary>", ""]
         for s in shifted:
-            out += [f"**{_md(s.name)}**: {score_summary(s, '→')}", "", *_md_histogram(s), ""]
+            out += [f"**{_md(s.name)}**: {score_summary(s, '→', m.noun)}", "", *_md_histogram(s), ""]
         out += ["</details>", ""]
     unshifted = [s.name for s in m.scores if s.sides == "both" and not s.changed]
     if unshifted:
-        out += ["No contact's score changes: " + ", ".join(unshifted), ""]
+        out += [f"No {_one(m.noun)}'s score changes: " + ", ".join(unshifted), ""]
     for s in m.scores:
         if s.movers:
-            out += [f"**Top movers: {_md(s.name)}**", "", "| contact | before | after | Δ | rules | tiers |",
+            out += [f"**Top movers: {_md(s.name)}**", "", f"| {_one(m.noun)} | before | after | Δ | rules | tiers |",
                     "|---|--:|--:|--:|---|---|"]
             for mv in s.movers:
                 out.append(f"| {_md(mv.contact_id)} | {mv.before} | {mv.after} | {_signed(mv.delta)} | "
@@ -501,16 +507,16 @@ def _html_model(report: Report, name: str) -> list[str]:
     if m is None:
         return out
     out.append("<h3>Status</h3>")
-    out.append(_html_matrix(m.statuses) if m.sides == "both" else _html_counts(m.statuses))
+    out.append(_html_matrix(m.statuses) if m.sides == "both" else _html_counts(m.statuses, m.noun))
     for t in m.tiers:
-        out.append(f"<h3>Tier <code>{_e(t.name)}</code>: {_e(tier_summary(t, m.contacts))}</h3>")
-        out.append(_html_matrix(t) if t.sides == "both" else _html_counts(t))
+        out.append(f"<h3>Tier <code>{_e(t.name)}</code>: {_e(tier_summary(t, m.contacts, m.noun))}</h3>")
+        out.append(_html_matrix(t) if t.sides == "both" else _html_counts(t, m.noun))
     for s in m.scores:
         out.append(f"<h3>Score <code>{_e(s.name)}</code></h3>")
-        out.append(f"<p>{_e(score_summary(s))}</p>")
+        out.append(f"<p>{_e(score_summary(s, noun=m.noun))}</p>")
         out.append(svg_histogram(s.histogram, f"{name}.{s.name}"))
         if s.movers:
-            out.append(_html_movers(s))
+            out.append(_html_movers(s, _one(m.noun)))
     return out
 
 
@@ -530,15 +536,15 @@ def _html_matrix(t: Transitions) -> str:
     return "\n".join(rows)
 
 
-def _html_counts(t: Transitions) -> str:
+def _html_counts(t: Transitions, noun: str = "contacts") -> str:
     counts = t.before if t.sides == "old" else t.after
-    return ("<table><tr><th>label</th><th>contacts</th></tr>"
+    return (f"<table><tr><th>label</th><th>{noun}</th></tr>"
             + "".join(f"<tr><td>{_e(k)}</td><td class=\"n\">{v}</td></tr>" for k, v in counts.items())
             + "</table>")
 
 
-def _html_movers(s: ScoreImpact) -> str:
-    rows = ["<table><tr><th>contact</th><th>before</th><th>after</th><th>Δ</th><th>rules</th><th>tiers</th></tr>"]
+def _html_movers(s: ScoreImpact, who: str = "contact") -> str:
+    rows = [f"<table><tr><th>{who}</th><th>before</th><th>after</th><th>Δ</th><th>rules</th><th>tiers</th></tr>"]
     for m in s.movers:
         rows.append(f"<tr><td>{_e(m.contact_id)}</td><td class=\"n\">{m.before}</td><td class=\"n\">{m.after}</td>"
                     f"<td class=\"n\">{_e(_signed(m.delta))}</td><td>{_e(mover_reasons(m, None))}</td>"

@@ -282,3 +282,16 @@ def one_company(models: Sequence[CompiledModel], source, company_id: str, as_of:
         if company["id"] == company_id:
             return company, records, per_type, stage.parts.get(company_id, [])
     return None
+
+
+def given_company(models: Sequence[CompiledModel], company: Mapping, members: Sequence[tuple[dict, Mapping]],
+                  as_of: int):
+    """One company given with its contacts and their packed events, as a test case gives them:
+    ``(each model's record, the contacts' events by type, what each contact added)``."""
+    program = models[0].program
+    companies = Companies(program.schema, {company["id"]: company})
+    stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, keep=True)
+    for contact, per_type in members:
+        stage.add(companies.attach(contact), per_type)
+    _company, records, per_type = next(stage.companies_with_events())
+    return records, per_type, stage.parts.get(company["id"], [])

@@ -38,7 +38,9 @@ from scoredsl.diagnostics import CompileError, suggest as _close_match
 
 SUFFIX = ".test.toml"
 TOP_KEYS = ("rules", "root", "model", "as_of", "case")
-CASE_KEYS = ("name", "model", "as_of", "contact", "company", "events", "previous", "expect", "expect_rules")
+CASE_KEYS = ("name", "model", "as_of", "contact", "company", "contacts", "events", "previous", "expect",
+             "expect_rules")
+MEMBER_KEYS = ("contact", "events")
 EVENT_KEYS = ("type", "at", "repeat", "every")
 MAX_REPEAT = 10_000
 POINTS_TOLERANCE = 0.005        # decayed rule points are compared to two decimals
@@ -116,8 +118,12 @@ class Case:
     previous: Mapping[str, Any] = attrs.field(factory=dict)   # the previous run's scores and tiers
     expectations: tuple[Expectation, ...] = ()
     error: str | None = None        # why the case cannot run: a mistake in the test file
-    #: the contact's company (``id`` and properties); ``None``: it has none
+    #: the contact's company (``id`` and properties); ``None``: it has none. In a case of a
+    #: company model: the company scored
     company: Mapping[str, Any] | None = None
+    #: a case of a company model: the company's contacts, each with its events
+    members: tuple[tuple[Mapping[str, Any], tuple[Event, ...]], ...] = ()
+    subject: str = "contact"        # "company": a case of a company model
 
     def attached(self, model: CompiledModel) -> dict:
         """The contact with its company's values, when the schema declares companies."""
@@ -291,6 +297,11 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
     if as_of is None:
         raise SuiteError('no as-of instant: add as_of = "2026-11-01" at the top of the file or in the case',
                          "as_of")
+    if model.subject == "company":
+        return _company_case(raw, name, index, line, model, as_of, program)
+    if "contacts" in raw:
+        raise SuiteError(f"contacts = [...] gives the contacts of a company, for a company model; model "
+                         f"{model.name} scores one contact: give it contact = {{ ... }}", "contacts")
     problems = _Problems()
     contact: dict = {"id": f"case-{index}"}
     events: tuple = ()
@@ -316,6 +327,61 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
         raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
     return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact=contact,
                 events=events, previous=previous, expectations=expectations, company=company)
+
+
+def _company_case(raw: dict, name: str, index: int, line: int | None, model: CompiledModel, as_of: dt.datetime,
+                  program: Program) -> Case:
+    """A case of a company model: ``company = { ... }`` (the company scored) and ``contacts =
+    [{ contact = { ... }, events = [...] }, ...]``, each contact of that company."""
+    for key in ("contact", "events"):
+        if key in raw:
+            raise SuiteError(f"model {model.name} scores companies: a case gives the company (company = {{ ... }}) "
+                             f"and its contacts (contacts = [{{ contact = {{ ... }}, events = [...] }}]), not {key}",
+                             key)
+    problems = _Problems()
+    company: dict = {"id": f"case-{index}-company"}
+    members: list = []
+    previous: dict = {}
+    expectations: tuple = ()
+    with problems.field():
+        company = _company(raw.get("company", {}), index, program, problems) or company
+    with problems.field():
+        members = _members(raw.get("contacts", []), index, company["id"], as_of, program, problems)
+    with problems.field():
+        previous = _previous(raw.get("previous", {}), model, problems)
+    with problems.field():
+        expectations += _expect(raw.get("expect", {}), model, problems)
+    with problems.field():
+        expectations += _expect_rules(raw.get("expect_rules", {}), model, problems)
+    problems.check()
+    if not expectations:
+        raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
+    return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact={"id": company["id"]},
+                previous=previous, expectations=expectations, company=company, members=tuple(members),
+                subject="company")
+
+
+def _members(raw: Any, index: int, company_id: str, as_of: dt.datetime, program: Program,
+             problems: "_Problems | None" = None) -> list:
+    if not isinstance(raw, list):
+        raise SuiteError('must be an array of contacts: contacts = [{ contact = { job_title = "VP" } }]', "contacts")
+    members = []
+    for number, item in enumerate(raw, 1):
+        with _each(problems):
+            where = f"contacts[{number}]"
+            if not isinstance(item, dict):
+                raise SuiteError('a contact is a table: { contact = { job_title = "VP" }, events = [...] }', where)
+            _no_unknown_keys(item, MEMBER_KEYS, f"{where}: a contact")
+            properties = item.get("contact", {})
+            if not isinstance(properties, dict):
+                raise SuiteError('must be a table of property values: contact = { job_title = "VP" }',
+                                 f"{where}.contact")
+            contact = _record(properties, program.schema.contact, {"id": f"case-{index}-contact-{number}"},
+                              f"{where}.contact", problems, noun="contact")
+            contact[COMPANY_ID] = company_id
+            events = _events(item.get("events", []), contact["id"], as_of, program, problems, prefix=f"{where}.")
+            members.append((contact, events))
+    return members
 
 
 def _previous(raw: Any, model: CompiledModel, problems: "_Problems | None" = None) -> dict:
@@ -349,10 +415,7 @@ def _model_named(name: str, program: Program, field: str) -> CompiledModel:
         hint = _suggest(name, program.models)
         raise SuiteError(f"no model named '{name}'" + (f": {hint}" if hint else "")
                          + f" (the rule file defines {', '.join(program.models)})", field)
-    if program.models[name].subject == "company":
-        raise SuiteError(f"model {name} scores companies, and a case scores one contact; check a company model "
-                         "with scoredsl run on a small source, or scoredsl explain --company ID", field)
-    reads = models_read(program.models[name].ir)
+    reads = models_read(program.models[name].ir) if program.models[name].subject == "contact" else ()
     if reads:
         raise SuiteError(f"model {name} reads the company score {reads[0]}.*, and a case scores one contact "
                          "without its company's contacts; check it with scoredsl run on a small source, or "
@@ -470,7 +533,8 @@ def _company(raw: Any, index: int, program: Program, problems: "_Problems | None
     return company
 
 
-def _record(raw: dict, declared, record: dict, what: str, problems: "_Problems | None") -> dict:
+def _record(raw: dict, declared, record: dict, what: str, problems: "_Problems | None",
+            noun: str | None = None) -> dict:
     """``record`` with the ``id`` and the typed property values of table ``raw``, each mistake
     named by its field (``contact.employees``, ``company.industri``)."""
     for key, value in raw.items():
@@ -484,21 +548,22 @@ def _record(raw: dict, declared, record: dict, what: str, problems: "_Problems |
             spec = declared.get(key)
             if spec is None:
                 hint = _suggest(key, [*declared, "id"])
-                raise SuiteError(f"the schema declares no such {what} property" + (f": {hint}" if hint else ""),
+                raise SuiteError(f"the schema declares no such {noun or what} property" + (f": {hint}" if hint else ""),
                                  field)
             record[key] = _typed(value, spec, field)
     return record
 
 
 def _events(raw: Any, contact_id: str, as_of: dt.datetime, program: Program,
-            problems: "_Problems | None" = None) -> tuple[Event, ...]:
+            problems: "_Problems | None" = None, prefix: str = "") -> tuple[Event, ...]:
     if not isinstance(raw, list):
-        raise SuiteError('must be an array of events: events = [{ type = "page_view", at = "-1d" }]', "events")
+        raise SuiteError('must be an array of events: events = [{ type = "page_view", at = "-1d" }]',
+                         prefix + "events")
     declared = program.schema.events
     events = []
     for number, item in enumerate(raw, 1):
         with _each(problems):
-            where = f"events[{number}]"
+            where = f"{prefix}events[{number}]"
             if not isinstance(item, dict):
                 raise SuiteError('an event is a table: { type = "page_view", at = "-1d", url = "/pricing" }', where)
             kind = item.get("type")

@@ -100,15 +100,15 @@ class Coverage:
 
     def add(self, rules_file: str | None, program: Program) -> None:
         for model in program.models.values():
-            key = (rules_file or "", model.name)
+            key = _key(rules_file, model)
             if key not in self._models:
-                self._models[key] = ModelCoverage(file=rules_file or "", model=model.name, items=_items(model.ir))
+                self._models[key] = ModelCoverage(file=key[0], model=model.name, items=_items(model.ir))
 
     def record(self, rules_file: str, model: CompiledModel, status: str, trace: Mapping) -> None:
-        entry = self._models.get((rules_file, model.name))
+        entry = self._models.get(_key(rules_file, model))
         if entry is None:
             self.add(rules_file, model.program)
-            entry = self._models[(rules_file, model.name)]
+            entry = self._models[_key(rules_file, model)]
         hit = entry.hit
         if model.ir.scope is not None:
             hit.add(("scope", "in" if trace.get("scope") is True else "out", None))
@@ -151,6 +151,12 @@ class Coverage:
     def to_json(self) -> dict:
         return {"covered": self.covered, "total": self.total, "percent": round(self.percent, 1),
                 "models": [m.to_json() for m in self._models.values()]}
+
+
+def _key(rules_file: str | None, model: CompiledModel) -> tuple[str, str]:
+    """A model is the same wherever it is used: the file that defines it (a model included by
+    several rule files is covered by the cases of all of them), and its name."""
+    return (model.ir.span.file if model.ir.span.line else (rules_file or ""), model.name)
 
 
 def _items(model: ir.Model) -> list[Item]:

@@ -82,7 +82,7 @@ def to_json(report: Report) -> dict:
             case = result.case
             record["cases"].append({
                 "name": case.name, "line": case.line, "model": case.model,
-                "contact_id": case.contact.get("id"), "as_of": iso(case.as_of) if case.as_of else None,
+                f"{case.subject}_id": case.contact.get("id"), "as_of": iso(case.as_of) if case.as_of else None,
                 "outcome": result.outcome, "error": result.error,
                 "mismatches": [{"field": m.expectation.field, "kind": m.expectation.kind,
                                 "name": m.expectation.name, "expected": m.expectation.written,

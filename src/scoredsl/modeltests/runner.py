@@ -9,8 +9,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
-from scoredsl.compiler.explain import Explanation, explain
+from scoredsl.check.ir import state_reads
+from scoredsl.compiler.explain import Explanation, aggregate_lines, as_written, explain, explain_packed
 from scoredsl.compiler.model import EvaluationError, Program
+from scoredsl.compiler.python.packing import pack_events
+from scoredsl.data.records import to_micros
+from scoredsl.engines.companies import company_row, given_company
 from scoredsl.modeltests.cases import Case, Expectation, Programs, RuleOutcome, Suite, discover, load_suite
 from scoredsl.modeltests.coverage import Coverage
 
@@ -51,10 +55,18 @@ def run_case(case: Case, program: Program | None, coverage: Coverage | None = No
         return CaseResult(case=case, outcome="error", error=case.error or "the rule file did not compile")
     model = program.models[case.model]
     started = time.perf_counter()
+    company = None
     try:
-        seen = case.seen(model)
-        row = model.evaluate(seen, case.events, case.as_of)
-        status, _reason, _scores, _tiers, trace = model.trace(seen, case.events, case.as_of)
+        if model.subject == "company":
+            company = _company_case(case, model)
+            seen, packed, _members, _aggregates = company
+            as_of = to_micros(case.as_of)
+            row = company_row(model, seen["id"], model.evaluate_packed(seen, packed, as_of))
+            status, _reason, _scores, _tiers, trace = model.trace_packed(seen, packed, as_of)
+        else:
+            seen = case.seen(model)
+            row = model.evaluate(seen, case.events, case.as_of)
+            status, _reason, _scores, _tiers, trace = model.trace(seen, case.events, case.as_of)
     except EvaluationError as exc:
         return CaseResult(case=case, outcome="error", error=str(exc), seconds=time.perf_counter() - started)
     if coverage is not None:
@@ -71,9 +83,27 @@ def run_case(case: Case, program: Program | None, coverage: Coverage | None = No
         if not expect.accepts(value):
             mismatches.append(Mismatch(expectation=expect, actual=value, shown=_shown_actual(expect, value, row)))
     result = {"status": row.status, "reason": row.reason, "scores": dict(row.scores), "tiers": dict(row.tiers)}
-    explanation = explain(model, case.attached(model), case.events, case.as_of, case.previous) if mismatches else None
+    explanation = None
+    if mismatches and company is not None:
+        record, packed, members, aggregates = company
+        explanation = explain_packed(model, record, packed, to_micros(case.as_of), case.previous, members=members,
+                                     aggregates=aggregates)
+    elif mismatches:
+        explanation = explain(model, case.attached(model), case.events, case.as_of, case.previous)
     return CaseResult(case=case, outcome="fail" if mismatches else "pass", mismatches=tuple(mismatches),
                       result=result, explanation=explanation, seconds=time.perf_counter() - started)
+
+
+def _company_case(case: Case, model) -> tuple:
+    """A company model's case: the company's record (its aggregates and previous values in), its
+    contacts' events, its contacts' ids, and what each gave to each aggregate."""
+    schema = model.program.schema
+    members = [(contact, pack_events(events, schema)) for contact, events in case.members]
+    records, packed, parts = given_company([model], case.company, members, to_micros(case.as_of))
+    record = {**records[0], **{p.key: case.previous.get(p.label) for p in state_reads(model.ir)}}
+    lines = aggregate_lines(model, record, [(contact, added[0]) for contact, added in parts],
+                            as_written(model.program))
+    return record, packed, tuple(contact["id"] for contact, _events in case.members), lines
 
 
 def _actual(expect: Expectation, row) -> Any:
@@ -87,7 +117,8 @@ def _actual(expect: Expectation, row) -> Any:
 def _shown_actual(expect: Expectation, value: Any, row) -> str:
     if value is None:
         if expect.kind in ("score", "tier") and row.status != "scored":
-            return f"nothing (the contact is {row.status.replace('_', ' ')})"
+            subject = "contact" if row.company_id is None else "company"
+            return f"nothing (the {subject} is {row.status.replace('_', ' ')})"
         return {"tier": "no label", "score": "no score"}.get(expect.kind, "none")
     return str(value)
 
