@@ -237,7 +237,7 @@ def test_the_example_suites_pass_with_full_coverage(monkeypatch):
     monkeypatch.chdir(ROOT)
     result = invoke("examples", "--min-coverage", "100")
     assert result.exit_code == 0, result.output
-    assert "53 passed, 0 failed (3 test files)" in result.stdout
+    assert "59 passed, 0 failed (4 test files)" in result.stdout
     assert "not covered:" not in result.stdout
 
 
