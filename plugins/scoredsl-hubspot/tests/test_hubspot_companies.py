@@ -9,9 +9,7 @@ import json
 
 import pytest
 
-from scoredsl.api import SpecError
-
-from conftest import AS_OF, read_rows, scoredsl, spec
+from conftest import AS_OF, TOKEN, read_rows, scoredsl, spec
 
 MODEL = """
 schema {
@@ -120,7 +118,6 @@ def test_company_properties_for_a_schema_without_companies(fake, tmp_path):
 
 def test_without_the_companies_scope_the_run_says_which_scope(model, tmp_path):
     from scoredsl_hubspot.testing import FakeHubSpot
-    from conftest import TOKEN
 
     with FakeHubSpot(token=TOKEN, rate_limit=100_000, search_rate=10_000, companies_scope=False) as fake:
         fake.add_contact({"jobtitle": "VP"})
@@ -148,7 +145,6 @@ def test_a_bad_company_value_names_the_company_and_skip_drops_only_it(fake, mode
 
 def test_the_fake_lists_companies_as_hubspot_does(fake):
     import httpx
-    from conftest import TOKEN
 
     contact = fake.add_contact({"jobtitle": "VP"})
     coid = fake.add_company({"name": "Acme", "domain": "acme.example"}, contacts=[contact])
@@ -253,7 +249,6 @@ def test_company_scores_are_written_to_companies_once_and_only_when_they_change(
 
 def test_an_update_that_may_have_landed_is_never_sent_twice(company_model, tmp_path):
     from scoredsl_hubspot.testing import FakeHubSpot
-    from conftest import TOKEN
 
     update = "/crm/v3/objects/companies/batch/update"
     with FakeHubSpot(token=TOKEN, rate_limit=100_000, search_rate=10_000, fault_rate=1.0,
@@ -270,7 +265,6 @@ def test_an_update_that_may_have_landed_is_never_sent_twice(company_model, tmp_p
 
 def test_without_the_write_scope_nothing_is_written_and_the_run_says_which_scope(company_model, tmp_path):
     from scoredsl_hubspot.testing import FakeHubSpot
-    from conftest import TOKEN
 
     with FakeHubSpot(token=TOKEN, rate_limit=100_000, search_rate=10_000, companies_write_scope=False) as fake:
         seed(fake, 3)
