@@ -415,8 +415,10 @@ class Model:
     scores: tuple[Score, ...]
     tiers: tuple[Tier, ...]
     #: "contact", or "company": the model scores companies, from their properties, the events
-    #: of all their contacts, and aggregates over those contacts (:class:`ContactAgg`)
-    subject: str = "contact"
+    #: of all their contacts, and aggregates over those contacts (:class:`ContactAgg`). Left
+    #: out of the repr, so that a contact model's version is what it was before companies
+    #: (a compiled model's version stamps its subject when it scores companies)
+    subject: str = attrs.field(default="contact", repr=False)
     span: Span = _span()
 
     @property

@@ -9,6 +9,7 @@ import re
 import attrs
 import click
 
+from scoredsl.check.ir import models_read
 from scoredsl.cli.options import (EXIT_FINDINGS, Failure, compile_or_fail, handle_errors, parse_as_of,
                                   root_option, select_models)
 from scoredsl.cli.sources import choose, config_option, load_config, open_source_for
@@ -205,6 +206,10 @@ def backtest(file, source_spec, models, targets, rules, fmt, html_path, on_error
     chosen = select_models(program, models)
     if len(chosen) != 1:
         raise click.UsageError(f"{file} has {len(chosen)} models; choose one with --model")
+    if chosen[0].subject == "company" or models_read(chosen[0].ir):
+        what = "scores companies" if chosen[0].subject == "company" else "reads its company's results"
+        raise Failure(f"model {chosen[0].name} {what}; a backtest follows contacts to their outcomes, one by one: "
+                      "backtest the contact models it reads")
     asking = Backtesting.from_options(**asked)
     result = asking.run(chosen[0], lambda schema: open_source_for(spec, schema, config), rules=rules,
                         targets=shares, on_error=on_error)

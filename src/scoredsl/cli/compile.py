@@ -6,6 +6,7 @@ import click
 
 from scoredsl.cli.options import (Failure, as_of_option, compile_or_fail, handle_errors, model_option, parse_as_of,
                                   root_option, select_models)
+from scoredsl.check.ir import models_read
 from scoredsl.compiler.sql.dialects import DIALECTS
 from scoredsl.data.records import to_micros
 from scoredsl.data.values import iso
@@ -33,6 +34,12 @@ def compile_(file, emit, dialect, models, as_of, root):
         from scoredsl.compiler.sql.dialects import SqlError
         when = to_micros(parse_as_of(as_of))
         for model in select_models(program, models):
+            if model.subject == "company" or models_read(model.ir):
+                # no query: the company stage runs these in Python on every engine
+                reason = "scores companies" if model.subject == "company" else "reads its company's results"
+                click.echo(f"-- model {model.name} ({model.version}) {reason}: it runs in the company stage, in "
+                           "Python, whatever the engine; no SQL")
+                continue
             try:
                 text = model_sql(model.ir, program.schema, when, dialect, pretty=True)
             except SqlError as exc:
@@ -43,4 +50,6 @@ def compile_(file, emit, dialect, models, as_of, root):
         click.echo(program.python_source, nl=False)
     else:
         for model in program.ir.models:
+            if model.scores_companies:
+                click.echo(f"# model {model.name} scores companies (model {model.name} for company)")
             click.echo(repr(model))

@@ -45,6 +45,8 @@ class CompiledModel:
         # the compiled model's meaning, and the versions of the plugins whose functions it calls
         used = sorted({e.plugin for e in ir.model_exprs(model) if isinstance(e, ir.Call)})
         stamp = repr(model) + "".join(f"\n{p}=={(plugin_versions or {}).get(p, '')}" for p in used)
+        if model.scores_companies:
+            stamp += "\nfor company"
         self.version = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:12]
         self.program = program
         self._fast = fast

@@ -784,6 +784,13 @@ def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str 
                   state_table: str = "_sd_state_0") -> exp.Select:
     """The SQLGlot query of ``model`` at ``as_of`` (microseconds); :class:`SqlError` if a SQL
     engine cannot run it. A model that reads state joins ``state_table`` (:func:`state_layout`)."""
+    if model.scores_companies:
+        raise SqlError("it scores companies: company models run in the company stage, in Python, after whichever "
+                       "engine scored the contacts")
+    reads = ir.models_read(model)
+    if reads:
+        raise SqlError(f"it reads its company's results in model {reads[0]}, which the company stage computes in "
+                       "Python; it is scored after the companies, in Python")
     return ModelSql(model, schema, as_of, dialect, state_table).build()
 
 
