@@ -32,7 +32,7 @@ from scoredsl.compiler.model import CompiledModel
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import COMPANY_ID, ResultRow
 from scoredsl.engines.base import RunOptions
-from scoredsl.engines.python import contacts_with_events
+from scoredsl.engines.python import contacts_with_events, state_plan
 from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
 
 _timestamp = operator.itemgetter(0)
@@ -51,11 +51,7 @@ class CompanyStage:
         self.models = list(models)
         self.companies = companies
         self.as_of = as_of
-        self._contact_plan = []
-        for model in contact_models:
-            keys = tuple(p.key for p in state_reads(model.ir))
-            values = previous.of(model) if previous is not None else {}
-            self._contact_plan.append((model, keys, values, (None,) * len(keys)))
+        self._contact_plan = state_plan(contact_models, previous)
         self._folds = [[agg.func for agg in model.contact_aggs] for model in self.models]
         self._acc: dict[str, list[list]] = {}
         self._events: dict[str, list[tuple[str, dict]]] = {}
@@ -73,18 +69,22 @@ class CompanyStage:
         company_id = company_id.strip()
         return company_id if company_id in self.companies else None
 
-    def add(self, contact: Mapping, per_type: Mapping[str, list]) -> None:
-        """One contact of the source with its packed events (see the python engine)."""
+    def add(self, contact: Mapping, per_type: Mapping[str, list], known: Mapping[str, tuple] | None = None) -> None:
+        """One contact of the source with its packed events (see the python engine); ``known``:
+        its results in contact models already evaluated, by model name."""
         company_id = self.company_of(contact)
         if company_id is None:
             return
         seen = dict(contact)
         for model, keys, values, missing in self._contact_plan:
-            state = seen
-            if keys:
-                state = dict(seen)
-                state.update(zip(keys, values.get(contact["id"], missing)))
-            _status, _reason, scores, tiers = model.evaluate_packed(state, per_type, self.as_of)[:4]
+            result = known.get(model.name) if known is not None else None
+            if result is None:
+                state = seen
+                if keys:
+                    state = dict(seen)
+                    state.update(zip(keys, values.get(contact["id"], missing)))
+                result = model.evaluate_packed(state, per_type, self.as_of)
+            _status, _reason, scores, tiers = result[:4]
             for name, value in zip(model.score_names, scores or (None,) * len(model.score_names)):
                 seen[f"{model.name}.{name}"] = value
             for name, value in zip(model.tier_names, tiers or (None,) * len(model.tier_names)):
@@ -177,9 +177,14 @@ class Plan:
 
 def score_companies(models: Sequence[CompiledModel], source, as_of: int, options: RunOptions, out: Output | None,
                     previous: Previous | None = None, summary: RunSummary | None = None,
-                    written: frozenset | None = None) -> dict[str, dict] | None:
+                    written: frozenset | None = None,
+                    contacts: tuple[Sequence[CompiledModel], Output] | None = None) -> dict[str, dict] | None:
     """Score every company of ``source`` with the company ``models``; the rows of the ``written``
     ones (default: all) go to ``out``.
+
+    With ``contacts`` (contact models and their output), the same pass also scores every
+    contact with those models, as the python engine does (same rows, same order), and the
+    company models reuse what they computed: one read of the source instead of two.
 
     What is read is counted in ``summary`` (default: a summary of its own, when the contacts
     were counted by the engine that scored them); a bad row is skipped or raised as
@@ -188,17 +193,34 @@ def score_companies(models: Sequence[CompiledModel], source, as_of: int, options
     program = models[0].program
     schema = program.schema
     counted = summary if summary is not None else RunSummary()
-    errors: list = []
-    contact_policy = ErrorPolicy(options.on_error, counted, errors)
-    event_policy = ErrorPolicy(options.on_error, counted, errors)
+    event_errors: list = []
+    contact_errors: list = []
+    contact_policy = ErrorPolicy(options.on_error, counted, contact_errors)
+    event_policy = ErrorPolicy(options.on_error, counted, event_errors)
     companies = Companies.read(source, schema, contact_policy)
     stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, previous)
+    scoring = state_plan(contacts[0], previous) if contacts is not None else []
+    write = contacts[1].write if contacts is not None else None
+    progress = options.progress if contacts is not None else None
     with contacts_with_events(source, schema, options, counted, event_policy, contact_policy, companies) as pairs:
         for contact, per_type in pairs:
-            counted.contacts += 1 if summary is not None else 0
-            stage.add(contact, per_type)
+            if summary is not None and contacts is None:
+                counted.contacts += 1
+            known = None
+            if scoring:
+                known = {}
+                for model, keys, values, missing in scoring:
+                    seen = contact
+                    if keys:
+                        seen = dict(contact)
+                        seen.update(zip(keys, values.get(contact["id"], missing)))
+                    result = known[model.name] = model.evaluate_packed(seen, per_type, as_of)
+                    write(model.row(contact, result))
+                if progress is not None and counted.contacts % 1000 == 0:
+                    progress("contacts scored", counted.contacts)
+            stage.add(contact, per_type, known)
     if summary is not None:
-        summary.errors[:] = errors[:ErrorPolicy.KEEP]
+        summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
     state = [(model, tuple(p.key for p in state_reads(model.ir)),
               previous.of(model) if previous is not None else {}) for model in models]
     values: dict[str, dict] = {}

@@ -97,15 +97,18 @@ def run(engine: Engine, models: Sequence[CompiledModel], source, sink: Sink, as_
         extra = [m for m in contact_models_read(plan.companies, models[0].program) + list(plan.companies)
                  if m not in models]
         previous = Previous.load(list(models) + extra, store, micros)
-        # each stage reads the source; the first one counts what it read
-        if plan.contacts:
-            engine.score(list(plan.contacts), source, micros, options,
-                         Output(sink, summary, plan.contacts, store), previous)
+        # each stage reads the source; the first one counts what it read. On the python engine
+        # the company stage scores the contacts too, in the same pass
+        fused = bool(plan.contacts) and bool(plan.companies) and engine.name == "python"
+        contacts_out = Output(sink, summary, plan.contacts, store) if plan.contacts else None
+        if plan.contacts and not fused:
+            engine.score(list(plan.contacts), source, micros, options, contacts_out, previous)
         values = None
         if plan.companies:
             out = Output(company_target, summary, company_models, store) if company_models else None
             values = score_companies(plan.companies, source, micros, options, out, previous,
-                                     None if plan.contacts else summary, plan.written)
+                                     summary if fused or not plan.contacts else None, plan.written,
+                                     (plan.contacts, contacts_out) if fused else None)
         if plan.later:
             score_later(plan.later, source, micros, options,
                         Output(sink, summary, plan.later, store, count=not plan.contacts), values or {}, previous)

@@ -73,7 +73,7 @@ class PythonEngine:
         schema = models[0].program.schema
         write = out.write
         with contacts_with_events(source, schema, options, summary, event_policy, contact_policy) as pairs:
-            plan = _with_state(models, previous)
+            plan = state_plan(models, previous)
             for contact, per_type in pairs:
                 for model, keys, values, missing in plan:
                     seen = contact
@@ -126,7 +126,7 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
         summary.peak_events = max(summary.peak_events, store.peak)
 
 
-def _with_state(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:
+def state_plan(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:
     """``(model, keys, values, missing)`` per model: the contact keys under which its evaluator
     reads the previous run (none: it reads none), each contact's values, and the values of a
     contact the previous run did not score."""
