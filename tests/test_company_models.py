@@ -9,6 +9,7 @@ with its own events.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pytest
@@ -363,3 +364,49 @@ model routing {
                         "c6": -1, "c7": -1}                # an unknown company; none
     # the contact rows: the models that read no company score first, then those that do
     assert [m for _c, m in contacts][:7] == ["person"] * 7 and [m for _c, m in contacts][7:] == ["routing"] * 7
+
+
+STATEFUL = """
+schema {
+  contact { title: text }
+  company { industry: text }
+  event page_view { url: text }
+}
+model account for company {
+  score engagement {
+    rule views: each page_view within 1d => +10
+    rule before: previous(engagement) >= 10 => +1
+  }
+  tier heat by engagement monotonic { hot: >= 20; cold: otherwise }
+}
+"""
+
+
+def test_state_is_kept_per_company(invoke, tmp_path):
+    """previous() and monotonic tiers of a company model read the company's earlier runs; the
+    transitions and explain name the company."""
+    (tmp_path / "m.score").write_text(STATEFUL, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "companies.csv").write_text("id,industry\na1,saas\na2,retail\n", encoding="utf-8")
+    (data / "contacts.csv").write_text("id,title,company_id\nc1,VP,a1\nc2,CEO,a1\nc3,Eng,a2\n", encoding="utf-8")
+    (data / "events.csv").write_text("contact_id,type,timestamp,url\nc1,page_view,2026-11-01T00:00:00Z,/a\n"
+                                     "c2,page_view,2026-11-01T00:00:00Z,/b\nc3,page_view,2026-11-01T00:00:00Z,/c\n",
+                                     encoding="utf-8")
+
+    def run_at(day: str):
+        out = tmp_path / f"{day}.csv"
+        result = invoke("run", tmp_path / "m.score", "--source", f"csv:{data}", "--as-of", day,
+                        "--state", tmp_path / "state.db", "--sink", f"csv:{out}",
+                        "--transitions", f"csv:{tmp_path / (day + '.moves.csv')}")
+        assert result.exit_code == 0, result.output
+        with open(out, encoding="utf-8") as f:
+            return {r["company_id"]: (r["engagement"], r["heat"]) for r in csv.DictReader(f)}
+
+    assert run_at("2026-11-01") == {"a1": ("20", "hot"), "a2": ("10", "cold")}
+    # a day later the views are out of the window: only previous(engagement) counts; a1 stays hot
+    assert run_at("2026-11-03") == {"a1": ("1", "hot"), "a2": ("1", "cold")}
+    assert (tmp_path / "2026-11-03.moves.csv").read_text(encoding="utf-8").count("\n") == 1   # no move
+    result = invoke("explain", tmp_path / "m.score", "--source", f"csv:{data}", "--as-of", "2026-11-04",
+                    "--company", "a1", "--state", tmp_path / "state.db")
+    assert "previous run: engagement 1, heat hot" in result.output

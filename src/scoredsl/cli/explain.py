@@ -50,7 +50,12 @@ def explain(file, contact_id, company_id, source_spec, models, as_of, fmt, state
                       + (": use --contact" if subject == "company" else ": use --company"))
     when = parse_as_of(as_of)
     if company_id is not None:
-        explanations = _company(program, selected, company_id, source_spec, config, when)
+        store = open_state(config, state_path, no_state, [], create=False)
+        try:
+            explanations = _company(program, selected, company_id, source_spec, config, when, store)
+        finally:
+            if store is not None:
+                store.close()
         _show(explanations, fmt)
         return
     source = open_source_for(source_spec, program.schema, config)
@@ -85,8 +90,9 @@ def _show(explanations, fmt: str) -> None:
         click.echo("\n\n".join(e.render() for e in explanations))
 
 
-def _company(program, models, company_id: str, source_spec, config, when) -> list:
-    """The explanations of the company ``models`` for one company."""
+def _company(program, models, company_id: str, source_spec, config, when, store=None) -> list:
+    """The explanations of the company ``models`` for one company (what they read of earlier
+    runs from ``store``, kept per company)."""
     source = open_source_for(source_spec, program.schema, config)
     try:
         found = one_company(models, source, company_id, to_micros(when), RunOptions(on_error="skip"))
@@ -99,7 +105,8 @@ def _company(program, models, company_id: str, source_spec, config, when) -> lis
     _company_record, records, per_type, parts = found
     members = tuple(contact["id"] for contact, _added in parts)
     text_of = as_written(program)
-    return [explain_packed(model, record, per_type, to_micros(when), members=members,
+    return [explain_packed(model, record, per_type, to_micros(when), _previous(store, model, company_id, when),
+                           members=members,
                            aggregates=aggregate_lines(model, record, [(c, added[i]) for c, added in parts], text_of))
             for i, (model, record) in enumerate(zip(models, records))]
 
