@@ -482,3 +482,29 @@ def test_diff_measures_a_company_model_change_company_by_company(invoke, tmp_pat
                   "--as-of", "2026-11-01", "--model", "account").output
     assert "Tier account_stage: 18 of 150 companies (12.0%) change" in text
     assert "  company  before   after  change  rules" in text
+
+
+def test_the_company_stage_spills_its_events_to_disk_and_scores_the_same(invoke, tmp_path, monkeypatch,
+                                                                         expected_companies):
+    """With a small event budget the events of the companies' contacts go to a temporary file
+    (in --spill-dir, deleted after the run), and every row is the same."""
+    from scoredsl.engines.python import EventStore
+
+    spills = []
+    real = EventStore.seal
+
+    def sealed(self):           # the company stage's store: spilled, and at most 500 in memory
+        spills.append((self.spilled, self.peak))
+        return real(self)
+
+    monkeypatch.setattr(EventStore, "seal", sealed)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    for engine in ("python", "duckdb"):
+        result, outputs = run_companies(invoke, tmp_path, f"csv:{DATA}", "--engine", engine,
+                                        "--max-events-in-memory", "500", "--spill-dir", spill)
+        assert result.exit_code == 0, result.output
+        assert outputs == expected_companies, engine
+        assert len(spills) == 1 and spills[0][0] and spills[0][1] <= 500, (engine, spills)
+        assert list(spill.iterdir()) == [], "the temporary files are gone"
+        spills.clear()

@@ -14,15 +14,15 @@ its record, the events of its contacts merged by type its events. A company with
 is scored too (no events, ``count(contacts)`` 0). A contact without a company, or whose
 company the source does not have, adds to no company.
 
-The merged events of one type are ordered by timestamp, then by contact id, then in each
-contact's own order, so that ``first``/``last`` ties and every result are the same whatever
-order the source gives its contacts in. Memory holds the events of every contact that belongs
-to a company until the companies are scored.
+The merged events of one type are ordered by timestamp (events with the same timestamp in the
+order the source gave them: no aggregate, rule or decay depends on that order). The events of
+the contacts that belong to a company are held until the companies are scored: in memory up
+to the run's event budget (``--max-events-in-memory``), then in a temporary file on disk, as
+the python engine holds a run's events (:class:`~scoredsl.engines.python.EventStore`).
 """
 
 from __future__ import annotations
 
-import operator
 from typing import Iterator, Mapping, Sequence
 
 import attrs
@@ -31,11 +31,9 @@ from scoredsl.check.ir import Prop, model_exprs, models_read, state_reads
 from scoredsl.compiler.model import CompiledModel
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import COMPANY_ID, ResultRow
-from scoredsl.engines.base import RunOptions
-from scoredsl.engines.python import contacts_with_events, state_plan
+from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, RunOptions
+from scoredsl.engines.python import EventStore, contacts_with_events, state_plan
 from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
-
-_timestamp = operator.itemgetter(0)
 
 
 class CompanyStage:
@@ -47,14 +45,16 @@ class CompanyStage:
     explain."""
 
     def __init__(self, models: Sequence[CompiledModel], contact_models: Sequence[CompiledModel],
-                 companies: Companies, as_of: int, previous: Previous | None = None, keep: bool = False):
+                 companies: Companies, as_of: int, previous: Previous | None = None, keep: bool = False,
+                 event_budget: int = DEFAULT_EVENT_BUDGET, spill_dir: str | None = None):
         self.models = list(models)
         self.companies = companies
         self.as_of = as_of
         self._contact_plan = state_plan(contact_models, previous)
         self._folds = [[agg.func for agg in model.contact_aggs] for model in self.models]
         self._acc: dict[str, list[list]] = {}
-        self._events: dict[str, list[tuple[str, dict]]] = {}
+        # the events of each company's contacts: in memory up to the budget, then on disk
+        self._events = EventStore(event_budget, spill_dir)
         self.keep = keep
         self.parts: dict[str, list[tuple[dict, list[tuple]]]] = {}
 
@@ -100,35 +100,26 @@ class CompanyStage:
                 if part[2 * i]:
                     totals[i] = _FOLD[func](totals[i], part[2 * i + 1])
         if per_type:
-            self._events.setdefault(company_id, []).append((contact["id"], per_type))
+            self._events.put(company_id, per_type)
         if self.keep:
             self.parts.setdefault(company_id, []).append((seen, added))
 
     def companies_with_events(self) -> Iterator[tuple[dict, list[dict], Mapping[str, list]]]:
         """``(company record, its record for each model, its contacts' events by type)`` for every
         company, in the source's order: each model's record adds its aggregates under their keys."""
-        for company in self.companies.records():
-            company_id = company["id"]
-            acc = self._acc.pop(company_id, None) or self._start()
-            records = []
-            for model, totals in zip(self.models, acc):
-                record = dict(company)
-                record.update(zip((agg.key for agg in model.contact_aggs), totals))
-                records.append(record)
-            yield company, records, merge_events(self._events.pop(company_id, ()))
-
-
-def merge_events(contacts: Sequence[tuple[str, Mapping[str, list]]]) -> dict[str, list]:
-    """The events of several contacts by type, ordered by timestamp, then contact id, then each
-    contact's own order (every list given is sorted by timestamp already)."""
-    merged: dict[str, list] = {}
-    for _contact_id, per_type in sorted(contacts, key=operator.itemgetter(0)):
-        for kind, items in per_type.items():
-            merged.setdefault(kind, []).extend(items)
-    if len(contacts) > 1:
-        for items in merged.values():
-            items.sort(key=_timestamp)
-    return merged
+        self._events.seal()
+        try:
+            for company in self.companies.records():
+                company_id = company["id"]
+                acc = self._acc.pop(company_id, None) or self._start()
+                records = []
+                for model, totals in zip(self.models, acc):
+                    record = dict(company)
+                    record.update(zip((agg.key for agg in model.contact_aggs), totals))
+                    records.append(record)
+                yield company, records, self._events.take(company_id)
+        finally:
+            self._events.close()
 
 
 def _best(held, value):
@@ -198,7 +189,8 @@ def score_companies(models: Sequence[CompiledModel], source, as_of: int, options
     contact_policy = ErrorPolicy(options.on_error, counted, contact_errors)
     event_policy = ErrorPolicy(options.on_error, counted, event_errors)
     companies = Companies.read(source, schema, contact_policy)
-    stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, previous)
+    stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, previous,
+                         event_budget=options.event_budget, spill_dir=options.spill_dir)
     scoring = state_plan(contacts[0], previous) if contacts is not None else []
     write = contacts[1].write if contacts is not None else None
     progress = options.progress if contacts is not None else None
@@ -295,7 +287,8 @@ def one_company(models: Sequence[CompiledModel], source, company_id: str, as_of:
     companies = Companies.read(source, schema, policy)
     if company_id not in companies:
         return None
-    stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, keep=True)
+    stage = CompanyStage(models, contact_models_read(models, program), companies, as_of, keep=True,
+                         event_budget=options.event_budget, spill_dir=options.spill_dir)
     with contacts_with_events(source, schema, options, counted, policy, policy, companies) as pairs:
         for contact, per_type in pairs:
             if stage.company_of(contact) == company_id:

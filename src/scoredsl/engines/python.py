@@ -256,6 +256,7 @@ class EventStore:
         self.directory = directory
         self.memory: dict[str, PerType] = {}
         self.peak = 0                  # the most events in memory at once
+        self._held = 0                 # events in memory, for put()
         self._folder: tempfile.TemporaryDirectory | None = None
         self._db: sqlite3.Connection | None = None
 
@@ -291,6 +292,34 @@ class EventStore:
         summary.events += added
         if self._db is not None:
             self._spill(held)
+            self._db.execute("CREATE INDEX spilled_contact ON spilled (contact_id)")
+
+    def put(self, key: str, per_type: PerType) -> None:
+        """Instead of :meth:`add`: hold events already grouped by type under ``key`` (several
+        calls may add to one key; a company stage keys them by company), spilling as
+        :meth:`add` does; then :meth:`seal` once, then :meth:`take`."""
+        held = self._held
+        for kind, items in per_type.items():
+            if held and held + len(items) > self.budget:
+                self._spill(held)
+                held = 0
+            kinds = self.memory.get(key)
+            if kinds is None:
+                kinds = self.memory[key] = {}
+            kept = kinds.get(kind)
+            if kept is None:
+                kinds[kind] = list(items)
+            else:
+                kept.extend(items)
+            held += len(items)
+        self._held = held
+        self.peak = max(self.peak, held)
+
+    def seal(self) -> None:
+        """The end of :meth:`put`: what is held goes to disk too once anything has spilled."""
+        if self._db is not None:
+            self._spill(self._held)
+            self._held = 0
             self._db.execute("CREATE INDEX spilled_contact ON spilled (contact_id)")
 
     def take(self, contact_id: str) -> PerType:
