@@ -27,7 +27,7 @@ from scoredsl.engines.frame import run
 from scoredsl.engines.python import PythonEngine
 from scoredsl.syntax.parser import parse
 
-SETTINGS = settings(max_examples=strategies.examples(80), deadline=None,
+SETTINGS = settings(max_examples=strategies.examples(50), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 UTC = dt.timezone.utc
 
