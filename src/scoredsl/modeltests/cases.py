@@ -305,8 +305,6 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
     problems = _Problems()
     contact: dict = {"id": f"case-{index}"}
     events: tuple = ()
-    previous: dict = {}
-    expectations: tuple = ()
     with problems.field():
         contact = _contact(raw.get("contact", {}), index, program, problems)
     company = None
@@ -316,15 +314,7 @@ def _case(raw: Any, index: int, line: int | None, header: _Header, program: Prog
             contact[COMPANY_ID] = company["id"]
     with problems.field():
         events = _events(raw.get("events", []), contact["id"], as_of, program, problems)
-    with problems.field():
-        previous = _previous(raw.get("previous", {}), model, problems)
-    with problems.field():
-        expectations += _expect(raw.get("expect", {}), model, problems)
-    with problems.field():
-        expectations += _expect_rules(raw.get("expect_rules", {}), model, problems)
-    problems.check()
-    if not expectations:
-        raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
+    previous, expectations = _checks(raw, model, problems)
     return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact=contact,
                 events=events, previous=previous, expectations=expectations, company=company)
 
@@ -341,12 +331,20 @@ def _company_case(raw: dict, name: str, index: int, line: int | None, model: Com
     problems = _Problems()
     company: dict = {"id": f"case-{index}-company"}
     members: list = []
-    previous: dict = {}
-    expectations: tuple = ()
     with problems.field():
         company = _company(raw.get("company", {}), index, program, problems) or company
     with problems.field():
         members = _members(raw.get("contacts", []), index, company["id"], as_of, program, problems)
+    previous, expectations = _checks(raw, model, problems)
+    return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact={"id": company["id"]},
+                previous=previous, expectations=expectations, company=company, members=tuple(members),
+                subject="company")
+
+
+def _checks(raw: dict, model: CompiledModel, problems: "_Problems") -> tuple[dict, tuple[Expectation, ...]]:
+    """A case's ``previous`` and its expectations; every mistake of the case is raised here."""
+    previous: dict = {}
+    expectations: tuple = ()
     with problems.field():
         previous = _previous(raw.get("previous", {}), model, problems)
     with problems.field():
@@ -356,9 +354,7 @@ def _company_case(raw: dict, name: str, index: int, line: int | None, model: Com
     problems.check()
     if not expectations:
         raise SuiteError("the case checks nothing: add expect = {...} or expect_rules = {...}")
-    return Case(name=name, index=index, line=line, model=model.name, as_of=as_of, contact={"id": company["id"]},
-                previous=previous, expectations=expectations, company=company, members=tuple(members),
-                subject="company")
+    return previous, expectations
 
 
 def _members(raw: Any, index: int, company_id: str, as_of: dt.datetime, program: Program,
