@@ -18,6 +18,11 @@ then every score name and every tier name (union over the run's models, in order
 appearance), then ``model_version, as_of``. A sink of company models' rows (``RunInfo.subject``
 ``"company"``) has ``company_id`` where the others have ``contact_id``. :func:`record` gives
 one row as a ``dict`` in that order, with ``None`` where a column does not apply.
+
+A sink that writes rows as text may also take them **ready-made**: its :attr:`Sink.text_form`
+names the form (``"csv"``: :func:`columns` in order, Python's ``csv.writer`` quoting, ``"\\n"``
+after each row), and :meth:`Sink.write_text` appends rows already in that form, as an engine
+that formats them in the database hands them over (no Python object per row).
 """
 
 from __future__ import annotations
@@ -94,6 +99,14 @@ class Sink(abc.ABC):
     @abc.abstractmethod
     def abort(self) -> None:
         """Discard every row written since :meth:`open`; leave any previous output untouched."""
+
+    #: the text form of the rows :meth:`write_text` takes ready-made ("csv"); None: rows only
+    text_form: str | None = None
+
+    def write_text(self, file: IO[bytes]) -> None:
+        """Append result rows already written in :attr:`text_form` (UTF-8), read from ``file``
+        to its end: the same bytes :meth:`write` would have written for them, in order."""
+        raise SinkError(f"{type(self).__name__} takes result rows only one at a time")
 
     def open_table(self, columns: tuple[str, ...]) -> None:
         """Instead of :meth:`open`: prepare to receive rows of other ``columns`` than a run's

@@ -7,9 +7,10 @@ The canonical relations (:mod:`scoredsl.data.canonical`) are filled one of two w
 * :mod:`scoredsl.engines.duckdb_files` lets DuckDB read CSV and Parquet files itself, with the
   same rules for values. That is the fast path.
 
-Either way, :func:`write_results` runs one query per model and writes the rows in contact
-order, one row per contact and model as the Python engine does. The spark and pushdown engines
-use the same pieces.
+Either way, one query per model gives its rows, in contact order. DuckDB keeps them as tables
+and writes them as CSV text itself when the sink takes text (:mod:`scoredsl.engines.duckdb_text`);
+otherwise they are written one per contact and model, as the Python engine writes them
+(:func:`result_rows`). The spark and pushdown engines use :func:`write_results`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
+from scoredsl.engines.duckdb_text import result_table, write_text
 from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
 
 
@@ -53,7 +55,14 @@ class DuckDBEngine:
                     con.execute(f"SET threads = {int(options.threads)}")
                 fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
                 load_state(con, models, previous or Previous(), folder)
-                write_results(models, [con.cursor() for _ in models], as_of, "duckdb", out)
+                for index, query in enumerate(model_queries(models, as_of, "duckdb")):
+                    con.execute(f'CREATE TABLE "{result_table(index)}" AS {query.rstrip().rstrip(";")}')
+                if not write_text(con, models, as_of, out, folder):
+                    cursors = [con.cursor() for _ in models]
+                    for index, cursor in enumerate(cursors):
+                        cursor.execute(f'SELECT * FROM "{result_table(index)}" ORDER BY "_sd_row"')
+                    for row in result_rows(models, [_batched(c) for c in cursors]):
+                        out.write(row)
             finally:
                 con.close()
 

@@ -25,7 +25,7 @@ from scoredsl.engines.frame import Engine
 __all__ = ["ENGINES", "AUTO_BYTES", "engine_named", "choose_engine"]
 
 ENGINES = ("python", "duckdb", "pushdown", "spark", "auto")
-AUTO_BYTES = 32 << 20
+AUTO_BYTES = 10 << 20
 
 
 def engine_named(name: str) -> Engine:

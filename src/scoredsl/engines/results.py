@@ -6,7 +6,7 @@ models that read state find the previous run in :class:`Previous`. The run frame
 from __future__ import annotations
 
 import collections
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import attrs
 
@@ -67,12 +67,12 @@ class RunSummary:
                 summary.tiers[(model.name, tier)] = collections.Counter()
         return summary
 
-    def count(self, row: ResultRow) -> None:
-        """Count one result row's status and tiers."""
-        self.statuses[row.model][row.status] += 1
+    def count(self, row: ResultRow, times: int = 1) -> None:
+        """Count one result row's status and tiers (``times`` such rows)."""
+        self.statuses[row.model][row.status] += times
         if row.status == "scored":
             for tier, label in row.tiers.items():
-                self.tiers[(row.model, tier)][label if label is not None else "(none)"] += 1
+                self.tiers[(row.model, tier)][label if label is not None else "(none)"] += times
 
 
 class ErrorPolicy:
@@ -105,6 +105,7 @@ class Output:
     def __init__(self, sink: Sink, summary: RunSummary, models: Sequence[CompiledModel], store=None,
                  count: bool = True):
         self.summary = summary
+        self._sink = sink
         self._sink_write = sink.write
         self._record = store.add if store is not None else None
         # ``count``: this output's first model counts the contacts (or companies) scored
@@ -118,3 +119,19 @@ class Output:
             self._record(row)
         if row.model == self._first:
             setattr(self.summary, self._counted, getattr(self.summary, self._counted) + 1)
+
+    @property
+    def text_form(self) -> str | None:
+        """The form in which the sink takes rows ready-made (:attr:`Sink.text_form`), when
+        nothing else needs them one by one; None while a state store records every row."""
+        return None if self._record is not None else getattr(self._sink, "text_form", None)
+
+    def write_text(self, file, counts: Iterable[tuple[ResultRow, int]]) -> None:
+        """Rows already written in :attr:`text_form`, read from binary ``file``, go to the sink;
+        ``counts`` gives each kind of row among them (its model, status and tiers) and how many
+        there are, to be counted as :meth:`write` counts."""
+        for row, times in counts:
+            self.summary.count(row, times)
+            if row.model == self._first:
+                setattr(self.summary, self._counted, getattr(self.summary, self._counted) + times)
+        self._sink.write_text(file)

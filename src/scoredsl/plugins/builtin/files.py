@@ -848,12 +848,38 @@ class _FileSink(Sink):
 
 
 class CsvSink(_FileSink):
+    text_form = "csv"
+
+    def write_text(self, file: IO[bytes]) -> None:
+        if self._out is None or self.run is None:
+            raise SinkError(f"{self.path}: write_text() outside open() ... commit()")
+        with self._naming_failures():
+            text = io.TextIOWrapper(file, encoding="utf-8", newline="")
+            try:
+                shutil.copyfileobj(text, self._out, 1 << 20)
+            finally:
+                text.detach()       # the file stays the caller's
+
     def _begin(self) -> None:
         self._writer = csv.writer(self._out, lineterminator="\n")
         self._writer.writerow(self.names)
 
     def _row(self, values: dict[str, Any]) -> None:
-        self._writer.writerow(["" if v is None else v for v in values.values()])
+        cells = ["" if v is None else v for v in values.values()]
+        if any(type(c) is str and "\r" in c for c in cells):
+            # csv.writer leaves a carriage return unquoted on some Python versions, which no
+            # reader reads back as one cell
+            self._out.write(",".join(csv_quoted(str(c)) for c in cells) + "\n")
+        else:
+            self._writer.writerow(cells)
+
+
+def csv_quoted(text: str) -> str:
+    """``text`` as a cell of the CSV sink: in double quotes (its own doubled) when it holds a
+    comma, a double quote, a carriage return or a line feed."""
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 class JsonlSink(_FileSink):

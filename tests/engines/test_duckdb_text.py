@@ -1,0 +1,88 @@
+"""DuckDB writes CSV results itself (scoredsl.engines.duckdb_text): the same bytes, the same
+counts, as the rows written one by one, and no result row passes through Python."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import duckdb
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from scoredsl.engines.duckdb_text import csv_cell
+from scoredsl.engines.results import Output
+from scoredsl.plugins.builtin.files import CsvSink
+
+ODD_IDS = {"p0001": "p,1", "p0002": 'p"2"', "p0003": "p\n3", "p0004": "é€ p\r4", "p0005": '"'}
+
+
+@given(values=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+                        | st.sampled_from(',"\r\n '), max_size=8), min_size=1, max_size=4))
+@example(values=["a\rb", "c\nd", 'e"', "f,g", "", " "])
+def test_a_cell_is_quoted_as_the_csv_sink_quotes_it(values, tmp_path_factory):
+    path = tmp_path_factory.mktemp("sink") / "out.csv"
+    sink = CsvSink(str(path))
+    sink.open_table(tuple(f"c{i}" for i in range(len(values) + 1)))
+    sink.write_values({f"c{i}": value for i, value in enumerate(values + [None])})
+    sink.commit()
+    header, sink_line = path.read_bytes().decode("utf-8").split("\n", 1)
+    with open(path, newline="", encoding="utf-8") as file:
+        assert list(csv.reader(file))[1:] == [values + [""]]       # read back as written
+    con = duckdb.connect()
+    cells = " || ',' || ".join(csv_cell("?") for _ in values)
+    params = [v for v in values for _ in range(csv_cell("?").count("?"))]
+    line = con.execute(f"SELECT {cells} || ',' || {csv_cell('CAST(NULL AS VARCHAR)')}", params).fetchone()[0]
+    assert line + "\n" == sink_line
+
+
+@pytest.fixture
+def odd_ids(tmp_path, repo):
+    """The product lines example with contact ids that CSV must quote."""
+    folder = tmp_path / "data"
+    shutil.copytree(repo.EXAMPLES / "product_lines" / "data", folder)
+    for name, column in (("contacts.csv", "id"), ("events.csv", "contact_id")):
+        path = folder / name
+        with open(path, newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+        for row in rows:
+            row[column] = ODD_IDS.get(row[column], row[column])
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+def test_two_models_and_quoted_ids_give_the_bytes_of_the_python_engine(invoke, repo, odd_ids, tmp_path,
+                                                                        monkeypatch):
+    model = repo.EXAMPLES / "product_lines" / "model.score"
+    common = [model, "--source", f"csv:{odd_ids}", "--as-of", "2026-11-01"]
+    python = invoke("run", *common, "--engine", "python", "--sink", f"csv:{tmp_path / 'python.csv'}")
+    assert python.exit_code == 0, python.output
+
+    def no_rows(self, row):
+        raise AssertionError("a result row went through Python")
+    monkeypatch.setattr(Output, "write", no_rows)
+    duck = invoke("run", *common, "--engine", "duckdb", "--sink", f"csv:{tmp_path / 'duckdb.csv'}")
+    assert duck.exit_code == 0, duck.output
+    written = (tmp_path / "duckdb.csv").read_bytes()
+    assert written == (tmp_path / "python.csv").read_bytes()
+    ids = [row["contact_id"] for row in csv.DictReader(io.StringIO(written.decode(), newline=""))]
+    for odd in ODD_IDS.values():                         # read back as written: one row per model
+        assert ids.count(odd) == 2
+    # the counts of the summary are those of the rows one by one
+    summary = [line for line in duck.output.splitlines() if "contacts/s" not in line and "engine:" not in line]
+    assert summary == [line for line in python.output.splitlines() if "contacts/s" not in line]
+
+
+def test_a_run_that_keeps_state_writes_its_rows_one_by_one_and_the_same_bytes(invoke, repo, odd_ids, tmp_path):
+    model = repo.EXAMPLES / "product_lines" / "model.score"
+    common = [model, "--source", f"csv:{odd_ids}", "--as-of", "2026-11-01"]
+    for engine in ("python", "duckdb"):
+        result = invoke("run", *common, "--engine", engine, "--sink", f"csv:{tmp_path / engine}.csv",
+                        "--state", tmp_path / f"{engine}.db")
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
