@@ -190,7 +190,9 @@ def _long_cells(names: dict[str, str] | None) -> str:
     """SQL: whether a row of a CSV file holds a cell longer than :data:`MAX_CSV_CELL`."""
     if not names:
         return "FALSE"
-    return "(" + " OR ".join(f"length({_ident(c)}) > {MAX_CSV_CELL}" for c in names.values()) + ")"
+    # strlen() (bytes, which DuckDB keeps with every string) first: length() counts characters
+    return "(" + " OR ".join(f"(strlen({_ident(c)}) > {MAX_CSV_CELL} AND length({_ident(c)}) > {MAX_CSV_CELL})"
+                             for c in names.values()) + ")"
 
 
 def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
