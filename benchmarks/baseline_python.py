@@ -12,7 +12,11 @@ scoredsl can compute; ``benchmarks/run.py`` passes it.
 How it reads: both files streamed with the ``csv`` module, as a merge join. The events must be
 grouped by contact, in the order of the contacts file (``benchmarks/generate.py`` writes them
 so; a group out of order is an error); events of ids with no contact are skipped. Memory holds
-one contact at a time. Only what the model needs is parsed, and validated as scoredsl does:
+one contact at a time. With ``--unsorted`` the events may come in any order (as a CRM export of
+activities comes, by time): the contacts are read first, and each event updates its contact's
+running totals (:class:`Activity`, one per contact with events) before the results are written
+in the contacts' order. The per-event rules are the same code in both, written out twice so that
+the sorted reader keeps its totals in local variables. Only what the model needs is parsed, and validated as scoredsl does:
 timestamps (``datetime.fromisoformat``, no offset = UTC), ints, numbers, bools, and the
 ``newsletter``, ``url`` and ``form`` attributes. Events of undeclared types are skipped
 without parsing, and so are the events of a disqualified contact (its scores are never
@@ -241,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", help="the result CSV to write")
     parser.add_argument("--model-version", required=True, help="the model_version column")
     parser.add_argument("--as-of", default="2026-11-01", help="ISO date or datetime (UTC by default)")
+    parser.add_argument("--unsorted", action="store_true", help="the events may come in any order")
     args = parser.parse_args(argv)
     try:
-        count = score(f"{args.data}/contacts.csv", f"{args.data}/events.csv", args.out,
+        count = (score_unsorted if args.unsorted else score)(f"{args.data}/contacts.csv", f"{args.data}/events.csv", args.out,
                       parse_as_of(args.as_of), args.model_version)
     except DataError as exc:
         print(f"bad data: {exc}", file=sys.stderr)
@@ -501,6 +506,164 @@ def score(contacts_path: str, events_path: str, out_path: str, as_of: dt.datetim
                    cta90, demo, demo30, contact_sales, mid, content, top, webinars180, social90)
         contacts.finish()                   # the contacts after the last event
     return contacts.count
+
+
+class Activity:
+    """The running totals of one contact's events, for events in any order."""
+    __slots__ = ("last_activity", "last_click", "sent90", "sent180", "opens90", "opens180", "first_open",
+                 "newsletter90", "clicks90", "bounced", "views", "views90", "pricing60", "high_value60", "blog90",
+                 "careers", "cta90", "demo", "demo30", "contact_sales", "mid", "content", "top", "webinars180",
+                 "social90")
+
+    def __init__(self):
+        self.last_activity = self.last_click = None
+        self.sent90 = self.opens90 = self.opens180 = self.newsletter90 = self.clicks90 = 0
+        self.views90 = self.pricing60 = self.high_value60 = self.blog90 = self.cta90 = 0
+        self.mid = self.content = self.top = self.webinars180 = self.social90 = 0
+        self.sent180 = self.first_open = self.bounced = self.views = self.careers = False
+        self.demo = self.demo30 = self.contact_sales = False
+
+    def totals(self) -> tuple:
+        """In the order of :meth:`Results.scored`'s parameters after the contact."""
+        return (self.last_activity, self.last_click, self.sent90, self.sent180, self.opens90, self.opens180,
+                self.first_open, self.newsletter90, self.clicks90, self.bounced, self.views, self.views90,
+                self.pricing60, self.high_value60, self.blog90, self.careers, self.cta90, self.demo, self.demo30,
+                self.contact_sales, self.mid, self.content, self.top, self.webinars180, self.social90)
+
+
+def score_unsorted(contacts_path: str, events_path: str, out_path: str, as_of: dt.datetime, version: str) -> int:
+    """:func:`score` for events in any order: every contact read first, then every event added to
+    its contact's :class:`Activity`, then the results written in the contacts' order."""
+    since30, since60, since90, since180 = (as_of - dt.timedelta(days=n) for n in (30, 60, 90, 180))
+    fromisoformat = dt.datetime.fromisoformat
+    contacts = list(read_contacts(contacts_path))
+    wanted = {c.id: c for c in contacts if c.reason is None}
+    activity: dict[str, Activity] = {}
+    with open(events_path, encoding="utf-8-sig", newline="") as events_file:
+        reader = csv.reader(events_file, strict=True)
+        header = [name.strip() for name in next(reader)]
+        width = len(header)
+        col = {name: i for i, name in enumerate(header)}
+        i_contact, i_type, i_time, i_newsletter, i_url, i_form = (
+            col[n] for n in ("contact_id", "type", "timestamp", "newsletter", "url", "form"))
+        for row in reader:
+            if not row:
+                continue
+            cid = row[i_contact]
+            if cid not in wanted and (cid := cid.strip()) not in wanted:
+                continue                    # disqualified, or events of no contact
+            if len(row) != width and (len(row) < width or any(row[width:])):
+                raise DataError(f"{events_path}, line {reader.line_num}: {len(row)} cells, the header "
+                                f"has {width}")
+            kind = row[i_type]
+            if kind not in DECLARED and (kind := kind.strip()) not in DECLARED:
+                continue
+            try:
+                t = fromisoformat(row[i_time])
+            except ValueError:
+                try:
+                    t = fromisoformat(row[i_time].strip())
+                except ValueError as exc:
+                    raise DataError(f"{events_path}, line {reader.line_num}, column 'timestamp': "
+                                    f"{exc}") from None
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=UTC)
+            if t > as_of:
+                continue
+            a = activity.get(cid)
+            if a is None:
+                a = activity[cid] = Activity()
+            if kind == "email_sent":
+                if t >= since90:
+                    a.sent90 += 1
+                if t >= since180:
+                    a.sent180 = True
+            elif kind == "page_view":
+                a.views = True
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                url = row[i_url]
+                if url and not url.isspace():
+                    url = url.lower()
+                    if url.startswith("/careers"):
+                        a.careers = True
+                    if t >= since90:
+                        a.views90 += 1
+                        if url.startswith("/blog/"):
+                            a.blog90 += 1
+                        if t >= since60 and url in HIGH_VALUE_PAGES:
+                            a.high_value60 += 1
+                            if url == "/pricing":
+                                a.pricing60 += 1
+                elif t >= since90:
+                    a.views90 += 1
+            elif kind == "email_open":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                if t >= since180:
+                    a.opens180 += 1
+                    if t >= since90:
+                        a.opens90 += 1
+                try:
+                    newsletter = boolean(row[i_newsletter])
+                except ValueError as exc:
+                    raise DataError(f"{events_path}, line {reader.line_num}, column 'newsletter': "
+                                    f"{exc}") from None
+                if newsletter is False:
+                    a.first_open = True
+                elif newsletter is True and t >= since90:
+                    a.newsletter90 += 1
+            elif kind == "form_submit":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                form = row[i_form]
+                if form and not form.isspace():
+                    form = form.lower()
+                    if form == DEMO_FORM:
+                        a.demo = True
+                        if t >= since30:
+                            a.demo30 = True
+                    elif form in BOTTOM_FORMS:
+                        a.contact_sales = True
+                    elif form in MID_FORMS:
+                        a.mid += 1
+                    elif form in CONTENT_FORMS:
+                        a.content += 1
+                    elif form in TOP_FORMS:
+                        a.top += 1
+            elif kind == "email_click":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                if a.last_click is None or t > a.last_click:
+                    a.last_click = t
+                if t >= since90:
+                    a.clicks90 += 1
+            elif kind == "cta_click":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                if t >= since90:
+                    a.cta90 += 1
+            elif kind == "webinar_registration":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                if t >= since180:
+                    a.webinars180 += 1
+            elif kind == "social_interaction":
+                if a.last_activity is None or t > a.last_activity:
+                    a.last_activity = t
+                if t >= since90:
+                    a.social90 += 1
+            else:                           # email_bounce
+                a.bounced = True
+    with open(out_path, "w", encoding="utf-8", newline="") as out_file:
+        results = Results(out_file, as_of, version)
+        for contact in contacts:
+            a = activity.get(contact.id)
+            if a is None:
+                results.quiet(contact)
+            else:
+                results.scored(contact, *a.totals())
+    return len(contacts)
 
 
 DECLARED = frozenset(["email_sent", "email_open", "email_click", "email_bounce", "page_view", "cta_click",

@@ -51,9 +51,9 @@ EXAMPLE_DATA = os.path.join(ROOT, "examples", "b2b_saas", "data")
 AS_OF = "2026-11-01T00:00:00Z"
 PYTHON = sys.executable
 SCOREDSL = [PYTHON, "-m", "scoredsl"]
-CONTENDERS = ("python-baseline", "scoredsl-python", "duckdb-baseline", "scoredsl-duckdb")
+CONTENDERS = ("python-baseline", "scoredsl-python", "duckdb-baseline", "scoredsl-duckdb", "scoredsl-auto")
 RATIOS = (("scoredsl-python", "python-baseline"), ("scoredsl-duckdb", "duckdb-baseline"),
-          ("scoredsl-python", "scoredsl-duckdb"))
+          ("scoredsl-auto", "duckdb-baseline"), ("scoredsl-python", "scoredsl-duckdb"))
 
 
 # ------------------------------------------------------------------ subprocesses
@@ -128,16 +128,44 @@ def model_version() -> str:
     return first.split(",")[header.split(",").index("model_version")]
 
 
-def commands(folder: str, out: str, version: str, engine: bool, sorted_: bool) -> dict[str, list[str]]:
-    source = f"csv:{folder}" + ("?sorted=contact_id" if sorted_ else "")
+def commands(folder: str, out: str, version: str, engine: bool, order: str) -> dict[str, list[str]]:
+    """Each contender's command; ``order``: "sorted" (scoredsl told so), "unsorted" (the events
+    shuffled, the Python baseline told so) or "" (sorted files, scoredsl not told)."""
+    source = f"csv:{folder}" + ("?sorted=contact_id" if order == "sorted" else "")
     scoredsl = SCOREDSL + ["run", MODEL, "--source", source, "--as-of", AS_OF, "--sink", f"csv:{out}", "-q"]
     baseline = [folder, out, "--model-version", version, "--as-of", AS_OF]
     return {
-        "python-baseline": [PYTHON, os.path.join(HERE, "baseline_python.py"), *baseline],
+        "python-baseline": [PYTHON, os.path.join(HERE, "baseline_python.py"), *baseline]
+        + (["--unsorted"] if order == "unsorted" else []),
         "scoredsl-python": scoredsl + (["--engine", "python"] if engine else []),
         "duckdb-baseline": [PYTHON, os.path.join(HERE, "baseline_duckdb.py"), *baseline],
         "scoredsl-duckdb": scoredsl + ["--engine", "duckdb"],
+        "scoredsl-auto": scoredsl,
     }
+
+
+def shuffled_copy(meta: dict, seed: int) -> dict:
+    """The data set with its events in a random order (the same for the same seed), as an export
+    of activities comes: not grouped by contact. The contacts file is the same."""
+    folder = meta["folder"] + "-unsorted"
+    events = os.path.join(folder, "events.csv")
+    if not os.path.exists(events):
+        import random
+        os.makedirs(folder, exist_ok=True)
+        contacts = os.path.join(folder, "contacts.csv")
+        if not os.path.exists(contacts):
+            os.link(os.path.join(meta["folder"], "contacts.csv"), contacts)
+        with open(os.path.join(meta["folder"], "events.csv"), "rb") as file:
+            header = file.readline()
+            lines = file.readlines()
+        if any(b'"' in line for line in lines):
+            sys.exit("the events file has quoted cells: shuffling it by lines could split a record")
+        random.Random(seed).shuffle(lines)
+        with open(events + ".tmp", "wb") as file:
+            file.write(header)
+            file.writelines(lines)
+        os.replace(events + ".tmp", events)
+    return dict(meta, folder=folder)
 
 
 def is_usage_error(result: Measured) -> bool:
@@ -162,20 +190,20 @@ def first_difference(path_a: str, path_b: str) -> str | None:
 
 # ------------------------------------------------------------------ the benchmark
 
-def bench_size(meta: dict, names: list[str], reps: int, version: str, engine: bool, sorted_: bool,
+def bench_size(meta: dict, names: list[str], reps: int, version: str, engine: bool, order: str,
                skipped: dict[str, str]) -> tuple[dict[str, list[Measured]], list[str]]:
     folder = meta["folder"]
     outputs = {name: os.path.join(folder, f"out-{name}.csv") for name in names}
     runs: dict[str, list[Measured]] = {name: [] for name in names}
     mismatches: list[str] = []
     for rep in range(reps):
-        order = names[rep % len(names):] + names[:rep % len(names)]     # a different one goes first
-        for name in order:
+        turn = names[rep % len(names):] + names[:rep % len(names)]     # a different one goes first
+        for name in turn:
             if name in skipped:
                 continue
             if os.path.exists(outputs[name]):
                 os.unlink(outputs[name])
-            result = measure(commands(folder, outputs[name], version, engine, sorted_)[name])
+            result = measure(commands(folder, outputs[name], version, engine, order)[name])
             if name == "scoredsl-duckdb" and result.status != 0 and is_usage_error(result):
                 skipped[name] = "scoredsl has no duckdb engine yet (usage error)"
                 print(f"  {name}: skipped, {skipped[name]}", file=sys.stderr)
@@ -217,7 +245,8 @@ def ratios(rows: list[dict]) -> list[dict]:
             if a in medians and b in medians:
                 out.append({"size": size, "ratio": f"{a} / {b}",
                             "wall": medians[a]["median_s"] / medians[b]["median_s"],
-                            "cpu": medians[a]["median_cpu_s"] / medians[b]["median_cpu_s"]})
+                            "cpu": medians[a]["median_cpu_s"] / medians[b]["median_cpu_s"],
+                            "rss": medians[a]["peak_rss_mb"] / medians[b]["peak_rss_mb"]})
     return out
 
 
@@ -228,8 +257,9 @@ def markdown(rows: list[dict], ratio_rows: list[dict]) -> str:
         lines.append(f"| {r['size']:,} | {r['contender']} | {r['median_s']:.2f} | {r['median_cpu_s']:.2f} | "
                      f"{r['contacts_per_s']:,.0f} | {r['events_per_s']:,.0f} | {r['peak_rss_mb']:,.0f} |")
     if ratio_rows:
-        lines += ["", "| size | ratio of medians | wall | CPU |", "|---:|---|---:|---:|"]
-        lines += [f"| {r['size']:,} | {r['ratio']} | {r['wall']:.2f} | {r['cpu']:.2f} |" for r in ratio_rows]
+        lines += ["", "| size | ratio of medians | wall | CPU | peak RSS |", "|---:|---|---:|---:|---:|"]
+        lines += [f"| {r['size']:,} | {r['ratio']} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['rss']:.2f} |"
+                  for r in ratio_rows]
     return "\n".join(lines)
 
 
@@ -333,11 +363,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--data-dir", default="/tmp/scoredsl-bench")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", choices=("python", "duckdb"), help="only these two contenders")
+    parser.add_argument("--only", choices=("python", "duckdb"),
+                        help="only these contenders (duckdb: the DuckDB baseline, --engine duckdb and auto)")
     parser.add_argument("--json", metavar="OUT", help="also save the results as JSON")
     parser.add_argument("--sorted", action="store_true",
                         help="tell scoredsl that the files are sorted by contact id (csv:DIR?sorted=contact_id), "
                              "as the Python baseline assumes")
+    parser.add_argument("--unsorted", action="store_true",
+                        help="shuffle the events first (a copy in DATA_DIR), as a CRM export of activities comes; "
+                             "the Python baseline then keeps running totals per contact")
+    parser.add_argument("--pushdown", type=int, metavar="N",
+                        help="time --engine pushdown on PostgreSQL against the hand-written query there "
+                             "(N contacts; see pushdown.py)")
+    parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="the PostgreSQL database of --pushdown")
     parser.add_argument("--check-rules", type=int, metavar="N", help="time check and compile of an N-rule model")
     parser.add_argument("--explain", type=int, metavar="N",
                         help="time scoredsl explain of one contact of the N-contact data set")
@@ -345,15 +384,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="time a 12-instant backtest of N planted contacts against one run")
     args = parser.parse_args(argv)
     if args.sizes is None:
-        args.sizes = "" if args.check_rules or args.backtest or args.explain else "10000,100000,1000000"
+        args.sizes = "" if args.check_rules or args.backtest or args.explain or args.pushdown else "10000,100000,1000000"
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
 
-    results: dict = {"as_of": AS_OF, "sorted": args.sorted, "model": os.path.relpath(MODEL, ROOT), "python": sys.version.split()[0],
+    if args.sorted and args.unsorted:
+        parser.error("--sorted and --unsorted exclude each other")
+    order = "sorted" if args.sorted else "unsorted" if args.unsorted else ""
+    results: dict = {"as_of": AS_OF, "order": order or "sorted files, scoredsl not told", "model": os.path.relpath(MODEL, ROOT), "python": sys.version.split()[0],
                      "cpus": os.cpu_count(), "sizes": [], "ratios": [], "skipped": {}, "mismatches": [],
-                     "rules": [], "backtest": [], "explain": []}
+                     "rules": [], "backtest": [], "explain": [], "pushdown": []}
     if sizes:
         engine = engine_option()
-        names = [n for n in CONTENDERS if args.only is None or args.only in n.split("-")]
+        names = [n for n in CONTENDERS if args.only is None or args.only in n.split("-")
+                 or (args.only == "duckdb" and n == "scoredsl-auto")]
         skipped: dict[str, str] = {}
         if not engine and "scoredsl-duckdb" in names:
             skipped["scoredsl-duckdb"] = "scoredsl run has no --engine option yet"
@@ -362,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         version = model_version()
         for size in sizes:
             meta = dataset(args.data_dir, size, args.events_per_contact, args.seed)
-            runs, mismatches = bench_size(meta, names, args.reps, version, engine, args.sorted, skipped)
+            if order == "unsorted":
+                meta = shuffled_copy(meta, args.seed)
+            runs, mismatches = bench_size(meta, names, args.reps, version, engine, order, skipped)
             results["sizes"] += summarize(meta, runs)
             results["mismatches"] += mismatches
         results["ratios"] = ratios(results["sizes"])
@@ -370,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"B2B model, as of {AS_OF}, {args.events_per_contact:g} events per contact on average, "
               f"median of {args.reps}, {os.cpu_count()} CPUs"
-              + (", scoredsl told the files are sorted" if args.sorted else ""))
+              + {"sorted": ", scoredsl told the files are sorted", "unsorted": ", events shuffled"}.get(order, ""))
         print()
         print(markdown(results["sizes"], results["ratios"]))
         for name, why in skipped.items():
@@ -385,6 +430,10 @@ def main(argv: list[str] | None = None) -> int:
         table([f"{args.explain:,} contacts", "median wall s", "peak RSS MB"],
               [[f"{r['command']} ({r['events']:,} events)", f"{r['median_s']:.2f}", f"{r['peak_rss_mb']:,.0f}"]
                for r in results["explain"]])
+    if args.pushdown:
+        from pushdown import bench_pushdown
+        results["pushdown"] = bench_pushdown(args.data_dir, args.pushdown, args.events_per_contact, args.reps,
+                                             args.seed, args.dsn)
     if args.backtest:
         results["backtest"] = bench_backtest(args.data_dir, args.backtest, args.reps, args.seed)
         table([f"{args.backtest:,} planted contacts", "median wall s", "x one run", "peak RSS MB"],

@@ -206,3 +206,16 @@ def test_an_int_beyond_64_bits_is_bad_data_on_sql_engines_only(invoke, tmp_path)
     duck, out = run_to(invoke, tmp_path, "duckdb", model, f"csv:{data}", "--engine", "duckdb")
     assert python.exit_code == 0
     assert duck.exit_code == 1 and "beyond the 64-bit integers" in duck.output and not out.exists()
+
+
+def test_a_run_without_engine_is_auto_and_large_files_go_to_duckdb(invoke, tmp_path, monkeypatch):
+    from scoredsl.engines import registry
+
+    model = ROOT / "examples" / "b2b_saas" / "model.score"
+    data = f"csv:{ROOT / 'examples' / 'b2b_saas' / 'data'}"
+    python, python_out = run_to(invoke, tmp_path, "python", model, data, "--engine", "python")
+    monkeypatch.setattr(registry, "AUTO_BYTES", 0)
+    default, default_out = run_to(invoke, tmp_path, "default", model, data)
+    assert default.exit_code == 0, default.output
+    assert "engine: duckdb" in default.output
+    assert default_out.read_bytes() == python_out.read_bytes()

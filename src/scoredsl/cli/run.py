@@ -42,11 +42,12 @@ from scoredsl.plugins.actions import deliver, open_actions
 @as_of_option
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="fail: stop at the first bad row (nothing is written); skip: skip it and count it.")
-@click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
-              help="python: the reference evaluator, contact by contact; duckdb: the model compiled to SQL "
-                   "on embedded DuckDB (reads CSV and Parquet files itself); pushdown: the SQL runs inside "
-                   "the SQL source's own database; spark: on Spark SQL; auto: duckdb for large file "
-                   "sources, else python. Every engine gives the same results.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="auto: duckdb for CSV and Parquet files of 10 MB of events or more, when every model "
+                   "can run as SQL, else python; python: the reference evaluator, contact by contact; "
+                   "duckdb: the model compiled to SQL on embedded DuckDB (reads CSV and Parquet files "
+                   "itself); pushdown: the SQL runs inside the SQL source's own database; spark: on Spark "
+                   "SQL. Every engine gives the same results.")
 @click.option("--threads", type=click.IntRange(1), metavar="N",
               help="Worker threads for the duckdb and spark engines (default: every core).")
 @click.option("--max-events-in-memory", "event_budget", type=click.IntRange(1), default=DEFAULT_EVENT_BUDGET,
