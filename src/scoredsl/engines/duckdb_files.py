@@ -68,8 +68,9 @@ _WS_CHARS = ", ".join(_q(ch) for ch in WHITESPACE)
 def _stripped(raw: str) -> str:
     # trim() with a set of characters is slow; a value that starts and ends with a printable
     # ASCII character (no white space is one) needs no trimming
-    return (f"CASE WHEN ord({raw}) BETWEEN 33 AND 126 AND ord(right({raw}, 1)) BETWEEN 33 AND 126 "
-            f"THEN {raw} ELSE trim({raw}, {_WS}) END")
+    # (a missing cell first: most cells of an event's attributes are)
+    return (f"CASE WHEN {raw} IS NULL THEN NULL WHEN ord({raw}) BETWEEN 33 AND 126 AND ord(right({raw}, 1)) "
+            f"BETWEEN 33 AND 126 THEN {raw} ELSE trim({raw}, {_WS}) END")
 
 
 def _blank(raw: str, stripped: str | None = None) -> str:
@@ -310,8 +311,9 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         else:
             body = f"SELECT _sd_cid, _sd_ts{attrs} FROM _sd_stage_events WHERE _sd_kind = {_q(event)}"
         con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
-    summary.events = sum(con.execute(f'SELECT count(*) FROM "{event_table(i)}"').fetchone()[0]
-                         for i in range(len(events)))
+    if files.events is not None and events:
+        summary.events = con.execute(f"SELECT count(*) FROM _sd_stage_events WHERE _sd_kind IN ({declared})"
+                                     ).fetchone()[0]
     return True
 
 
