@@ -430,10 +430,15 @@ def main(argv: list[str] | None = None) -> int:
         table([f"{args.explain:,} contacts", "median wall s", "peak RSS MB"],
               [[f"{r['command']} ({r['events']:,} events)", f"{r['median_s']:.2f}", f"{r['peak_rss_mb']:,.0f}"]
                for r in results["explain"]])
-    if args.pushdown:
-        from pushdown import bench_pushdown
-        results["pushdown"] = bench_pushdown(args.data_dir, args.pushdown, args.events_per_contact, args.reps,
-                                             args.seed, args.dsn)
+    if args.pushdown:       # pushdown.py, which uses this module's pieces, in a process of its own
+        with tempfile.TemporaryDirectory() as scratch:
+            saved = os.path.join(scratch, "pushdown.json")
+            subprocess.run([PYTHON, os.path.join(HERE, "pushdown.py"), "--contacts", str(args.pushdown),
+                            "--events-per-contact", f"{args.events_per_contact:g}", "--reps", str(args.reps),
+                            "--seed", str(args.seed), "--data-dir", args.data_dir, "--dsn", args.dsn,
+                            "--json", saved], check=True)
+            with open(saved, encoding="utf-8") as file:
+                results["pushdown"] = json.load(file)["rows"]
     if args.backtest:
         results["backtest"] = bench_backtest(args.data_dir, args.backtest, args.reps, args.seed)
         table([f"{args.backtest:,} planted contacts", "median wall s", "x one run", "peak RSS MB"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import importlib.resources
+import pathlib
 import re
 
 import lark
@@ -22,7 +23,12 @@ MAX_SOURCE_BYTES = 2_000_000
 
 
 def grammar_text() -> str:
-    return (importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark").read_text("utf-8")
+    """The grammar the wheel carries in ``scoredsl/grammar``; an editable install of a source
+    checkout has no copy there, and reads ``grammar/scoredsl.lark`` of the checkout."""
+    packaged = importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark"
+    if packaged.is_file():
+        return packaged.read_text("utf-8")
+    return (pathlib.Path(__file__).resolve().parents[3] / "grammar" / "scoredsl.lark").read_text("utf-8")
 
 
 _comments: contextvars.ContextVar[list | None] = contextvars.ContextVar("scoredsl_comments", default=None)
