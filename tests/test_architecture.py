@@ -4,6 +4,8 @@ functions and under ``if TYPE_CHECKING`` count. See docs/architecture.md."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -42,6 +44,33 @@ def test_the_public_api_holds_every_name_it_lists():
     missing = [name for name in scoredsl.api.__all__ if not hasattr(scoredsl.api, name)]
     assert missing == []
     assert len(set(scoredsl.api.__all__)) == len(scoredsl.api.__all__)
+    assert sorted(scoredsl.api._WHERE) == sorted(scoredsl.api.__all__)
+    assert set(scoredsl.api.__all__) <= set(dir(scoredsl.api))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        scoredsl.api.nothing
+
+
+def test_check_imports_no_code_generation_engine_or_store(tmp_path):
+    """`scoredsl check` loads every plugin (each imports ``scoredsl.api``) and parses and checks;
+    it must not pay for importing what only a run or a compile uses."""
+    code = textwrap.dedent("""
+        import sys
+        from scoredsl.cli.main import main
+        sys.argv = ["scoredsl", "check", sys.argv[1]]
+        try:
+            main()
+        except SystemExit as stop:
+            assert stop.code == 0, stop.code
+        print(" ".join(sorted(sys.modules)))
+    """)
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "b2b_saas" / "model.score")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "scoredsl.check.checker" in loaded and "scoredsl.syntax.parser" in loaded
+    for unwanted in ("scoredsl.compiler.python.build", "scoredsl.compiler.python.codegen", "scoredsl.engines.frame",
+                     "scoredsl.engines.duckdb", "scoredsl.data.state", "sqlglot", "duckdb", "sqlalchemy"):
+        assert unwanted not in loaded, unwanted
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

@@ -7,9 +7,8 @@ import os
 import click
 
 from scoredsl.cli.options import EXIT_FINDINGS, EXIT_OK, Failure, handle_errors, render_diagnostics, root_option
-from scoredsl.compiler.pipeline import check_file, compile_file
+from scoredsl.compiler.pipeline import check_file
 from scoredsl.compiler.sql.dialects import DIALECTS
-from scoredsl.data import config as project_config
 from scoredsl.diagnostics import sort
 
 
@@ -62,6 +61,8 @@ def check(files, fmt, strict, engines, root):
 
 def project_rule_files() -> tuple[str, ...]:
     """Every rule file of the project, as paths relative to this folder, in order."""
+    from scoredsl.data import config as project_config      # (only without FILES)
+
     top = project_config.project_folder()
     files = tuple(os.path.relpath(path) for path in project_config.rule_files(top))
     if not files:
@@ -70,6 +71,7 @@ def project_rule_files() -> tuple[str, ...]:
 
 
 def _engine_diagnostics(path, root, engines) -> list:
+    from scoredsl.compiler.pipeline import compile_file
     from scoredsl.compiler.sql.generator import engine_diagnostics
 
     program = compile_file(path, root=root)

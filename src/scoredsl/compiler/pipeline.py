@@ -13,11 +13,14 @@ false.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scoredsl.check import checker, ir
-from scoredsl.compiler.model import GENERATED_FILE, CompiledModel, Program
-from scoredsl.compiler.python.build import generate, wrap_function
 from scoredsl.diagnostics import CompileError, Diagnostic, SourceMap, warning
 from scoredsl.syntax import loader
+
+if TYPE_CHECKING:
+    from scoredsl.compiler.model import Program
 
 
 def compile_file(path, *, root=None, use_plugins: bool = True) -> Program:
@@ -84,6 +87,10 @@ def run_lints(lints, unit, program) -> list[Diagnostic]:
 
 
 def _compile(unit, diagnostics, sources, use_plugins: bool = True) -> Program:
+    # code generation is imported here: `scoredsl check` stops before it
+    from scoredsl.compiler.model import GENERATED_FILE, CompiledModel, Program
+    from scoredsl.compiler.python.build import generate, wrap_function
+
     if unit is None:
         raise CompileError(diagnostics, sources)
     functions, _lints = _plugin_extensions(use_plugins)

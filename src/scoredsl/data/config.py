@@ -40,7 +40,6 @@ from typing import Any, Mapping
 import attrs
 
 from scoredsl.data.specs import Spec, SpecError, parse_spec, redact
-from scoredsl.data.state import DEFAULT_FILE
 
 FILE_NAME = "scoredsl.toml"
 _VARIABLE = re.compile(r"\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)\})")
@@ -73,6 +72,8 @@ class Config:
         if self.path is None or self.state.get("enabled", True) is False or "url" in self.state:
             return None
         where = Path(self.path).parent
+        from scoredsl.data.state import DEFAULT_FILE      # (the state stores, only when asked)
+
         return str(where / self.state.get("path", DEFAULT_FILE))
 
     def state_url(self, environ: Mapping[str, str] | None = None) -> str | None:
