@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from lark import Token, Transformer, v_args
+from lark.exceptions import GrammarError, VisitError
 
 from scoredsl.diagnostics import Diagnostic, Span, error
 from scoredsl.syntax import nodes
@@ -26,6 +27,27 @@ class ToNodes(Transformer):
         super().__init__(visit_tokens=False)
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+        self._methods: dict[str, object] = {}
+
+    def _call_userfunc(self, tree, new_children=None):
+        # Lark looks a rule's method up for every node, and looking up a method under v_args
+        # builds a new wrapper each time (a third of the transform); here once per rule name.
+        children = new_children if new_children is not None else tree.children
+        try:
+            method = self._methods[tree.data]
+        except KeyError:
+            method = self._methods[tree.data] = getattr(self, tree.data, None)
+        if method is None:
+            return self.__default__(tree.data, children, tree.meta)
+        try:
+            wrapper = getattr(method, "visit_wrapper", None)
+            if wrapper is not None:
+                return wrapper(method, tree.data, children, tree.meta)
+            return method(children)
+        except GrammarError:
+            raise
+        except Exception as exc:
+            raise VisitError(tree.data, tree, exc) from exc
 
     # ------------------------------------------------------------ helpers
     def span(self, meta) -> Span:
