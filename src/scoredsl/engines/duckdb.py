@@ -48,7 +48,9 @@ class DuckDBEngine:
         summary = out.summary
         schema = models[0].program.schema
         with tempfile.TemporaryDirectory(prefix="scoredsl-") as folder:
-            con = duckdb.connect(os.path.join(folder, "run.duckdb"))
+            # in memory, spilling to the folder beyond DuckDB's memory limit: a database file
+            # would also write every staged row to its write-ahead log (a third of the staging)
+            con = duckdb.connect(":memory:")
             try:
                 con.execute(f"SET temp_directory = '{folder}'")
                 if options.threads:
