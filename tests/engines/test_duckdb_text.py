@@ -86,3 +86,25 @@ def test_a_run_that_keeps_state_writes_its_rows_one_by_one_and_the_same_bytes(in
                         "--state", tmp_path / f"{engine}.db")
         assert result.exit_code == 0, result.output
     assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+
+
+def test_the_summary_counts_events_orphans_and_ignored_events_as_the_python_engine(invoke, repo, tmp_path):
+    """DuckDB's reading counts the events of declared types, those whose contact id names no
+    contact (ids compared stripped) and those of undeclared types, on its staged tables."""
+    folder = tmp_path / "data"
+    shutil.copytree(repo.EXAMPLES / "product_lines" / "data", folder)
+    with open(folder / "events.csv", "a", encoding="utf-8", newline="") as file:
+        file.write("nobody,page_view,2026-10-01T21:00:00Z,,,/x,,,,\n"        # orphans, declared types
+                   " nobody ,email_open,2026-10-02T21:00:00Z,c,analytics,,,,,\n"
+                   " p0001 ,page_view,2026-10-03T21:00:00Z,,,/y,,,,\n"      # a contact's, id padded
+                   "p0002,tweet,2026-10-04T21:00:00Z,,,,,,,\n"               # an undeclared type
+                   "ghost,tweet,2026-10-04T21:00:00Z,,,,,,,\n")
+    common = [repo.EXAMPLES / "product_lines" / "model.score", "--source", f"csv:{folder}", "--as-of", "2026-11-01"]
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        done = invoke("run", *common, "--engine", engine, "--sink", f"csv:{tmp_path / (engine + '.csv')}")
+        assert done.exit_code == 0, done.output
+        outputs[engine] = [line for line in done.output.splitlines() if "contacts/s" not in line and "engine:" not in line]
+    assert outputs["duckdb"] == outputs["python"]
+    assert any("2 events belong to no contact in the source" in line for line in outputs["python"]), outputs["python"]
+    assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()

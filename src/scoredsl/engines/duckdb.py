@@ -75,11 +75,13 @@ def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSumma
     Python reads the source (:func:`load_rows`). Counts events and orphan events."""
     companies = Companies.read(source, schema, policy)     # first, as the Python engine reads them
     files = Files.of(source)
-    if files is None or not load_files(con, files, schema, summary, companies):
+    loaded = files is not None and load_files(con, files, schema, summary, companies)
+    if not loaded:
         load_rows(con, source, schema, policy, summary, folder, companies)
     if companies is not None:
         summary.unknown_companies = companies.unmatched
-    count_orphans(con, schema, summary)
+    if not loaded:      # (DuckDB's reading counts them itself, on its staged tables)
+        count_orphans(con, schema, summary)
 
 
 def create_tables(execute, schema: DataSchema, temporary: bool = True) -> None:

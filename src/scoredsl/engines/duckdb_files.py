@@ -200,7 +200,7 @@ def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
                companies: Companies | None = None) -> bool:
     """Fill the canonical tables from ``files``, each contact with its ``companies``' values when
     the schema declares them; False (and nothing loaded) when the Python reader must do it: the
-    files hold something it rejects, skips or reports."""
+    files hold something it rejects, skips or reports. Counts events and orphan events."""
     import duckdb
 
     con.execute("SET TimeZone = 'UTC'")
@@ -311,9 +311,11 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         else:
             body = f"SELECT _sd_cid, _sd_ts{attrs} FROM _sd_stage_events WHERE _sd_kind = {_q(event)}"
         con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
-    if files.events is not None and events:
-        summary.events = con.execute(f"SELECT count(*) FROM _sd_stage_events WHERE _sd_kind IN ({declared})"
-                                     ).fetchone()[0]
+    summary.orphan_events = 0
+    if files.events is not None and events:     # events, and those whose contact id names no contact
+        summary.events, summary.orphan_events = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM _sd_stage_contacts c "
+            f"WHERE c._sd_id = e._sd_cid)) FROM _sd_stage_events e WHERE e._sd_kind IN ({declared})").fetchone()
     return True
 
 
