@@ -108,3 +108,27 @@ def test_the_summary_counts_events_orphans_and_ignored_events_as_the_python_engi
     assert outputs["duckdb"] == outputs["python"]
     assert any("2 events belong to no contact in the source" in line for line in outputs["python"]), outputs["python"]
     assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+
+
+@pytest.mark.parametrize("line", ["p0001, ,2026-10-01T21:00:00Z,,,/x,,,,",       # a type of white space
+                                  "p0001,,2026-10-01T21:00:00Z,,,/x,,,,",        # no type
+                                  "p0001,page_view,2026-13-01T21:00:00Z,,,/x,,,,",   # a bad instant
+                                  ",page_view,2026-10-01T21:00:00Z,,,/x,,,,"])       # no contact id
+@pytest.mark.parametrize("on_error", ["fail", "skip"])
+def test_an_event_the_python_reader_rejects_is_reported_and_skipped_as_it_does(invoke, repo, tmp_path, line, on_error):
+    folder = tmp_path / "data"
+    shutil.copytree(repo.EXAMPLES / "product_lines" / "data", folder)
+    with open(folder / "events.csv", "a", encoding="utf-8", newline="") as file:
+        file.write(line + "\n")
+    common = [repo.EXAMPLES / "product_lines" / "model.score", "--source", f"csv:{folder}", "--as-of", "2026-11-01",
+              "--on-error", on_error]
+    done = {}
+    for engine in ("python", "duckdb"):
+        result = invoke("run", *common, "--engine", engine, "--sink", f"csv:{tmp_path / (engine + '.csv')}")
+        done[engine] = (result.exit_code, [x for x in result.output.splitlines()
+                                           if "contacts/s" not in x and "engine:" not in x])
+    assert done["duckdb"] == done["python"]
+    assert done["python"][0] == (0 if on_error == "skip" else 1), done["python"]
+    assert any("events.csv" in x for x in done["python"][1]), done["python"]      # the row is named
+    if on_error == "skip":
+        assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()

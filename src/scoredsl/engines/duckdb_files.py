@@ -285,14 +285,18 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         for i, ((name, spec_text), kinds) in enumerate(shared.items()):
             spec = next(s for e in kinds for _c, n, s in event_columns(schema, e) if n == name)
             staged_as[(name, spec_text)] = f"_sd_v{i}"
-            columns.append((f"_sd_v{i}", etext[name], spec, f"_sd_kind IN ({', '.join(_q(k) for k in kinds)})"))
-        keep = {"_sd_kind": kind, "_sd_cid": _stripped(etext["contact_id"]), "_sd_long": _long_cells(enames)}
+            columns.append((f"_sd_v{i}", etext[name], spec,
+                            f"_sd_kind IN ({', '.join(str(events.index(k)) for k in kinds)})"))
+        # the type as a number (its index among the declared types, -1 when blank, -2 when not
+        # declared): the event relations and the models' scans of them compare numbers, not text
+        number = " ".join(f"WHEN {_q(e)} THEN {i}" for i, e in enumerate(events))
+        keep = {"_sd_kind": f"CASE coalesce({kind}, '') WHEN '' THEN -1 {number} ELSE -2 END",
+                "_sd_cid": _stripped(etext["contact_id"]), "_sd_long": _long_cells(enames)}
         con.execute(f"CREATE TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
-        declared = ", ".join(_q(e) for e in events) or "NULL"
         problems, ignored = con.execute(
-            "SELECT count(*) FILTER (WHERE _sd_long OR _sd_kind IS NULL OR _sd_kind = '' OR (_sd_kind IN "
-            f"({declared}) AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
-            f"count(*) FILTER (WHERE _sd_kind <> '' AND _sd_kind NOT IN ({declared})) FROM _sd_stage_events").fetchone()
+            "SELECT count(*) FILTER (WHERE _sd_long OR _sd_kind = -1 OR (_sd_kind >= 0 "
+            "AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
+            "count(*) FILTER (WHERE _sd_kind = -2) FROM _sd_stage_events").fetchone()
         if problems:
             return False
         summary.ignored_events += ignored
@@ -309,13 +313,13 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
             empty = "".join(f", CAST(NULL AS {canonical_type(s)}) AS {c}" for c, _n, s in event_columns(schema, event))
             body = f"SELECT CAST(NULL AS VARCHAR) AS _sd_cid, CAST(NULL AS BIGINT) AS _sd_ts{empty} WHERE FALSE"
         else:
-            body = f"SELECT _sd_cid, _sd_ts{attrs} FROM _sd_stage_events WHERE _sd_kind = {_q(event)}"
+            body = f"SELECT _sd_cid, _sd_ts{attrs} FROM _sd_stage_events WHERE _sd_kind = {index}"
         con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
     summary.orphan_events = 0
     if files.events is not None and events:     # events, and those whose contact id names no contact
         summary.events, summary.orphan_events = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM _sd_stage_contacts c "
-            f"WHERE c._sd_id = e._sd_cid)) FROM _sd_stage_events e WHERE e._sd_kind IN ({declared})").fetchone()
+            "WHERE c._sd_id = e._sd_cid)) FROM _sd_stage_events e WHERE e._sd_kind >= 0").fetchone()
     return True
 
 
