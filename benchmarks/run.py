@@ -150,22 +150,31 @@ def shuffled_copy(meta: dict, seed: int) -> dict:
     folder = meta["folder"] + "-unsorted"
     events = os.path.join(folder, "events.csv")
     if not os.path.exists(events):
-        import random
         os.makedirs(folder, exist_ok=True)
         contacts = os.path.join(folder, "contacts.csv")
         if not os.path.exists(contacts):
             os.link(os.path.join(meta["folder"], "contacts.csv"), contacts)
-        with open(os.path.join(meta["folder"], "events.csv"), "rb") as file:
-            header = file.readline()
-            lines = file.readlines()
-        if any(b'"' in line for line in lines):
-            sys.exit("the events file has quoted cells: shuffling it by lines could split a record")
-        random.Random(seed).shuffle(lines)
-        with open(events + ".tmp", "wb") as file:
-            file.write(header)
-            file.writelines(lines)
-        os.replace(events + ".tmp", events)
+        # in a process of its own: the lines are held in memory to be shuffled, and a child
+        # forked from a large process reports that process's memory as its own peak (ru_maxrss)
+        check(measure([PYTHON, os.path.abspath(__file__), "--shuffle-lines", os.path.join(meta["folder"], "events.csv"),
+                       events, str(seed)]), "shuffling the events")
     return dict(meta, folder=folder)
+
+
+def shuffle_lines(source: str, target: str, seed: int) -> None:
+    """``target``: ``source``'s header, then its other lines in a random order (by ``seed``)."""
+    import random
+
+    with open(source, "rb") as file:
+        header = file.readline()
+        lines = file.readlines()
+    if any(b'"' in line for line in lines):
+        sys.exit("the events file has quoted cells: shuffling it by lines could split a record")
+    random.Random(seed).shuffle(lines)
+    with open(target + ".tmp", "wb") as file:
+        file.write(header)
+        file.writelines(lines)
+    os.replace(target + ".tmp", target)
 
 
 def is_usage_error(result: Measured) -> bool:
@@ -355,6 +364,10 @@ def table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--shuffle-lines"]:          # (shuffled_copy's child process)
+        shuffle_lines(argv[1], argv[2], int(argv[3]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="contacts per data set, comma-separated "
