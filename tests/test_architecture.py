@@ -50,6 +50,22 @@ def test_the_public_api_holds_every_name_it_lists():
         scoredsl.api.nothing
 
 
+def test_the_public_apis_names_for_type_checkers_are_the_names_it_resolves():
+    """``scoredsl.api`` imports under ``if TYPE_CHECKING`` exactly what ``_WHERE`` resolves."""
+    import ast
+
+    tree = ast.parse(Path(scoredsl.api.__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+    imported = {}
+    for node in block.body:
+        for alias in node.names:
+            name = alias.asname or alias.name
+            submodule = f"{node.module}.{alias.name}"
+            imported[name] = (submodule, "") if submodule in scoredsl.api._WHERE.get(name, ("",))[:1] \
+                else (node.module, alias.name)
+    assert imported == scoredsl.api._WHERE
+
+
 def test_check_imports_no_code_generation_engine_or_store(tmp_path):
     """`scoredsl check` loads every plugin (each imports ``scoredsl.api``) and parses and checks;
     it must not pay for importing what only a run or a compile uses."""

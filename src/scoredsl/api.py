@@ -25,6 +25,34 @@ hooks themselves are documented in :mod:`scoredsl.plugins.hookspecs`.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors (a test holds the two lists equal)
+    from scoredsl.check import ir
+    from scoredsl.compiler.model import CompiledModel, Program
+    from scoredsl.compiler.pipeline import compile_file, compile_text
+    from scoredsl.data.actions import ActionError
+    from scoredsl.data.canonical import (CONTACTS, LIST_ESC, LIST_SEP, WHITESPACE, contacts_columns, event_columns,
+                                         event_table)
+    from scoredsl.data.config import ConfigError, find as find_config, load as load_config
+    from scoredsl.data.outcomes import Outcome, outcome
+    from scoredsl.data.records import (COMPANY_ID, DataError, DataSchema, Event, ResultRow, STATUSES, TypeSpec,
+                                       epoch_micros, from_epoch_micros)
+    from scoredsl.data.sinks import AtomicFile, ModelInfo, RunInfo, Sink, SinkError, columns, record
+    from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
+    from scoredsl.data.specs import (Spec, SpecError, column_mapping, mask_known as mask_secrets, parse_spec,
+                                     remember as remember_secrets)
+    from scoredsl.data.state import INDEXES as STATE_INDEXES, SqlState, StateError, TABLES as STATE_TABLES
+    from scoredsl.data.values import (csv_converter, format_datetime, json_converter, parse_csv_value,
+                                      parse_datetime, parse_json_value)
+    from scoredsl.diagnostics import CompileError, Diagnostic, Span, error, render_json, render_text, sort, warning
+    from scoredsl.engines.base import EngineError, RunOptions
+    from scoredsl.engines.frame import RunSummary, run
+    from scoredsl.engines.registry import engine_named
+    from scoredsl.plugins.hookspecs import hookimpl
+    from scoredsl.plugins.manager import (open_outcomes, open_sink, open_source, register as register_plugin,
+                                          reset as reset_plugins)
+    from scoredsl.plugins.registries import CommandRegistry, FunctionRegistry, LintRegistry, Registry
 
 # Each name is imported when it is first used, so that a plugin's ``from scoredsl.api import
 # hookimpl`` (which every command that loads plugins, ``check`` among them, runs) does not import
