@@ -132,3 +132,53 @@ def test_an_event_the_python_reader_rejects_is_reported_and_skipped_as_it_does(i
     assert any("events.csv" in x for x in done["python"][1]), done["python"]      # the row is named
     if on_error == "skip":
         assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+
+
+def test_a_memory_limit_spills_to_the_spill_folder_and_gives_the_same_bytes(invoke, repo, tmp_path, monkeypatch):
+    """--memory-limit bounds DuckDB's memory (it spills beyond it, into a folder under --spill-dir
+    that is gone afterwards); the results are the same bytes."""
+    common = [repo.EXAMPLES / "product_lines" / "model.score", "--source",
+              f"csv:{repo.EXAMPLES / 'product_lines' / 'data'}", "--as-of", "2026-11-01", "-q"]
+    python = invoke("run", *common, "--engine", "python", "--sink", f"csv:{tmp_path / 'python.csv'}")
+    assert python.exit_code == 0, python.output
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    folders = []
+    import duckdb as real
+
+    connect = real.connect
+
+    def watched(*args, **kwargs):        # the real DuckDB: note which temporary folder the run set
+        con = connect(*args, **kwargs)
+        folders.extend(p for p in spill.iterdir())
+        return con
+    monkeypatch.setattr(real, "connect", watched)
+    duck = invoke("run", *common, "--engine", "duckdb", "--memory-limit", "64MB", "--spill-dir", str(spill),
+                  "--sink", f"csv:{tmp_path / 'duckdb.csv'}")
+    assert duck.exit_code == 0, duck.output
+    assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+    assert folders and all(f.name.startswith("scoredsl-") for f in folders)      # the run's folder was there
+    assert list(spill.iterdir()) == []                                             # and is gone
+
+
+def test_too_small_a_memory_limit_is_a_clear_error_and_writes_nothing(invoke, repo, tmp_path):
+    out = tmp_path / "out.csv"
+    done = invoke("run", repo.EXAMPLES / "product_lines" / "model.score", "--source",
+                  f"csv:{repo.EXAMPLES / 'product_lines' / 'data'}", "--as-of", "2026-11-01", "--engine", "duckdb",
+                  "--memory-limit", "1MB", "--sink", f"csv:{out}")
+    assert done.exit_code != 0
+    assert "DuckDB ran out of memory within 1MB" in done.output and "--memory-limit" in done.output
+    assert "nothing was written" in done.output and not out.exists()
+
+
+@pytest.mark.parametrize("size", ["1GB; DROP TABLE x", "lots", "1 G", "-1GB", "1e3MB"])
+def test_a_memory_limit_is_a_number_and_a_unit(invoke, repo, tmp_path, size):
+    from scoredsl.engines.base import RunOptions
+
+    done = invoke("run", repo.EXAMPLES / "product_lines" / "model.score", "--source",
+                  f"csv:{repo.EXAMPLES / 'product_lines' / 'data'}", "--engine", "duckdb", "--memory-limit", size,
+                  "--sink", f"csv:{tmp_path / 'out.csv'}")
+    assert done.exit_code == 2 and "is not a memory size" in done.output
+    with pytest.raises(ValueError, match="a memory size is a number and a unit"):
+        RunOptions(memory_limit=size)
+    assert RunOptions(memory_limit="1.5GiB").memory_limit == "1.5GiB"

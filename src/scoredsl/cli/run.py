@@ -19,11 +19,17 @@ from scoredsl.data.config import ConfigError
 from scoredsl.data.records import to_micros
 from scoredsl.data.state import TRANSITION_COLUMNS, StateError
 from scoredsl.data.values import iso
-from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, EngineError, RunOptions
+from scoredsl.engines.base import DEFAULT_EVENT_BUDGET, MEMORY_SIZE, EngineError, RunOptions
 from scoredsl.engines.companies import Plan
 from scoredsl.engines.frame import RunState, run as run_batch
 from scoredsl.engines.registry import ENGINES, choose_engine
 from scoredsl.plugins.actions import deliver, open_actions
+
+
+def _memory_size(_ctx, _param, value: str | None) -> str | None:
+    if value is not None and not MEMORY_SIZE.fullmatch(value.strip()):
+        raise click.BadParameter(f"{value!r} is not a memory size: a number and a unit, such as 1GB or 600MB")
+    return None if value is None else value.strip()
 
 
 @click.command()
@@ -55,7 +61,11 @@ from scoredsl.plugins.actions import deliver, open_actions
               help="python engine, unsorted source: events held in memory before the rest spill to a "
                    "temporary file on disk.")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True),
-              help="Where spilled events go (default: the system's temporary folder).")
+              help="Where spilled events go, and the duckdb engine's temporary files (default: the "
+                   "system's temporary folder).")
+@click.option("--memory-limit", metavar="SIZE", callback=_memory_size,
+              help="duckdb engine: the most memory DuckDB holds before it spills to disk, such as 1GB "
+                   "or 600MB (default: 80% of the machine's memory).")
 @state_options
 @click.option("--replay", is_flag=True,
               help="Allow an as-of older than the latest recorded run: it reads the state of that time.")
@@ -69,7 +79,7 @@ from scoredsl.plugins.actions import deliver, open_actions
 @config_option
 @handle_errors
 def run(file, source_spec, sink_spec, company_sink_spec, models, as_of, on_error, engine, threads, event_budget,
-        spill_dir, state_path, no_state, replay, transitions_spec, no_actions, quiet, root, config_path):
+        spill_dir, memory_limit, state_path, no_state, replay, transitions_spec, no_actions, quiet, root, config_path):
     """Score every contact in SOURCE with the models of FILE."""
     config = load_config(config_path)
     source_spec = choose("source", source_spec, config)
@@ -107,7 +117,7 @@ def run(file, source_spec, sink_spec, company_sink_spec, models, as_of, on_error
         if not quiet and engine != "python":
             click.echo(f"  engine: {engine}", err=True)
         options = RunOptions(on_error=on_error, threads=threads, event_budget=event_budget, spill_dir=spill_dir,
-                             spark=config.spark_settings() if engine == "spark" else {},
+                             memory_limit=memory_limit, spark=config.spark_settings() if engine == "spark" else {},
                              progress=None if quiet else _progress())
         summary = run_batch(chosen, selected, source, sink, when, options, state, company_sink)
         if transitions_spec is not None:

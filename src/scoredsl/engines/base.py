@@ -4,6 +4,7 @@ The engine interface itself is :class:`scoredsl.engines.frame.Engine`."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import attrs
@@ -31,6 +32,15 @@ def _budget(_instance, _attribute, value: int) -> None:
         raise ValueError(f"event_budget must be at least 1, not {value}")
 
 
+#: A memory size as DuckDB takes it: a number and a unit (``1GB``, ``600 MB``, ``1.5GiB``).
+MEMORY_SIZE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,3})? ?([KMGT]i?B)", re.IGNORECASE)
+
+
+def _memory(_instance, _attribute, value: str | None) -> None:
+    if value is not None and not MEMORY_SIZE.fullmatch(value):
+        raise ValueError(f"a memory size is a number and a unit, such as 1GB or 600MB, not {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class RunOptions:
     """How to run, beyond what to run. Each engine reads what concerns it."""
@@ -41,8 +51,12 @@ class RunOptions:
     threads: int | None = None
     #: python engine: events held in memory before the rest spill to disk.
     event_budget: int = attrs.field(default=DEFAULT_EVENT_BUDGET, validator=_budget)
-    #: python engine: where spilled events go (default: the system's temporary folder).
+    #: python engine: where spilled events go; duckdb engine: its database's temporary folder,
+    #: where it spills beyond its memory limit (default: the system's temporary folder).
     spill_dir: str | None = None
+    #: duckdb engine: the most memory DuckDB holds before it spills (``1GB``, ``600MB``);
+    #: ``None``: DuckDB's default, 80% of the machine's memory.
+    memory_limit: str | None = attrs.field(default=None, validator=_memory)
     #: spark engine: ``[spark]`` of ``scoredsl.toml`` (``master``, ``remote``, ``conf``).
     spark: Mapping[str, Any] = attrs.field(factory=dict)
     #: called now and then with ``(what, how many)`` while a long run goes on.

@@ -26,7 +26,7 @@ from scoredsl.data.canonical import (CONTACTS, OutOfRange, contacts_columns, enc
                                      table_columns)
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
-from scoredsl.engines.base import RunOptions, sql_refusal
+from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
 from scoredsl.engines.duckdb_text import result_table, write_text
 from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
@@ -47,14 +47,16 @@ class DuckDBEngine:
 
         summary = out.summary
         schema = models[0].program.schema
-        with tempfile.TemporaryDirectory(prefix="scoredsl-") as folder:
+        with tempfile.TemporaryDirectory(prefix="scoredsl-", dir=options.spill_dir) as folder:
             # in memory, spilling to the folder beyond DuckDB's memory limit: a database file
             # would also write every staged row to its write-ahead log (a third of the staging)
             con = duckdb.connect(":memory:")
             try:
-                con.execute(f"SET temp_directory = '{folder}'")
+                con.execute("SET temp_directory = ?", [folder])
                 if options.threads:
                     con.execute(f"SET threads = {int(options.threads)}")
+                if options.memory_limit is not None:     # (checked by RunOptions: digits and a unit)
+                    con.execute("SET memory_limit = ?", [options.memory_limit])
                 fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
                 load_state(con, models, previous or Previous(), folder)
                 for index, query in enumerate(model_queries(models, as_of, "duckdb")):
@@ -65,6 +67,10 @@ class DuckDBEngine:
                         cursor.execute(f'SELECT * FROM "{result_table(index)}" ORDER BY "_sd_row"')
                     for row in result_rows(models, [_batched(c) for c in cursors]):
                         out.write(row)
+            except duckdb.OutOfMemoryException as exc:
+                limit = options.memory_limit or "80% of this machine's memory (DuckDB's default)"
+                raise EngineError(f"DuckDB ran out of memory within {limit}: give it more with --memory-limit, "
+                                  f"or fewer --threads ({str(exc).splitlines()[0]})") from None
             finally:
                 con.close()
 

@@ -206,6 +206,8 @@ def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
     con.execute("SET TimeZone = 'UTC'")
     try:
         return _load(con, files, schema, summary, companies)
+    except duckdb.OutOfMemoryException:
+        raise                   # not the file's fault: the Python reader would fare no better
     except duckdb.Error:
         # a malformed file: the Python reader reports where and why
         return False
