@@ -448,6 +448,7 @@ class Session:
         self._connections: list = []
         self._main = None
         self._main_streaming = False
+        self._results = 0
 
     def _connect(self):
         try:
@@ -499,7 +500,8 @@ class Session:
             sql, execution_options={"no_parameters": True}).one()), "checking the data")
 
     def stream(self, sql: str, tables: Sequence[tuple[str, Sequence[tuple[str, str]], list]] = ()):
-        """Run ``sql`` on a server-side cursor; the result's ``fetchmany`` streams its rows.
+        """Run ``sql`` (a model's query: its rows in ``_sd_row`` order) on a server-side cursor;
+        the result's ``fetchmany`` streams its rows.
 
         ``tables`` are created first, as temporary tables of the connection that runs ``sql``:
         ``(name, [(column, kind)], rows)`` with kinds ``key`` (an id, compared exactly),
@@ -511,6 +513,16 @@ class Session:
             conn = self._connect()
         for name, columns, rows in tables:
             self._run(lambda: self._temporary(conn, name, columns, rows), "loading the previous run's values")
+        if self._sql.name == "PostgreSQL":
+            # A server-side cursor runs its query without parallel workers, planned for its first
+            # rows: the query runs once into a temporary table (a third faster on two cores), which
+            # the cursor then reads in the query's order.
+            self._results += 1
+            table = self._sql.quote(f"_sd_result_{self._results}")
+            self._run(lambda: conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {sql}",
+                                                   execution_options={"no_parameters": True}),
+                      "running the model's query")
+            sql = f"SELECT * FROM {table} ORDER BY {self._sql.quote('_sd_row')}"
         options = {"no_parameters": True, "stream_results": True, "yield_per": self._batch}
         result = self._run(lambda: conn.exec_driver_sql(sql, execution_options=options),
                            "running the model's query")
