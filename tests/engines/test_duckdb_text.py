@@ -134,9 +134,10 @@ def test_an_event_the_python_reader_rejects_is_reported_and_skipped_as_it_does(i
         assert (tmp_path / "duckdb.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
 
 
-def test_a_memory_limit_spills_to_the_spill_folder_and_gives_the_same_bytes(invoke, repo, tmp_path, monkeypatch):
-    """--memory-limit bounds DuckDB's memory (it spills beyond it, into a folder under --spill-dir
-    that is gone afterwards); the results are the same bytes."""
+def test_a_memory_limit_and_a_spill_folder_give_the_same_bytes(invoke, repo, tmp_path, monkeypatch):
+    """Under --memory-limit the results are the same bytes; DuckDB's temporary folder (where it
+    spills beyond the limit) is made under --spill-dir and is gone afterwards. That the limit
+    binds is the next test's."""
     common = [repo.EXAMPLES / "product_lines" / "model.score", "--source",
               f"csv:{repo.EXAMPLES / 'product_lines' / 'data'}", "--as-of", "2026-11-01", "-q"]
     python = invoke("run", *common, "--engine", "python", "--sink", f"csv:{tmp_path / 'python.csv'}")
@@ -144,15 +145,12 @@ def test_a_memory_limit_spills_to_the_spill_folder_and_gives_the_same_bytes(invo
     spill = tmp_path / "spill"
     spill.mkdir()
     folders = []
-    import duckdb as real
+    connect = duckdb.connect
 
-    connect = real.connect
-
-    def watched(*args, **kwargs):        # the real DuckDB: note which temporary folder the run set
-        con = connect(*args, **kwargs)
-        folders.extend(p for p in spill.iterdir())
-        return con
-    monkeypatch.setattr(real, "connect", watched)
+    def watched(*args, **kwargs):        # the real DuckDB; what the spill folder holds meanwhile
+        folders.extend(spill.iterdir())
+        return connect(*args, **kwargs)
+    monkeypatch.setattr(duckdb, "connect", watched)
     duck = invoke("run", *common, "--engine", "duckdb", "--memory-limit", "64MB", "--spill-dir", str(spill),
                   "--sink", f"csv:{tmp_path / 'duckdb.csv'}")
     assert duck.exit_code == 0, duck.output
