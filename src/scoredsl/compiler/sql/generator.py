@@ -374,6 +374,11 @@ class ModelSql:
         def name_of(level: int, event: str) -> str:
             return f"_sd_e{level}_{self.events.index(event)}"
 
+        # One grouped query per event type, each over that type's relation. One pass over every
+        # type, each aggregate testing the type as a hand-written query's FILTER does, was
+        # measured slower (B2B example, 100k contacts): DuckDB evaluates every aggregate's test
+        # on every event (+0.3 s of 2.9 s), and PostgreSQL recomputes the converted type for each
+        # test, as it does not share common expressions (10.5 s -> 23 s).
         for level in range(len(levels)):
             per_event = levels[level]
             joins = []
