@@ -12,30 +12,62 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from scoredsl.engines.duckdb_text import csv_cell
+from scoredsl.engines.duckdb_text import _literal, csv_cell
 from scoredsl.engines.results import Output
 from scoredsl.plugins.builtin.files import CsvSink
+from sqltargets import PostgresTarget
 
 ODD_IDS = {"p0001": "p,1", "p0002": 'p"2"', "p0003": "p\n3", "p0004": "é€ p\r4", "p0005": '"'}
 
 
-@given(values=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
-                        | st.sampled_from(',"\r\n '), max_size=8), min_size=1, max_size=4))
-@example(values=["a\rb", "c\nd", 'e"', "f,g", "", " "])
-def test_a_cell_is_quoted_as_the_csv_sink_quotes_it(values, tmp_path_factory):
+CELLS = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+                        | st.sampled_from(',"\r\n \\\''), max_size=8), min_size=1, max_size=4)
+ODD_CELLS = ["a\rb", "c\nd", 'e"', "f,g", "", " ", "h\\'i"]
+
+
+def sink_line(values, tmp_path_factory) -> str:
+    """The line the CSV sink writes for ``values`` and a missing value."""
     path = tmp_path_factory.mktemp("sink") / "out.csv"
     sink = CsvSink(str(path))
     sink.open_table(tuple(f"c{i}" for i in range(len(values) + 1)))
     sink.write_values({f"c{i}": value for i, value in enumerate(values + [None])})
     sink.commit()
-    header, sink_line = path.read_bytes().decode("utf-8").split("\n", 1)
+    header, line = path.read_bytes().decode("utf-8").split("\n", 1)
     with open(path, newline="", encoding="utf-8") as file:
         assert list(csv.reader(file))[1:] == [values + [""]]       # read back as written
+    return line
+
+
+@given(values=CELLS)
+@example(values=ODD_CELLS)
+def test_a_cell_is_quoted_as_the_csv_sink_quotes_it(values, tmp_path_factory):
     con = duckdb.connect()
     cells = " || ',' || ".join(csv_cell("?") for _ in values)
     params = [v for v in values for _ in range(csv_cell("?").count("?"))]
     line = con.execute(f"SELECT {cells} || ',' || {csv_cell('CAST(NULL AS VARCHAR)')}", params).fetchone()[0]
-    assert line + "\n" == sink_line
+    assert line + "\n" == sink_line(values, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    target = PostgresTarget()
+    yield target.con
+    target.con.execute(f'DROP SCHEMA "{target.schema}" CASCADE')
+    target.con.close()
+
+
+@given(values=CELLS)
+@example(values=ODD_CELLS)
+def test_postgresql_quotes_a_cell_as_the_csv_sink_does(values, postgres, tmp_path_factory):
+    # the lines --engine pushdown has PostgreSQL write (constants as escape strings)
+    cell = csv_cell("CAST(%s AS text)", "postgres")
+    cells = " || ',' || ".join(cell for _ in values)
+    params = [v for v in values for _ in range(cell.count("%s"))]
+    line, = postgres.execute(f"SELECT {cells} || ',' || {csv_cell('CAST(NULL AS text)', 'postgres')}",
+                             params).fetchone()
+    assert line + "\n" == sink_line(values, tmp_path_factory)
+    text, = postgres.execute(f"SELECT {_literal(''.join(values), 'postgres')}").fetchone()     # no parameters
+    assert text == "".join(values)
 
 
 @pytest.fixture

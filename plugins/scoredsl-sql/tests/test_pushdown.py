@@ -298,8 +298,47 @@ def test_every_type_and_tricky_values_give_byte_identical_results(db, tmp_path, 
     # of 12 -> 40; plans: one plan folded (+3), three exactly (+2): 5 of 7 -> 25; buys: two
     # amounts (10.0 = 10), 10.72 decayed points of 30 -> 8.93; 73.93 -> 74
     assert "c4,weighted,scored,,,,,,74,,,high," in output
-    # the results came from a server-side cursor (streamed, not fetched at once)
-    assert cursors == ["ServerCursor" if db.kind == "postgresql" else "SSCursor"] * STRESS_MODELS     # one per model
+    # the results came from server-side cursors (streamed, not fetched at once): on MariaDB one
+    # per model; PostgreSQL streams every CSV line from one, then counts each model's kinds of rows
+    if db.kind == "postgresql":
+        assert cursors == ["ServerCursor"] * (1 + STRESS_MODELS)
+    else:
+        assert cursors == ["SSCursor"] * STRESS_MODELS
+
+
+@pytest.mark.parametrize("db", backend_params(["postgresql"]), indirect=True)
+def test_postgresql_writes_the_csv_lines_itself(db, tmp_path, stress_model, fallbacks, monkeypatch):
+    """Into a CSV sink, PostgreSQL formats every result row as its line: the bytes and the
+    summary of the rows written one by one, and no result row becomes a Python object. Into
+    JSON Lines, or with a state store, the rows come one by one, as before."""
+    from scoredsl.engines.results import Output
+
+    # ids that CSV must quote: a comma, double quotes, a line feed, a carriage return
+    odd = {"a1": "p,1", "c1": 'p"1"', "c4": "p\n4", "b1": "é€ p\r1"}
+    assert set(odd) <= {c["id"] for c in CONTACTS}
+    stress_tables(db, [{**c, "id": odd.get(c["id"], c["id"])} for c in CONTACTS],
+                  [{**e, "contact_id": odd.get(e["contact_id"], e["contact_id"])} for e in EVENTS])
+    spec = spec_of(db)
+    code, expected, python = run(tmp_path, stress_model, spec, "python")
+    assert code == 0, python
+    for cell in (b'"p,1"', b'"p""1"""', b'"p\n4"', '"é€ p\r1"'.encode()):
+        assert cell in expected
+
+    def no_rows(self, row):
+        raise AssertionError("a result row went through Python")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Output, "write", no_rows)
+        code, got, pushed = run(tmp_path, stress_model, spec, "pushdown")
+    assert code == 0, pushed
+    assert got == expected
+    assert summary(pushed) == summary(python)
+    # a sink that takes no CSV text gets the rows one by one, the same values
+    code, jsonl, _ = run(tmp_path, stress_model, spec, "python", "--sink", f"jsonl:{tmp_path / 'p.jsonl'}")
+    code2, _, pushed = run(tmp_path, stress_model, spec, "pushdown", "--sink", f"jsonl:{tmp_path / 'd.jsonl'}")
+    assert (code, code2) == (0, 0), pushed
+    assert (tmp_path / "d.jsonl").read_bytes() == (tmp_path / "p.jsonl").read_bytes()
+    assert fallbacks == []
 
 
 @pytest.mark.parametrize("db", backend_params(["postgresql"]), indirect=True)

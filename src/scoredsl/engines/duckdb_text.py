@@ -5,6 +5,8 @@ For such a sink, and when no state store needs the rows one by one, each model's
 as a table, one query formats every row as the CSV line ``csv.writer`` would write for it,
 and ``COPY`` writes those lines to a file that the sink appends as it is. No result row
 becomes a Python object: what is counted (statuses, tiers, contacts) is counted by a query.
+:func:`lines_query` and :func:`counts_query` also serve ``--engine pushdown`` on PostgreSQL,
+whose result tables are in the source's database (``dialect="postgres"``).
 
 The lines are the same bytes as the rows written one by one: the cells are the values
 :func:`~scoredsl.data.sinks.record` gives, quoted where the CSV sink quotes (a comma, a double
@@ -14,6 +16,7 @@ integers in SQL is written row by row instead.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Sequence
 
@@ -23,7 +26,7 @@ from scoredsl.data.sinks import ModelInfo, RunInfo, columns
 from scoredsl.data.values import format_datetime
 from scoredsl.engines.results import Output
 
-__all__ = ["csv_cell", "write_text", "result_table"]
+__all__ = ["csv_cell", "write_text", "result_table", "lines_query", "counts_query", "counted"]
 
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
              "UBIGINT", "UHUGEINT"}
@@ -33,7 +36,9 @@ def result_table(index: int) -> str:
     return f"_sd_result_{index}"
 
 
-def _literal(text: str) -> str:
+def _literal(text: str, dialect: str = "duckdb") -> str:
+    if dialect == "postgres":     # an escape string: the same whatever standard_conforming_strings
+        return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -42,51 +47,87 @@ def _csv_text(value: str) -> str:
     return '"' + value.replace('"', '""') + '"' if any(ch in value for ch in ',"\r\n') else value
 
 
-def csv_cell(sql: str) -> str:
-    """DuckDB SQL for the CSV cell the CSV sink writes for text ``sql``: '' for NULL; in double
+def csv_cell(sql: str, dialect: str = "duckdb") -> str:
+    """SQL for the CSV cell the CSV sink writes for text ``sql``: '' for NULL; in double
     quotes, its own doubled, when it holds a comma, a double quote, a carriage return or a line
     feed."""
-    tests = " OR ".join(f"contains({sql}, chr({ord(ch)}))" for ch in ',"\r\n')
+    if dialect == "postgres":     # (strpos with a nondeterministic collation is an error)
+        tests = " OR ".join(f'strpos({sql} COLLATE "C", chr({ord(ch)})) > 0' for ch in ',"\r\n')
+    else:
+        tests = " OR ".join(f"contains({sql}, chr({ord(ch)}))" for ch in ',"\r\n')
     return (f"CASE WHEN {sql} IS NULL THEN '' WHEN {tests} "
             f"THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' ELSE {sql} END")
 
 
-def _line(model: CompiledModel, names: tuple[str, ...], as_of: str) -> str:
-    """SQL for the CSV line of one row of ``model``'s result table, in the columns ``names``."""
-    scores = {name: f'"_sd_s{i}"' for i, name in enumerate(model.score_names)}
+def _line(model: CompiledModel, names: tuple[str, ...], as_of: str, score_text, dialect: str) -> str:
+    """SQL for the CSV line of one row of ``model``'s result table, in the columns ``names``;
+    ``score_text(i)`` is the SQL of the text of its ``i``-th score column."""
+    scores = {name: i for i, name in enumerate(model.score_names)}
     tiers = {name: f'"_sd_t{i}"' for i, name in enumerate(model.tier_names)}
-    parts: list[str] = []       # SQL pieces; a str in quotes is a constant
-
-    def constant(text: str) -> None:
-        parts.append(_literal(text))
+    parts: list[tuple[bool, str]] = []      # (a constant?, its text or SQL)
 
     for index, name in enumerate(names):
         if index:
-            constant(",")
+            parts.append((True, ","))
         if index == 0:
-            parts.append(csv_cell('"_sd_id"'))
+            parts.append((False, csv_cell('"_sd_id"', dialect)))
         elif name == "model":
-            constant(_csv_text(model.name))
+            parts.append((True, _csv_text(model.name)))
         elif name == "status":
-            parts.append(csv_cell('"_sd_status"'))
+            parts.append((False, csv_cell('"_sd_status"', dialect)))
         elif name == "reason":
-            parts.append(csv_cell('"_sd_reason"'))
+            parts.append((False, csv_cell('"_sd_reason"', dialect)))
         elif name == "model_version":
-            constant(_csv_text(model.version))
+            parts.append((True, _csv_text(model.version)))
         elif name == "as_of":
-            constant(_csv_text(as_of))
+            parts.append((True, _csv_text(as_of)))
         elif name in scores:
-            parts.append(f"coalesce(CAST({scores[name]} AS VARCHAR), '')")
+            parts.append((False, f"coalesce({score_text(scores[name])}, '')"))
         elif name in tiers:
-            parts.append(csv_cell(tiers[name]))
+            parts.append((False, csv_cell(tiers[name], dialect)))
         # a column of another model: empty
-    merged: list[str] = []
-    for part in parts:          # adjacent constants as one
-        if merged and part.startswith("'") and merged[-1].startswith("'") and part.endswith("'"):
-            merged[-1] = merged[-1][:-1] + part[1:]
+    merged: list[tuple[bool, str]] = []
+    for constant, text in parts:            # adjacent constants as one
+        if merged and constant and merged[-1][0]:
+            merged[-1] = (True, merged[-1][1] + text)
         else:
-            merged.append(part)
-    return " || ".join(merged)
+            merged.append((constant, text))
+    return " || ".join(_literal(text, dialect) if constant else text for constant, text in merged)
+
+
+def run_info(models: Sequence[CompiledModel], as_of: int) -> tuple[tuple[str, ...], str]:
+    """The CSV sink's columns for a run of ``models``, and the text of its as-of time."""
+    when = from_epoch_micros(as_of)
+    run = RunInfo(as_of=when, models=[ModelInfo(name=m.name, scores=m.score_names, tiers=m.tier_names,
+                                                version=m.version) for m in models])
+    return columns(run), format_datetime(when)
+
+
+def lines_query(models: Sequence[CompiledModel], as_of: int, tables: Sequence[str], score_text,
+                dialect: str = "duckdb") -> str:
+    """One query giving the CSV line (column ``_sd_line``) of every row of the result tables
+    ``tables`` (one per model, with ``_sd_row``), in the order the rows are written: contact by
+    contact, model by model. ``score_text(m, i)`` is the SQL of the text of the ``i``-th score
+    column (``"_sd_s<i>"``) of the ``m``-th model."""
+    names, text = run_info(models, as_of)
+    lines = " UNION ALL ".join(
+        f'SELECT "_sd_row", {index} AS _sd_m, '
+        f'{_line(model, names, text, functools.partial(score_text, index), dialect)} AS _sd_line '
+        f'FROM "{table}"' for index, (model, table) in enumerate(zip(models, tables)))
+    return f'SELECT _sd_line FROM ({lines}) AS _sd_lines ORDER BY "_sd_row", _sd_m'
+
+
+def counts_query(model: CompiledModel, table: str) -> str:
+    """The kinds of rows in ``model``'s result table: ``(status, tier labels..., how many)``."""
+    keys = ['"_sd_status"'] + [f'"_sd_t{i}"' for i in range(len(model.tier_names))]
+    return f'SELECT {", ".join(keys)}, count(*) FROM "{table}" GROUP BY {", ".join(keys)}'
+
+
+def counted(model: CompiledModel, rows) -> list[tuple[ResultRow, int]]:
+    """:meth:`Output.write_text`'s counts from the rows of :func:`counts_query`."""
+    return [(ResultRow(contact_id="", model=model.name, status=status, reason=None, scores={},
+                       tiers=dict(zip(model.tier_names, labels))), int(times))
+            for status, *labels, times in rows]
 
 
 def write_text(con, models: Sequence[CompiledModel], as_of: int, out: Output, folder: str) -> bool:
@@ -99,26 +140,14 @@ def write_text(con, models: Sequence[CompiledModel], as_of: int, out: Output, fo
         types = dict(con.execute(f'SELECT column_name, column_type FROM (DESCRIBE "{result_table(index)}")').fetchall())
         if any(types[f"_sd_s{i}"] not in _INTEGERS for i in range(len(model.score_names))):
             return False
-    when = from_epoch_micros(as_of)
-    run = RunInfo(as_of=when, models=[ModelInfo(name=m.name, scores=m.score_names, tiers=m.tier_names,
-                                                version=m.version) for m in models])
-    names = columns(run)
-    text = format_datetime(when)
-    lines = " UNION ALL ".join(
-        f'SELECT "_sd_row", {index} AS _sd_m, {_line(model, names, text)} AS _sd_line FROM "{result_table(index)}"'
-        for index, model in enumerate(models))
+    tables = [result_table(index) for index in range(len(models))]
+    lines = lines_query(models, as_of, tables, lambda _m, i: f'CAST("_sd_s{i}" AS VARCHAR)')
     path = os.path.join(folder, "results.csv")
     # one column, written as it is: no quotes added, a line feed after each line
-    con.execute(f"COPY (SELECT _sd_line FROM ({lines}) ORDER BY \"_sd_row\", _sd_m) TO {_literal(path)} "
-                "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '')")
+    con.execute(f"COPY ({lines}) TO {_literal(path)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '')")
     counts = []
-    for index, model in enumerate(models):
-        tiers = [f'"_sd_t{i}"' for i in range(len(model.tier_names))]
-        query = (f'SELECT "_sd_status", {", ".join(tiers + ["count(*)"])} FROM "{result_table(index)}" '
-                 f'GROUP BY ALL')
-        for status, *labels, times in con.execute(query).fetchall():
-            counts.append((ResultRow(contact_id="", model=model.name, status=status, reason=None, scores={},
-                                     tiers=dict(zip(model.tier_names, labels))), times))
+    for model, table in zip(models, tables):
+        counts += counted(model, con.execute(counts_query(model, table)).fetchall())
     with open(path, "rb") as file:
         out.write_text(file, counts)
     return True

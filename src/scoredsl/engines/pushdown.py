@@ -38,6 +38,12 @@ The run:
 4. Otherwise each model's query, with the canonical relations prepended as CTEs (and the
    fixes of :func:`_fix`), streams its rows to the sink in contact order, as
    :func:`scoredsl.engines.duckdb.write_results` does.
+
+A session whose ``keeps_results`` is true (PostgreSQL) also has ``results(sql, tables)``, which
+runs a model's query into a temporary table and names it, and ``rows(sql)``, which streams any
+query. Then, when the sink takes CSV text and no state store needs the rows one by one, the
+database formats every row as its CSV line (:func:`scoredsl.engines.duckdb_text.lines_query`)
+and only the lines travel: no result row becomes a Python object.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from __future__ import annotations
 import decimal
 import functools
 import re
+import tempfile
 from typing import Sequence
 
 from sqlglot import exp
@@ -55,6 +62,7 @@ from scoredsl.compiler.sql.dialects import SqlError
 from scoredsl.compiler.sql.generator import Dialect, compile_model, state_layout
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb import DuckDBEngine, result_rows
+from scoredsl.engines.duckdb_text import counted, counts_query, lines_query
 from scoredsl.engines.results import Output, Previous
 
 __all__ = ["PushdownEngine", "model_query", "at_risk", "case_mismatches"]
@@ -91,9 +99,17 @@ class PushdownEngine:
             if not problems:
                 summary.events, summary.ignored_events, summary.orphan_events = events, ignored, orphans
                 summary.unknown_companies = counts[4] if len(counts) > 4 else 0
-                streams = [_rows(db.stream(query, state)) for query, state in zip(queries, states)]
-                for row in result_rows(models, streams):
-                    out.write(row)
+                if getattr(db, "keeps_results", False):
+                    tables = [db.results(query, state) for query, state in zip(queries, states)]
+                    if not write_text(db, plan, models, tables, as_of, out, options):
+                        order = plan.quote("_sd_row")
+                        streams = [_rows(db.rows(f"SELECT * FROM {plan.quote(t)} ORDER BY {order}")) for t in tables]
+                        for row in result_rows(models, streams):
+                            out.write(row)
+                else:
+                    streams = [_rows(db.stream(query, state)) for query, state in zip(queries, states)]
+                    for row in result_rows(models, streams):
+                        out.write(row)
         finally:
             db.close()
         if problems:
@@ -172,6 +188,44 @@ def _fix(dialect: str, collation: str | None, node: exp.Expression) -> exp.Expre
                 node.set(arg, exp.Collate(this=value, expression=exp.Var(this=collation)))
         return node
     return node
+
+
+# The text of a score column by its PostgreSQL type, as the rows written one by one give it
+# (a numeric, as summed by the database, is written as a Python int: its integer part).
+_SCORE_TEXT = {"bigint": 'CAST("{}" AS text)', "integer": 'CAST("{}" AS text)', "smallint": 'CAST("{}" AS text)',
+               "numeric": 'CAST(trunc("{}") AS text)'}
+
+
+def write_text(db, plan, models: Sequence[CompiledModel], tables: Sequence[str], as_of: int, out: Output,
+               options: RunOptions) -> bool:
+    """Write the rows of the result ``tables`` (one per model, kept by the database) to ``out``
+    as CSV lines the database makes; False (nothing written) when ``out`` takes no CSV text or a
+    score column is not a whole number."""
+    if out.text_form != "csv" or plan.dialect != "postgres":
+        return False
+    texts: list[list[str]] = []
+    for model, table in zip(models, tables):
+        texts.append([])
+        for i in range(len(model.score_names)):
+            (kind,) = db.one(f"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+                             f"CAST('pg_temp.{table}' AS regclass) AND attname = '_sd_s{i}'")
+            if kind not in _SCORE_TEXT:
+                return False
+            texts[-1].append(_SCORE_TEXT[kind].format(f"_sd_s{i}"))
+    lines = lines_query(models, as_of, tables, lambda m, i: texts[m][i], dialect="postgres")
+    with tempfile.TemporaryFile(dir=options.spill_dir) as file:
+        result = db.rows(lines)
+        while True:
+            batch = result.fetchmany(BATCH)
+            if not batch:
+                break
+            file.write("".join(line + "\n" for (line,) in batch).encode("utf-8"))
+        counts = []
+        for model, table in zip(models, tables):
+            counts += counted(model, list(_rows(db.rows(counts_query(model, table), "counting the results"))))
+        file.seek(0)
+        out.write_text(file, counts)
+    return True
 
 
 def _rows(result):

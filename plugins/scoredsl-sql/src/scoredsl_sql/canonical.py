@@ -499,6 +499,33 @@ class Session:
         return self._run(lambda: tuple(conn.exec_driver_sql(
             sql, execution_options={"no_parameters": True}).one()), "checking the data")
 
+    @property
+    def keeps_results(self) -> bool:
+        """Whether :meth:`results` keeps a query's rows in the database (PostgreSQL)."""
+        return self._sql.name == "PostgreSQL"
+
+    def results(self, sql: str, tables: Sequence[tuple[str, Sequence[tuple[str, str]], list]] = ()) -> str:
+        """PostgreSQL: run ``sql`` (a model's query) once into a temporary table of the run's
+        transaction, after creating ``tables`` as :meth:`stream` does; the table's name.
+
+        A server-side cursor runs its query without parallel workers, planned for its first
+        rows: into a table the query runs a third faster on two cores."""
+        conn = self._main_connection()
+        for name, columns, rows in tables:
+            self._run(lambda: self._temporary(conn, name, columns, rows), "loading the previous run's values")
+        self._results += 1
+        table = f"_sd_result_{self._results}"
+        self._run(lambda: conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {self._sql.quote(table)} ON COMMIT DROP "
+                                               f"AS {sql}", execution_options={"no_parameters": True}),
+                  "running the model's query")
+        return table
+
+    def rows(self, sql: str, what: str = "reading the results"):
+        """PostgreSQL: the rows of ``sql`` from a server-side cursor (``fetchmany`` streams them)."""
+        conn = self._main_connection()
+        options = {"no_parameters": True, "stream_results": True, "yield_per": self._batch}
+        return _Fetch(self._run(lambda: conn.exec_driver_sql(sql, execution_options=options), what), self)
+
     def stream(self, sql: str, tables: Sequence[tuple[str, Sequence[tuple[str, str]], list]] = ()):
         """Run ``sql`` (a model's query: its rows in ``_sd_row`` order) on a server-side cursor;
         the result's ``fetchmany`` streams its rows.
@@ -506,23 +533,16 @@ class Session:
         ``tables`` are created first, as temporary tables of the connection that runs ``sql``:
         ``(name, [(column, kind)], rows)`` with kinds ``key`` (an id, compared exactly),
         ``text`` and ``int`` (the previous run's values a model reads)."""
-        if self._sql.name == "PostgreSQL" or not self._main_streaming:
+        if self.keeps_results:
+            table = self._sql.quote(self.results(sql, tables))
+            return self.rows(f"SELECT * FROM {table} ORDER BY {self._sql.quote('_sd_row')}")
+        if not self._main_streaming:
             conn = self._main_connection()        # MariaDB: its first stream only
-            self._main_streaming = self._sql.name != "PostgreSQL"
+            self._main_streaming = True
         else:
             conn = self._connect()
         for name, columns, rows in tables:
             self._run(lambda: self._temporary(conn, name, columns, rows), "loading the previous run's values")
-        if self._sql.name == "PostgreSQL":
-            # A server-side cursor runs its query without parallel workers, planned for its first
-            # rows: the query runs once into a temporary table (a third faster on two cores), which
-            # the cursor then reads in the query's order.
-            self._results += 1
-            table = self._sql.quote(f"_sd_result_{self._results}")
-            self._run(lambda: conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {sql}",
-                                                   execution_options={"no_parameters": True}),
-                      "running the model's query")
-            sql = f"SELECT * FROM {table} ORDER BY {self._sql.quote('_sd_row')}"
         options = {"no_parameters": True, "stream_results": True, "yield_per": self._batch}
         result = self._run(lambda: conn.exec_driver_sql(sql, execution_options=options),
                            "running the model's query")
