@@ -8,7 +8,7 @@ The canonical relations (:mod:`scoredsl.data.canonical`) are filled one of two w
   same rules for values. That is the fast path.
 
 Either way, one query per model gives its rows, in contact order. DuckDB keeps them as tables
-and writes them as CSV text itself when the sink takes text (:mod:`scoredsl.engines.duckdb_text`);
+and writes them as CSV text itself when the sink takes text (:mod:`scoredsl.engines.sql_text`);
 otherwise they are written one per contact and model, as the Python engine writes them
 (:func:`result_rows`). The spark and pushdown engines use :func:`write_results`.
 """
@@ -28,7 +28,7 @@ from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataError, DataSchema, ResultRow, epoch_micros
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb_files import Files, load_files
-from scoredsl.engines.duckdb_text import result_table, write_text
+from scoredsl.engines.sql_text import result_table, write_text
 from scoredsl.engines.results import ErrorPolicy, Output, Previous, RunSummary
 
 

@@ -42,7 +42,7 @@ The run:
 A session whose ``keeps_results`` is true (PostgreSQL) also has ``results(sql, tables)``, which
 runs a model's query into a temporary table and names it, and ``rows(sql)``, which streams any
 query. Then, when the sink takes CSV text and no state store needs the rows one by one, the
-database formats every row as its CSV line (:func:`scoredsl.engines.duckdb_text.lines_query`)
+database formats every row as its CSV line (:func:`scoredsl.engines.sql_text.lines_query`)
 and only the lines travel: no result row becomes a Python object.
 """
 
@@ -62,7 +62,7 @@ from scoredsl.compiler.sql.dialects import SqlError
 from scoredsl.compiler.sql.generator import Dialect, compile_model, state_layout
 from scoredsl.engines.base import EngineError, RunOptions, sql_refusal
 from scoredsl.engines.duckdb import DuckDBEngine, result_rows
-from scoredsl.engines.duckdb_text import counted, counts_query, lines_query
+from scoredsl.engines.sql_text import counted, counts_query, lines_query
 from scoredsl.engines.results import Output, Previous
 
 __all__ = ["PushdownEngine", "model_query", "at_risk", "case_mismatches"]

@@ -1,12 +1,15 @@
-"""DuckDB writes the result rows itself, as the text a sink would write for them.
+"""The database writes the result rows itself, as the text a sink would write for them.
 
 A sink that writes CSV takes rows ready-made (:attr:`~scoredsl.data.sinks.Sink.text_form`).
 For such a sink, and when no state store needs the rows one by one, each model's query is kept
-as a table, one query formats every row as the CSV line ``csv.writer`` would write for it,
-and ``COPY`` writes those lines to a file that the sink appends as it is. No result row
-becomes a Python object: what is counted (statuses, tiers, contacts) is counted by a query.
-:func:`lines_query` and :func:`counts_query` also serve ``--engine pushdown`` on PostgreSQL,
-whose result tables are in the source's database (``dialect="postgres"``).
+as a table and one query formats every row as the CSV line ``csv.writer`` would write for it
+(:func:`lines_query`). No result row becomes a Python object: what is counted (statuses, tiers,
+contacts) is counted by a query (:func:`counts_query`).
+
+* DuckDB (:func:`write_text`): ``COPY`` writes the lines to a file that the sink appends as it is.
+* PostgreSQL, for ``--engine pushdown`` (``dialect="postgres"``): the result tables are
+  temporary tables of the source's database, whose lines stream to the client
+  (:func:`scoredsl.engines.pushdown.write_text`).
 
 The lines are the same bytes as the rows written one by one: the cells are the values
 :func:`~scoredsl.data.sinks.record` gives, quoted where the CSV sink quotes (a comma, a double

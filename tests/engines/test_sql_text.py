@@ -1,5 +1,6 @@
-"""DuckDB writes CSV results itself (scoredsl.engines.duckdb_text): the same bytes, the same
-counts, as the rows written one by one, and no result row passes through Python."""
+"""DuckDB and PostgreSQL write CSV results themselves (scoredsl.engines.sql_text): the same
+bytes, the same counts, as the rows written one by one, and no result row passes through
+Python."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from scoredsl.engines.duckdb_text import _literal, csv_cell
+from scoredsl.engines.sql_text import _literal, csv_cell
 from scoredsl.engines.results import Output
 from scoredsl.plugins.builtin.files import CsvSink
 from sqltargets import PostgresTarget
