@@ -230,6 +230,8 @@ EVENTS = [
     event("b1", "visit", "1970-01-01T00:00:00Z"),
     event("b1", "signup", "2026-10-31T23:00:00-01:00", plan="pro "),
     event("c2", "email_open", "2026-10-01T00:00:00Z"),                           # undeclared: ignored
+    event("c1", "\u3000visit\u00a0", "2026-10-02T00:00:00Z", url="/pricing"),     # Unicode white space: a visit
+    event("c1", "Visit", "2026-10-03T00:00:00Z", url="/pricing"),                # another case: undeclared
     event("zz", "visit", "2026-10-01T00:00:00Z"),                                # no such contact
     event("c3", "buy", "2026-10-20T00:00:00Z", amount=1e300),
     # distinct values that case folding, accent folding or PAD SPACE would merge: 4 urls, 1 plan

@@ -202,6 +202,14 @@ class _Postgres(_Sql):
     def label(self, c: str, column: DbColumn) -> tuple[str, list[str]]:
         return self.key(c, column, '"C"')
 
+    def known_label(self, label: str, c: str, names: Sequence[str]) -> str:
+        """``label`` (:meth:`label` of raw column ``c``), without stripping the text when it
+        is one of ``names`` exactly: a declared name holds no white space, so it is its own
+        stripped form. Stripping with the white-space set is the dearer test, and each event
+        type's relation makes it on every row."""
+        raw = f'concat({c}) COLLATE "C"'
+        return f"CASE WHEN {raw} IN ({', '.join(self.lit(n) for n in names)}) THEN {raw} ELSE {label} END"
+
     def value(self, c: str, column: DbColumn, spec: TypeSpec) -> tuple[str, list[str]]:
         """``(canonical value, conditions true for a value the Python reader rejects or that
         SQL cannot convert exactly)`` of raw column ``c``."""
@@ -736,6 +744,9 @@ class _Builder:
             ef = self.event_fields
             cid = self._field(events_plan, ef["contact_id"], IDENTITY)
             kind = self._field(events_plan, ef["type"], LABEL)
+            type_column = events_plan.resolved.get("type")
+            if isinstance(q, _Postgres) and type_column is not None and declared and kind.sql != "NULL":
+                kind = _Part(q.known_label(kind.sql, f"s.{q.quote(type_column.name)}", declared), kind.bad)
             stamp = self._field(events_plan, ef["timestamp"], TypeSpec("datetime"))
             raw_ts = f"s.{q.quote(events_plan.resolved['timestamp'].name)}"
             raw_cid = f"s.{q.quote(events_plan.resolved['contact_id'].name)}"
