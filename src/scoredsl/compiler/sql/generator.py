@@ -175,7 +175,15 @@ class Dialect:
         simple = exp.Anonymous(this="REPLACE", expressions=[
             exp.Anonymous(this="REPLACE", expressions=[e, _str("\u03a3"), _str("\u03c3")]), _str("\u0130"), _str("i")])
         if self.name == "postgres":     # ICU's root locale, whatever the database's ctype
-            return exp.Lower(this=exp.Collate(this=simple, expression=exp.Identifier(this="und-x-icu", quoted=True)))
+            icu = exp.Identifier(this="und-x-icu", quoted=True)
+            unicode = exp.Lower(this=exp.Collate(this=simple, expression=icu))
+            # ASCII text (as many bytes as characters) byte by byte: the C collation's lower()
+            # maps A-Z alone, as ICU does for ASCII, at a fraction of ICU's cost (0.55 s of a
+            # 9 s query, 100k contacts of the B2B example)
+            ascii_only = exp.EQ(this=exp.Anonymous(this="OCTET_LENGTH", expressions=[e.copy()]),
+                                expression=exp.Anonymous(this="CHAR_LENGTH", expressions=[e.copy()]))
+            bytewise = exp.Lower(this=exp.Collate(this=e.copy(), expression=exp.Identifier(this="C", quoted=True)))
+            return _case([(ascii_only, exp.Collate(this=bytewise, expression=icu.copy()))], unicode)
         if self.name == "mysql":        # the default collations lack hundreds of mappings
             return exp.Lower(this=exp.Collate(this=simple, expression=exp.Var(this="utf8mb4_uca1400_ai_ci")))
         return exp.Lower(this=simple)
