@@ -101,15 +101,14 @@ class PushdownEngine:
                 summary.unknown_companies = counts[4] if len(counts) > 4 else 0
                 if getattr(db, "keeps_results", False):
                     tables = [db.results(query, state) for query, state in zip(queries, states)]
-                    if not write_text(db, plan, models, tables, as_of, out, options):
-                        order = plan.quote("_sd_row")
-                        streams = [_rows(db.rows(f"SELECT * FROM {plan.quote(t)} ORDER BY {order}")) for t in tables]
-                        for row in result_rows(models, streams):
-                            out.write(row)
+                    if write_text(db, plan, models, tables, as_of, out, options):
+                        return
+                    order = plan.quote("_sd_row")
+                    streams = [db.rows(f"SELECT * FROM {plan.quote(t)} ORDER BY {order}") for t in tables]
                 else:
-                    streams = [_rows(db.stream(query, state)) for query, state in zip(queries, states)]
-                    for row in result_rows(models, streams):
-                        out.write(row)
+                    streams = [db.stream(query, state) for query, state in zip(queries, states)]
+                for row in result_rows(models, [_rows(stream) for stream in streams]):
+                    out.write(row)
         finally:
             db.close()
         if problems:
@@ -205,13 +204,13 @@ def write_text(db, plan, models: Sequence[CompiledModel], tables: Sequence[str],
         return False
     texts: list[list[str]] = []
     for model, table in zip(models, tables):
-        texts.append([])
-        for i in range(len(model.score_names)):
-            (kind,) = db.one(f"SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-                             f"CAST('pg_temp.{table}' AS regclass) AND attname = '_sd_s{i}'")
-            if kind not in _SCORE_TEXT:
-                return False
-            texts[-1].append(_SCORE_TEXT[kind].format(f"_sd_s{i}"))
+        names, types = db.one(f"SELECT array_agg(CAST(attname AS text)), array_agg(format_type(atttypid, atttypmod)) "
+                              f"FROM pg_attribute WHERE attrelid = CAST('pg_temp.{table}' AS regclass) AND attnum > 0")
+        kinds = dict(zip(names, types))
+        columns = [f"_sd_s{i}" for i in range(len(model.score_names))]
+        if any(kinds[column] not in _SCORE_TEXT for column in columns):
+            return False
+        texts.append([_SCORE_TEXT[kinds[column]].format(column) for column in columns])
     lines = lines_query(models, as_of, tables, lambda m, i: texts[m][i], dialect="postgres")
     with tempfile.TemporaryFile(dir=options.spill_dir) as file:
         result = db.rows(lines)
