@@ -346,8 +346,10 @@ DURATION_SCALE = Scale(constant_kind="duration", starts=(45, 720, 1440, 10080, 4
 class FileWriter:
     """Writes one random valid rule file; every choice is a Hypothesis draw."""
 
-    def __init__(self, draw: Callable):
+    def __init__(self, draw: Callable, event_only: bool = False):
         self.draw = draw
+        #: every ``where`` reads only its event's attributes (:meth:`event_condition`)
+        self.event_only = event_only
         self.counter = itertools.count(1)
         self.constants: list[Constant] = []
         self.outputs: tuple[list[str], list[str]] = ([], [])     # this model's scores and tiers
@@ -507,10 +509,42 @@ class FileWriter:
     def filters(self, event: str) -> str:
         text = ""
         if self.chance(0.5):
-            text += f" where {self.condition(Context(event=event), 1).text}"
+            condition = self.event_condition(event, 1) if self.event_only else self.condition(Context(event=event), 1)
+            text += f" where {condition.text}"
         if self.chance(0.5):
             text += f" within {self.pick(DURATIONS)}"
         return text
+
+    def event_condition(self, event: str, depth: int) -> Code:
+        """A ``where`` condition over only ``event``'s own attributes and literals."""
+        attributes = SCHEMA_EVENTS[event]
+        if depth > 0 and self.chance(0.3):
+            op = self.pick(["and", "or", "not"])
+            if op == "not":
+                return Code(f"not {self.event_condition(event, depth - 1).at(NOT)}", NOT)
+            level = AND if op == "and" else OR
+            left = self.event_condition(event, depth - 1).at(level)
+            right = self.event_condition(event, depth - 1).at(level + 1)
+            return Code(f"{left} {op} {right}", level)
+        if not attributes:
+            return Code(self.pick(["true", "false"]), ATOM)
+        name = self.pick(sorted(attributes))
+        base = attributes[name]
+        if self.chance(0.15):
+            return Code(f"{name} is {self.pick(['set', 'missing'])}", PRED)
+        if base == "text":
+            kind = self.pick(["==", "contains", "starts_with", "in", "matches"])
+            if kind == "in":
+                return Code(f"{name} in {self.text_list()}", PRED)
+            if kind == "matches":
+                return Code(f"{name} matches {self.pick(['/^d/', '/demo|trial/', '/E$/i'])}", PRED)
+            return Code(f"{name} {kind} {quote(self.text_literal())}", PRED)
+        if base == "bool":
+            return Code(name if self.chance(0.5) else f"{name} == {self.pick(['true', 'false'])}", PRED)
+        if base == "datetime":
+            return Code(f"age({name}) {self.pick(['<', '>='])} {self.pick(DURATIONS)}", PRED)
+        scale = self.pick(["", " * 2", " - 5", " + 0.5"]) if base == "number" else self.pick(["", " * 2", " - 5"])
+        return Code(f"{name}{scale} {self.pick(['<', '>=', '=='])} {self.pick(NUMBERS)}", PRED)
 
     # ------------------------------------------------------------------ bands
     def bands(self) -> str:
@@ -865,9 +899,10 @@ def with_previous(contact: dict, model, previous: dict) -> dict:
 
 
 @st.composite
-def rule_files(draw) -> str:
-    """Source text of a random valid rule file over :data:`SCHEMA_TEXT` (no includes)."""
-    return FileWriter(draw).file()
+def rule_files(draw, event_only: bool = False) -> str:
+    """Source text of a random valid rule file over :data:`SCHEMA_TEXT` (no includes);
+    ``event_only``: every ``where`` reads only its event's attributes."""
+    return FileWriter(draw, event_only).file()
 
 
 def examples(n: int) -> int:

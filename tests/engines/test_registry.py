@@ -189,6 +189,7 @@ def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(invoke, tmp_pat
     spilled, a = run_to(invoke, tmp_path, "spilled", model, f"csv:{data}", "--max-events-in-memory", "500",
                         "--spill-dir", tmp_path)
     joined, b = run_to(invoke, tmp_path, "sorted", model, f"csv:{data}?sorted=contact_id")
+    assert "folded into each contact's totals as read" in spilled.output   # its filters read only events
     assert "spilled to a temporary file" in spilled.output
     assert "joined contact by contact" in joined.output
     assert a.read_bytes() == b.read_bytes()

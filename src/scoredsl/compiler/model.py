@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import attrs
 
@@ -17,6 +17,8 @@ from scoredsl.diagnostics import Diagnostic, SourceMap, Span
 
 
 GENERATED_FILE = "<scoredsl-generated>"
+#: The file name of a model's accumulators (:meth:`CompiledModel.folding`).
+FOLD_FILE = "<scoredsl-generated-fold>"
 
 
 class EvaluationError(Exception):
@@ -32,7 +34,8 @@ class EvaluationError(Exception):
 
 class CompiledModel:
     def __init__(self, model: ir.Model, program: "Program", fast, explain, emitter: Emitter,
-                 plugin_versions: Mapping[str, str] | None = None, contacts=None):
+                 plugin_versions: Mapping[str, str] | None = None, contacts=None,
+                 make_fold: Callable[[], tuple | None] | None = None):
         self.ir = model
         self.name = model.name
         self.subject = model.subject
@@ -52,6 +55,8 @@ class CompiledModel:
         self._fast = fast
         self._explain = explain
         self._emitter = emitter
+        self._make_fold = make_fold
+        self._fold: Fold | None = None
 
     # ---------------------------------------------------------------- hot path
     def evaluate_packed(self, contact: Mapping, events: Mapping[str, list], as_of: int):
@@ -60,6 +65,15 @@ class CompiledModel:
             return self._fast(contact, events, as_of)
         except Exception as exc:  # report at the rule that failed, never as a bare traceback
             raise self._evaluation_error(exc, contact) from exc
+
+    def folding(self) -> "Fold | None":
+        """The model as accumulators, generated on first use; ``None`` when its event filters
+        read more than the event (see :func:`~scoredsl.compiler.python.codegen.foldable`)."""
+        if self._make_fold is not None:
+            made, self._make_fold = self._make_fold(), None
+            if made is not None:
+                self._fold = Fold(self, *made)
+        return self._fold
 
     def contact_part(self, contact: Mapping) -> tuple:
         """A company model: what one contact of the company adds, per :attr:`contact_aggs`,
@@ -93,13 +107,48 @@ class CompiledModel:
         except Exception as exc:
             raise self._evaluation_error(exc, contact) from exc
 
-    def _evaluation_error(self, exc: Exception, contact: Mapping) -> EvaluationError:
+    def _evaluation_error(self, exc: Exception, contact: Mapping, emitter: Emitter | None = None,
+                          file: str = GENERATED_FILE) -> EvaluationError:
         span = None
         for frame, lineno in traceback.walk_tb(exc.__traceback__):
-            if frame.f_code.co_filename == GENERATED_FILE:
-                span = self._emitter.span_at(lineno)
+            if frame.f_code.co_filename == file:
+                span = (emitter or self._emitter).span_at(lineno)
         return EvaluationError(f"error evaluating model '{self.name}': {type(exc).__name__}: {exc}", span,
                                contact.get("id"))
+
+
+class Fold:
+    """A model as accumulators (:class:`~scoredsl.compiler.python.codegen.FoldCompiler`): a
+    contact's totals start as :meth:`fresh`, take each of its events, in any order, through
+    the function :meth:`folds` gives for the event's type, and are scored by :meth:`finish`,
+    with the result :meth:`CompiledModel.evaluate_packed` gives for the same events. Totals
+    of one contact folded apart are combined with :meth:`merge`."""
+
+    def __init__(self, model: CompiledModel, init: tuple, folds, merge, finish, fold_events, emitter: Emitter):
+        self.model = model
+        self.init = init
+        self._folds = folds
+        self.merge = merge
+        self._finish = finish
+        #: ``(events, memory, fresh, budget, spill, as_of, tick=None) -> how many``: every event
+        #: of a run of this model alone folded in one loop into ``memory[contact id][1]``, the
+        #: count of a contact's events in ``memory[contact id][0]`` (see the generated source)
+        self.fold_events = fold_events
+        self._emitter = emitter
+
+    def fresh(self) -> list:
+        return list(self.init)
+
+    def folds(self, as_of: int) -> dict:
+        """``{event type: fold(totals, packed event)}`` for the types the model reads."""
+        return self._folds(as_of)
+
+    def finish(self, contact: Mapping, totals: list, as_of: int):
+        """``(status, reason, scores, tiers)`` from a contact's totals."""
+        try:
+            return self._finish(contact, totals, as_of)
+        except Exception as exc:
+            raise self.model._evaluation_error(exc, contact, self._emitter, FOLD_FILE) from exc
 
 
 @attrs.define

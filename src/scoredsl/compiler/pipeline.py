@@ -13,6 +13,7 @@ false.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from scoredsl.check import checker, ir
@@ -98,7 +99,8 @@ def _compile(unit, diagnostics, sources, use_plugins: bool = True) -> Program:
     diagnostics = diagnostics + found
     if program is None or any(d.is_error for d in diagnostics):
         raise CompileError(diagnostics, sources)
-    source, functions_ns, emitter = generate(program, {n: wrap_function(f) for n, f in functions.items()})
+    wrapped = {n: wrap_function(f) for n, f in functions.items()}
+    source, functions_ns, emitter = generate(program, wrapped)
     namespace = dict(functions_ns)
     code = compile(source, GENERATED_FILE, "exec")
     exec(code, namespace)  # the source is ours: names minted, literals repr()'d, no rule text
@@ -112,8 +114,24 @@ def _compile(unit, diagnostics, sources, use_plugins: bool = True) -> Program:
     for i, model in enumerate(program.models):
         compiled.models[model.name] = CompiledModel(model, compiled, namespace[f"score_{i}"],
                                                     namespace[f"explain_{i}"], emitter, versions,
-                                                    namespace.get(f"contacts_{i}"))
+                                                    namespace.get(f"contacts_{i}"),
+                                                    functools.partial(_fold, program, i, wrapped))
     return compiled
+
+
+def _fold(program, index: int, functions: dict) -> tuple | None:
+    """Model ``index`` of ``program`` as accumulators, compiled: ``(init, folds, merge,
+    finish, fold_events, line map)``, or ``None`` when it cannot be folded."""
+    from scoredsl.compiler.model import FOLD_FILE
+    from scoredsl.compiler.python.build import generate_fold
+
+    made = generate_fold(program, index, functions)
+    if made is None:
+        return None
+    source, namespace, emitter = made
+    exec(compile(source, FOLD_FILE, "exec"), namespace)  # ours, as in _compile
+    return (namespace[f"init_{index}"], namespace[f"folds_{index}"], namespace[f"merge_{index}"],
+            namespace[f"finish_{index}"], namespace[f"fold_events_{index}"], emitter)
 
 
 __all__ = ["compile_file", "compile_text", "check_file", "run_lints"]

@@ -51,6 +51,9 @@ class RunOptions:
     threads: int | None = None
     #: python engine: events held in memory before the rest spill to disk.
     event_budget: int = attrs.field(default=DEFAULT_EVENT_BUDGET, validator=_budget)
+    #: python engine, unsorted source: fold each event into its contact's totals as it is read
+    #: when every model can be folded (the default); ``False``: hold the events, as for any model.
+    fold: bool = True
     #: python engine: where spilled events go; duckdb engine: its database's temporary folder,
     #: where it spills beyond its memory limit (default: the system's temporary folder).
     spill_dir: str | None = None

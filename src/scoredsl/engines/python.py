@@ -3,9 +3,9 @@
 Each contact is evaluated by every selected model with its own events: per event type, the
 timestamp-sorted tuples the generated evaluators read (:func:`scoredsl.compiler.python.packing.pack_event`).
 The events come from :meth:`Source.packed_events` when the source has that fast path, else
-from :meth:`Source.events`, packed here. A run brings each contact its events in one of three
-ways, chosen by the source and the size of the data; the results are the same in every way,
-row for row, and rows come out in the order the source yields the contacts.
+from :meth:`Source.events`, packed here. A run brings each contact its events in one of the
+ways below, chosen by the source, the models and the size of the data; the results are the
+same in every way, row for row, and rows come out in the order the source yields the contacts.
 
 ``sorted``
     The source says that its contacts and its events are both sorted by contact id
@@ -23,6 +23,16 @@ row for row, and rows come out in the order the source yields the contacts.
     :mod:`marshal`, indexed by contact id) and memory is emptied; every further batch goes
     the same way. Each contact then reads its events back from the database. The database is
     in a temporary folder (``spill_dir``, default the system's), deleted when the run ends.
+
+``folded``
+    The source is not sorted and every model folds (:meth:`CompiledModel.folding`: its event
+    filters read only the event): each event is folded into its contact's totals as it is
+    read (:class:`Totals`), the events themselves are never held, and each contact is scored
+    from its totals. Memory grows with the contacts that have events, not with the events.
+``folded, spilled``
+    Beyond ``event_budget // 4`` contacts' totals, the totals in memory are written to a
+    temporary SQLite database, as spilled events are, and each contact's are merged when it
+    is scored.
 
 At most ``event_budget`` events are in memory while reading, plus one contact's events while
 scoring (:attr:`RunSummary.peak_events` is the most held at once). A failure at any point
@@ -42,7 +52,7 @@ import tempfile
 from typing import Iterator, Sequence
 
 from scoredsl.check.ir import state_reads
-from scoredsl.compiler.model import CompiledModel
+from scoredsl.compiler.model import CompiledModel, Fold
 from scoredsl.compiler.python.packing import event_layouts, pack_event
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema
@@ -72,7 +82,26 @@ class PythonEngine:
         contact_policy = ErrorPolicy(options.on_error, summary, contact_errors)
         schema = models[0].program.schema
         write = out.write
-        with contacts_with_events(source, schema, options, summary, event_policy, contact_policy) as pairs:
+        folds = [model.folding() for model in models] if options.fold else [None]
+        ordered = source.order_by_contact()
+        if not ordered and None not in folds:
+            plan = [(model, fold, keys, values, missing)
+                    for (model, keys, values, missing), fold in zip(state_plan(models, previous), folds)]
+            with contacts_with_totals(source, schema, options, summary, event_policy, contact_policy, folds,
+                                      as_of) as pairs:
+                for contact, record in pairs:
+                    for index, (model, fold, keys, values, missing) in enumerate(plan, 1):
+                        seen = contact
+                        if keys:
+                            seen = dict(contact)
+                            seen.update(zip(keys, values.get(contact["id"], missing)))
+                        write(model.row(contact, fold.finish(seen, record[index], as_of)))
+                    if progress is not None and summary.contacts % 1000 == 0:
+                        progress("contacts scored", summary.contacts)
+            summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
+            return
+        with contacts_with_events(source, schema, options, summary, event_policy, contact_policy,
+                                  ordered=ordered) as pairs:
             plan = state_plan(models, previous)
             for contact, per_type in pairs:
                 for model, keys, values, missing in plan:
@@ -88,17 +117,19 @@ class PythonEngine:
 
 @contextlib.contextmanager
 def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions, summary: RunSummary,
-                         event_policy, contact_policy,
-                         companies: Companies | None = None) -> Iterator[Iterator[tuple[dict, PerType]]]:
+                         event_policy, contact_policy, companies: Companies | None = None,
+                         ordered: bool | None = None) -> Iterator[Iterator[tuple[dict, PerType]]]:
     """``(contact, its packed events by type)`` for every contact of ``source``, in the source's
     contact order, held in one of the three ways the module docs describe. When the pairs are
     exhausted, ``summary`` has the events read, the orphans, the ignored events and the peak
     held; the temporary spill database lives as long as the ``with`` block. ``companies``: those
-    already read (default: read here when the schema declares them)."""
+    already read (default: read here when the schema declares them). ``ordered``: what
+    :meth:`Source.order_by_contact` said, when it was already asked."""
     with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
         if companies is None:
             companies = Companies.read(source, schema, contact_policy)
-        ordered = source.order_by_contact()
+        if ordered is None:
+            ordered = source.order_by_contact()
         events = _packed_events(source, schema, event_policy, summary)
         contacts = source.contacts(schema, contact_policy)
         if companies is not None:
@@ -124,6 +155,39 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
 
         yield counted()
         summary.peak_events = max(summary.peak_events, store.peak)
+
+
+@contextlib.contextmanager
+def contacts_with_totals(source: Source, schema: DataSchema, options: RunOptions, summary: RunSummary,
+                         event_policy, contact_policy, folds: Sequence[Fold],
+                         as_of: int) -> Iterator[Iterator[tuple[dict, list]]]:
+    """``(contact, its record)`` for every contact of an unsorted ``source``, in the source's
+    contact order, each event folded into its contact's totals as it is read (``folded`` in
+    the module docs). A record is ``[events, totals of folds[0], totals of folds[1], ...]``.
+    When the pairs are exhausted, ``summary`` has the events read, the orphans and the ignored
+    events, as :func:`contacts_with_events` counts them."""
+    with _collector_paused(), Totals(folds, as_of, options.event_budget, options.spill_dir) as totals:
+        companies = Companies.read(source, schema, contact_policy)
+        events = _packed_events(source, schema, event_policy, summary)
+        contacts = source.contacts(schema, contact_policy)
+        if companies is not None:
+            contacts = companies.attached(contacts)
+        totals.add(events, summary, options.progress)
+        summary.mode = "folded, spilled" if totals.spilled else "folded"
+        matched = 0
+
+        def counted():
+            nonlocal matched
+            for contact in contacts:
+                record = totals.take(contact["id"])
+                matched += record[0]
+                yield contact, record
+            summary.orphan_events = summary.events - matched
+            summary.ignored_events += getattr(source, "ignored_events", 0)
+            if companies is not None:
+                summary.unknown_companies = companies.unmatched
+
+        yield counted()
 
 
 def state_plan(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:
@@ -239,6 +303,113 @@ def _length(group) -> int:
 
 
 # ------------------------------------------------------------------ unsorted: in memory, then on disk
+
+class Totals:
+    """Every contact's totals for a run whose models all fold (:meth:`CompiledModel.folding`):
+    each event is folded into its contact's record as it is read, and only the records are
+    kept, never the events. Records are in memory up to ``budget // 4`` contacts (a record
+    of a typical model takes about the memory of four events), then spill to disk as
+    :class:`EventStore`'s events do: the records in memory are written to a temporary SQLite
+    database, one row per contact, packed with :mod:`marshal`, and memory is emptied. A
+    contact's rows are merged when it is taken (:meth:`Fold.merge`: the totals of one
+    contact folded apart combine in any order)."""
+
+    def __init__(self, folds: Sequence[Fold], as_of: int, budget: int = DEFAULT_EVENT_BUDGET,
+                 directory: str | None = None):
+        self.folds = list(folds)
+        self.as_of = as_of
+        self.budget = max(1, budget // 4)
+        self.directory = directory
+        self.memory: dict[str, list] = {}
+        self._folder: tempfile.TemporaryDirectory | None = None
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def fresh(self) -> list:
+        return [0, *(fold.fresh() for fold in self.folds)]
+
+    def add(self, events: Iterator[PackedEvent], summary: RunSummary, progress: Progress | None = None) -> None:
+        """Fold every event into its contact's record; counts them in ``summary.events``."""
+        memory, budget, fresh = self.memory, self.budget, self.fresh
+        tick = None if progress is None else (lambda n: progress("events read", summary.events + n))
+        if len(self.folds) == 1:      # one model: its own loop, written out
+            added = self.folds[0].fold_events(events, memory, fresh, budget, self._spill, self.as_of, tick)
+        else:
+            added = self._add(events, tick)
+        summary.events += added
+        if self._db is not None:
+            self._spill()
+            self._db.execute("CREATE INDEX spilled_contact ON spilled (contact_id)")
+
+    def _add(self, events: Iterator[PackedEvent], tick) -> int:
+        """:meth:`add` for several models: each event through each model's fold function."""
+        memory, budget, fresh = self.memory, self.budget, self.fresh
+        dispatch: dict[str, list] = {}
+        for index, fold in enumerate(self.folds, 1):
+            for kind, function in fold.folds(self.as_of).items():
+                dispatch.setdefault(kind, []).append((index, function))
+        added = 0
+        for contact_id, kind, item in events:
+            record = memory.get(contact_id)
+            if record is None:
+                if len(memory) >= budget:
+                    self._spill()
+                record = memory[contact_id] = fresh()
+            record[0] += 1
+            for index, function in dispatch.get(kind, ()):
+                function(record[index], item)
+            added += 1
+            if added % 100_000 == 0 and tick is not None:
+                tick(added)
+        return added
+
+    def take(self, contact_id: str) -> list:
+        """The record of ``contact_id``: ``[events, totals per fold]`` (fresh when it has no events)."""
+        if self._db is None:
+            return self.memory.pop(contact_id, None) or self.fresh()
+        record = None
+        for (blob,) in self._db.execute("SELECT record FROM spilled WHERE contact_id = ?", (contact_id,)):
+            part = marshal.loads(blob)
+            if record is None:
+                record = part
+                continue
+            record[0] += part[0]
+            for index, fold in enumerate(self.folds, 1):
+                fold.merge(record[index], part[index])
+        return record or self.fresh()
+
+    def close(self) -> None:
+        """Forget every record and delete the database. Safe to call twice."""
+        self.memory = {}
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self) -> "Totals":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _spill(self) -> None:
+        if self._db is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-totals-", dir=self.directory)
+            self._db = sqlite3.connect(os.path.join(self._folder.name, "totals.sqlite"), isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute("CREATE TABLE spilled (contact_id TEXT NOT NULL, record BLOB NOT NULL)")
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO spilled VALUES (?, ?)",
+                             ((contact_id, marshal.dumps(record)) for contact_id, record in self.memory.items()))
+        self._db.execute("COMMIT")
+        self.memory.clear()
+
 
 class EventStore:
     """Every event of a run by contact: in memory up to ``budget`` events, then on disk.

@@ -54,7 +54,8 @@ class RunSummary:
     errors: list = attrs.field(factory=list)       # DataErrors skipped (first few kept)
     transitions: dict | None = None                # (model, tier) -> count; None: no state kept
     first_runs: tuple = ()                         # models whose first recorded run this was
-    mode: str = ""                                 # python engine: "sorted", "memory" or "spilled"
+    mode: str = ""                                 # python engine: "sorted", "memory", "spilled", "folded"
+    #                                                or "folded, spilled"
     peak_events: int = 0                           # python engine: the most events in memory at once
 
     @classmethod

@@ -201,14 +201,20 @@ class ModelCompiler:
         return list(self.distinct_fold)
 
     def each_rules(self):
-        for score in self.model.scores:
+        return self.each_rules_of(self.model)
+
+    @staticmethod
+    def each_rules_of(model: ir.Model):
+        for score in model.scores:
             for rule in score.rules():
                 if isinstance(rule, ir.EachRule):
                     yield score, rule
 
     # ------------------------------------------------------------ the function
-    def compile(self, fname: str) -> None:
-        out = self.out
+    def collect(self) -> tuple[dict, dict, dict]:
+        """What the model reads: ``(properties, event attributes by event, aggregates)``, each
+        with its type and whether it is compared lower-cased; also the plugin calls by the event
+        whose attributes they read (:attr:`calls_by_event`)."""
         used_props: dict[str, tuple[Type, bool]] = {}
         used_attrs: dict[str, dict[str, tuple[Type, bool]]] = {}
         aggs: dict[ir.Agg, None] = {}
@@ -252,6 +258,11 @@ class ModelCompiler:
                     bucket = self.calls_by_event.setdefault(events.pop() if events else None, [])
                     if e not in bucket:
                         bucket.append(e)
+        return used_props, used_attrs, aggs
+
+    def compile(self, fname: str) -> None:
+        out = self.out
+        used_props, used_attrs, aggs = self.collect()
         with out.block(f"def {fname}(contact, events, as_of):", self.model.span):
             if self.trace:
                 out.line("trace = {'rules': {}, 'groups': {}, 'scores': {}, 'tiers': {}, 'disqualifiers': []}")
@@ -326,7 +337,9 @@ class ModelCompiler:
         else:
             self.props[(name, True)] = local
 
-    def event_loops(self, aggs: dict, used_attrs: dict) -> None:
+    def event_plan(self, aggs: dict) -> list[tuple[str, list, list, bool]]:
+        """``(event, its aggregates, its each-rules, whether its last timestamp is tracked)``
+        for every event type the model reads, in schema order."""
         by_event: dict[str, list] = {}
         for agg in aggs:
             by_event.setdefault(agg.event, []).append(agg)
@@ -338,20 +351,20 @@ class ModelCompiler:
             if score.inactivity is not None:
                 kinds = score.inactivity.activity or tuple(self.events_schema)
                 activity_events.update(kinds)
-        self.last_seen: dict[str, str] = {}
         for event in activity_events:
             by_event.setdefault(event, [])
+        return [(event, by_event[event], [(s, r) for s, r in each if r.event == event], event in activity_events)
+                for event in sorted(by_event, key=lambda e: list(self.events_schema).index(e))]
+
+    def event_loops(self, aggs: dict, used_attrs: dict) -> None:
+        self.last_seen: dict[str, str] = {}
         self.each_state: dict[str, tuple[str, str | None]] = {}
-        for event in sorted(by_event, key=lambda e: list(self.events_schema).index(e)):
-            self.event_loop(event, by_event[event], [(s, r) for s, r in each if r.event == event],
-                            used_attrs.get(event, {}), event in activity_events)
+        for event, event_aggs, rules, track_last in self.event_plan(aggs):
+            self.event_loop(event, event_aggs, rules, used_attrs.get(event, {}), track_last)
 
     def event_loop(self, event: str, aggs: list, rules: list, used: dict, track_last: bool) -> None:
         out = self.out
-        windows: dict[int, str] = {}
-        for window in sorted({a.window for a in aggs if a.window} | {r.window for _s, r in rules if r.window}):
-            windows[window] = self.mint("since", f"{window // 86_400_000_000}d")
-            out.line(f"{windows[window]} = as_of - {window!r}")
+        windows = self.windows(aggs, rules)
         seen: dict[object, str] = {}      # an aggregate or rule counting distinct values -> its set
         for agg in aggs:
             local = self.mint(agg.func.value, event)
@@ -378,23 +391,13 @@ class ModelCompiler:
             last = self.mint("last", event)
             self.last_seen[event] = last
             out.line(f"{last} = None")
-        index = {name: i + 1 for i, name in enumerate(self.events_schema[event])}
         with out.block(f"for _ev in events.get({event!r}, ()):"):
             out.line("_t = _ev[0]")
             with out.block("if _t > as_of:"):
                 out.line("break")
             if track_last:
                 out.line(f"{self.last_seen[event]} = _t")
-            for name, (t, folded) in used.items():
-                local = self.mint("a", f"{event}_{name}")
-                self.attrs[(event, name, False)] = local
-                out.line(f"{local} = _ev[{index[name]}]")
-                if folded and t == Type.TEXT:
-                    low = self.mint("a", f"{event}_{name}_l")
-                    self.attrs[(event, name, True)] = low
-                    out.line(f"{low} = None if {local} is None else {_folded(local)}")
-                else:
-                    self.attrs[(event, name, True)] = local
+            self.load_attrs(event, used)
             for call in self.calls_by_event.get(event, ()):
                 self.emit_call(call)
             for agg in aggs:
@@ -407,6 +410,28 @@ class ModelCompiler:
         for _score, rule in rules:
             if rule.distinct is not None:
                 out.line(f"{self.each_state[rule.name][0]} = len({seen[rule]})", rule.span)
+
+    def windows(self, aggs: list, rules: list) -> dict[int, str]:
+        """Emit the start of each window the aggregates and rules of one event type count in."""
+        windows: dict[int, str] = {}
+        for window in sorted({a.window for a in aggs if a.window} | {r.window for _s, r in rules if r.window}):
+            windows[window] = self.mint("since", f"{window // 86_400_000_000}d")
+            self.out.line(f"{windows[window]} = as_of - {window!r}")
+        return windows
+
+    def load_attrs(self, event: str, used: dict) -> None:
+        """Emit the loads of the attributes the model reads from the event in ``_ev``."""
+        index = {name: i + 1 for i, name in enumerate(self.events_schema[event])}
+        for name, (t, folded) in used.items():
+            local = self.mint("a", f"{event}_{name}")
+            self.attrs[(event, name, False)] = local
+            self.out.line(f"{local} = _ev[{index[name]}]")
+            if folded and t == Type.TEXT:
+                low = self.mint("a", f"{event}_{name}_l")
+                self.attrs[(event, name, True)] = low
+                self.out.line(f"{low} = None if {local} is None else {_folded(local)}")
+            else:
+                self.attrs[(event, name, True)] = local
 
     def _matches(self, flt, window, windows) -> str:
         tests = []
@@ -447,8 +472,7 @@ class ModelCompiler:
             test = f"{value} is not None and {value} not in {seen}" + (f" and {test}" if test else "")
             lines = [f"{seen}.add({value})"]
         if decayed:
-            micro = rule.points * DECAY_SCALE
-            lines.append(f"{decayed} += _floor({micro!r} * 0.5 ** ((as_of - _t) / {score.half_life!r}) + 0.5)")
+            lines.append(f"{decayed} += {_decayed(score, rule, '_t')}")
         if test:
             with self.out.block(f"if {test}:", rule.span):
                 for line in lines:
@@ -717,6 +741,11 @@ class ModelCompiler:
             out.line(f"{local} = {prev}", tier.span)
 
 
+def _decayed(score: ir.Score, rule: ir.EachRule, t: str) -> str:
+    """The points, in millionths, that one event at ``t`` earns an each-rule of a decaying score."""
+    return f"_floor({rule.points * DECAY_SCALE!r} * 0.5 ** ((as_of - {t}) / {score.half_life!r}) + 0.5)"
+
+
 def _sign(points: int) -> int:
     return 1 if points > 0 else (-1 if points < 0 else 1)
 
@@ -755,6 +784,238 @@ def _sum_lines(out: Emitter, target: str, terms: list[str], span) -> None:
     out.line(f"{target} = {' + '.join(terms[:SUM_CHUNK]) or '0'}", span)
     for start in range(SUM_CHUNK, len(terms), SUM_CHUNK):
         out.line(f"{target} += {' + '.join(terms[start:start + SUM_CHUNK])}", span)
+
+
+#: What an event-level expression may read for its model to be folded (:func:`foldable`).
+_EVENT_ONLY = (ir.Const, ir.Attr, ir.Cmp, ir.InList, ir.ListHas, ir.TextTest, ir.RegexMatch, ir.IsSet, ir.And,
+               ir.Or, ir.Not, ir.Arith, ir.Neg, ir.Age)
+
+
+def foldable(model: ir.Model) -> bool:
+    """Whether :class:`FoldCompiler` can compile ``model``: a contact model whose event
+    filters read only the event itself. Such a filter cannot fail and does not need the
+    contact, so each event can be folded into its contact's totals as it is read."""
+    if model.scores_companies:
+        return False
+    filters = [r.filter for _s, r in ModelCompiler.each_rules_of(model)]
+    filters += [e.filter for root in ir.model_exprs(model) for e in ir.walk(root) if isinstance(e, ir.Agg)]
+    return all(isinstance(e, _EVENT_ONLY) for f in filters if f is not None for e in ir.walk(f))
+
+
+class FoldCompiler(ModelCompiler):
+    """Emits a model as accumulators (for :func:`foldable` models): events are folded one by
+    one, in any order, into a contact's totals, which are then scored.
+
+    ``folds_N(as_of)`` gives ``{event type: fold(totals, event)}``, and ``fold_events_N`` is
+    the same folding written out in one loop over a run's events (no call per event);
+    ``init_N`` (in the namespace) is a fresh contact's totals, to copy with ``list()``; ``merge_N(a, b)`` adds
+    totals ``b`` into ``a`` (totals of the same contact folded apart, as when they spill to
+    disk); ``finish_N(contact, totals, as_of)`` returns what ``score_N`` returns for the same
+    events. Every total is combined by an operation that ignores order: a sum, an or, a
+    minimum or maximum timestamp, a set of values, or each value's earliest timestamp. So the
+    results are those of ``score_N``, which reads the events sorted by timestamp: a first or
+    last event is the smallest or largest timestamp, and a decaying rule's points are whole
+    numbers per event, whose sum does not depend on the order."""
+
+    def compile(self, suffix: str) -> None:
+        out = self.out
+        used_props, used_attrs, aggs = self.collect()
+        plan = self.event_plan(aggs)
+        inits = self.allocate(plan)
+        self.ns[f"init_{suffix}"] = tuple(inits)
+        with out.block(f"def folds_{suffix}(as_of):", self.model.span):
+            functions = {}
+            for event, event_aggs, rules, track_last in plan:
+                windows = self.windows(event_aggs, rules)
+                functions[event] = self.mint("fold", event)
+                with out.block(f"def {functions[event]}(s, _ev):"):
+                    self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last, windows,
+                                   "return")
+            out.line("return {" + ", ".join(f"{e!r}: {f}" for e, f in functions.items()) + "}")
+        with out.block(f"def fold_events_{suffix}(events, memory, fresh, budget, spill, as_of, tick=None):",
+                       self.model.span):
+            out.line('"""Fold each ``(contact id, type, event)`` into ``memory[contact id]``: ``[events, '
+                     'totals]`` (``fresh()`` when new; ``spill()`` empties memory when it holds ``budget``); '
+                     '``tick(n)`` every 100,000 events. Returns how many were read."""')
+            windows = {event: self.windows(event_aggs, rules) for event, event_aggs, rules, _l in plan}
+            out.line("_n = 0")
+            out.line("_next = -1 if tick is None else 100000")
+            with out.block("for _cid, _kind, _ev in events:"):
+                out.line("_n += 1")
+                with out.block("if _n == _next:"):
+                    out.line("tick(_n)")
+                    out.line("_next += 100000")
+                out.line("_r = memory.get(_cid)")
+                with out.block("if _r is None:"):
+                    with out.block("if len(memory) >= budget:"):
+                        out.line("spill()")
+                    out.line("_r = memory[_cid] = fresh()")
+                out.line("_r[0] += 1")
+                out.line("s = _r[1]")
+                keyword = "if"
+                for event, event_aggs, rules, track_last in plan:
+                    with out.block(f"{keyword} _kind == {event!r}:"):
+                        self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last,
+                                       windows[event], "continue")
+                    keyword = "elif"
+            out.line("return _n")
+        self.merge_function(f"merge_{suffix}")
+        with out.block(f"def finish_{suffix}(contact, s, as_of):", self.model.span):
+            for name, (t, folded) in used_props.items():
+                self.load_prop(name, t, folded)
+            for call in self.calls_by_event.get(None, ()):
+                self.emit_call(call)
+            self.early = self.early_exits()
+            self.unpack(plan)
+            self.body()
+
+    def allocate(self, plan: list) -> list:
+        """Give every total its slot and its merge; returns the initial totals."""
+        self.merges: list[str] = []        # per slot: how two totals combine
+        inits: list = []
+        self.slot: dict[object, int] = {}
+        self.decay_slot: dict[str, int] = {}
+
+        def slot(key, merge: str, init) -> int:
+            self.merges.append(merge)
+            inits.append(init)
+            self.slot[key] = len(inits) - 1
+            return len(inits) - 1
+
+        for event, event_aggs, rules, track_last in plan:
+            for agg in event_aggs:
+                if agg.distinct is not None:
+                    slot(agg, "set", None)
+                else:
+                    slot(agg, *{AggFunc.COUNT: ("add", 0), AggFunc.HAS: ("or", False),
+                                AggFunc.LAST: ("max", None), AggFunc.FIRST: ("min", None)}[agg.func])
+            for score, rule in rules:
+                decayed = score.half_life is not None and rule.points > 0
+                if rule.distinct is not None:
+                    slot(rule, "earliest" if decayed else "set", None)
+                else:
+                    slot(rule, "add", 0)
+                    if decayed:
+                        self.decay_slot[rule.name] = slot(("decay", rule.name), "add", 0)
+            if track_last:
+                slot(("last", event), "max", None)
+        return inits
+
+    def fold_body(self, event: str, aggs: list, rules: list, used: dict, track_last: bool, windows: dict,
+                  leave: str) -> None:
+        """Emit the folding of one event ``_ev`` of type ``event`` into totals ``s``; ``leave``
+        (``return`` or ``continue``) passes over an event after as-of."""
+        out = self.out
+        out.line("_t = _ev[0]")
+        with out.block("if _t > as_of:"):
+            out.line(leave)
+        if track_last:
+            i = self.slot[("last", event)]
+            with out.block(f"if (_x := s[{i}]) is None or _t > _x:"):
+                out.line(f"s[{i}] = _t")
+        self.load_attrs(event, used)
+        for agg in aggs:
+            self.fold_agg(agg, windows)
+        for score, rule in rules:
+            self.fold_rule(score, rule, windows)
+
+    def fold_agg(self, agg: ir.Agg, windows: dict) -> None:
+        i = self.slot[agg]
+        test = self._matches(agg.filter, agg.window, windows)
+        if agg.distinct is not None:
+            value = self.distinct_value(agg)
+            test = f"{value} is not None" + (f" and {test}" if test else "")
+            self.guarded_lines(test, [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}}}", "else:",
+                                      f"    _x.add({value})"], agg.span)
+            return
+        if agg.func in (AggFunc.FIRST, AggFunc.LAST):
+            newer = "<" if agg.func is AggFunc.FIRST else ">"
+            test = (f"{test} and " if test else "") + f"((_x := s[{i}]) is None or _t {newer} _x)"
+            step = f"s[{i}] = _t"
+        else:
+            step = f"s[{i}] += 1" if agg.func is AggFunc.COUNT else f"s[{i}] = True"
+        self.guarded_lines(test, [step], agg.span)
+
+    def fold_rule(self, score: ir.Score, rule: ir.EachRule, windows: dict) -> None:
+        i = self.slot[rule]
+        test = self._matches(rule.filter, rule.window, windows)
+        if rule.distinct is None:
+            lines = [f"s[{i}] += 1"]
+            if rule.name in self.decay_slot:
+                lines.append(f"s[{self.decay_slot[rule.name]}] += {_decayed(score, rule, '_t')}")
+        else:
+            value = self.distinct_value(rule)
+            test = f"{value} is not None" + (f" and {test}" if test else "")
+            if score.half_life is not None and rule.points > 0:     # each value's earliest matching event
+                lines = [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}: _t}}",
+                         f"elif (_y := _x.get({value})) is None or _t < _y:", f"    _x[{value}] = _t"]
+            else:
+                lines = [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}}}", "else:",
+                         f"    _x.add({value})"]
+        self.guarded_lines(test, lines, rule.span)
+
+    def guarded_lines(self, test: str, lines: list[str], span) -> None:
+        with (self.out.block(f"if {test}:", span) if test else nullcontext()):
+            for line in lines:
+                self.out.line(line, span)
+
+    def merge_function(self, fname: str) -> None:
+        out = self.out
+        with out.block(f"def {fname}(a, b):"):
+            if not self.merges:
+                out.line("pass")
+            for i, merge in enumerate(self.merges):
+                if merge == "add":
+                    out.line(f"a[{i}] += b[{i}]")
+                elif merge == "or":
+                    with out.block(f"if b[{i}]:"):
+                        out.line(f"a[{i}] = True")
+                elif merge in ("min", "max"):
+                    op = "<" if merge == "min" else ">"
+                    with out.block(f"if (_y := b[{i}]) is not None and ((_x := a[{i}]) is None or _y {op} _x):"):
+                        out.line(f"a[{i}] = _y")
+                elif merge == "set":
+                    with out.block(f"if (_y := b[{i}]) is not None:"):
+                        out.line(f"a[{i}] = _y if (_x := a[{i}]) is None else _x | _y")
+                else:   # earliest: each value's smallest timestamp
+                    with out.block(f"if (_y := b[{i}]) is not None:"):
+                        with out.block(f"if (_x := a[{i}]) is None:"):
+                            out.line(f"a[{i}] = _y")
+                        with out.block("else:"):
+                            with out.block("for _k, _t in _y.items():"):
+                                with out.block("if (_z := _x.get(_k)) is None or _t < _z:"):
+                                    out.line("_x[_k] = _t")
+
+    def unpack(self, plan: list) -> None:
+        """Emit the locals :meth:`body` reads, from the totals ``s``."""
+        out = self.out
+        self.last_seen = {}
+        self.each_state = {}
+        for event, aggs, rules, track_last in plan:
+            for agg in aggs:
+                local = self.aggs[agg] = self.mint(agg.func.value, event)
+                i = self.slot[agg]
+                out.line(f"{local} = 0 if (_x := s[{i}]) is None else len(_x)" if agg.distinct is not None
+                         else f"{local} = s[{i}]", agg.span)
+            for score, rule in rules:
+                acc = self.mint("n", rule.name)
+                i = self.slot[rule]
+                decayed = score.half_life is not None and rule.points > 0
+                total = self.mint("sum", rule.name) if decayed else None
+                self.each_state[rule.name] = (acc, total)
+                if rule.distinct is None:
+                    out.line(f"{acc} = s[{i}]", rule.span)
+                    if decayed:
+                        out.line(f"{total} = s[{self.decay_slot[rule.name]}]", rule.span)
+                elif decayed:
+                    out.line(f"_x = s[{i}] or {{}}", rule.span)
+                    out.line(f"{acc} = len(_x)", rule.span)
+                    out.line(f"{total} = sum({_decayed(score, rule, '_y')} for _y in _x.values())", rule.span)
+                else:
+                    out.line(f"{acc} = 0 if (_x := s[{i}]) is None else len(_x)", rule.span)
+            if track_last:
+                last = self.last_seen[event] = self.mint("last", event)
+                out.line(f"{last} = s[{self.slot[('last', event)]}]")
 
 
 class RollupCompiler(ModelCompiler):
