@@ -4,6 +4,7 @@ killed run's temporary file is cleaned up by the next run; a failing file system
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -114,3 +115,63 @@ def test_standard_output_by_its_device_name(tmp_path):
     assert run.stdout.startswith("contact_id,model,status") and len(run.stdout.splitlines()) == 301
 
 
+
+
+# ---------------------------------------------------------------- a row's values without a dict
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from scoredsl.data.records import ResultRow  # noqa: E402
+from scoredsl.data.sinks import ModelInfo, RowLayout, RunInfo, SinkError, columns, record  # noqa: E402
+
+_NAMES = st.sampled_from(["fit", "engagement", "total", "grade", "heat", "stage"])
+
+
+@st.composite
+def runs_and_rows(draw):
+    """A run of one to three models (sharing some score and tier names) and rows of each."""
+    models = []
+    for index in range(draw(st.integers(1, 3))):
+        scores = draw(st.lists(_NAMES, unique=True, max_size=3))
+        tiers = draw(st.lists(_NAMES.filter(lambda n: n not in scores), unique=True, max_size=2))
+        models.append(ModelInfo(name=f"m{index}", scores=scores, tiers=tiers, version=f"v{index}"))
+    # a name is a score in one model and a tier in another: columns() refuses that run
+    kinds = {}
+    for m in models:
+        for names, kind in ((m.scores, "s"), (m.tiers, "t")):
+            for name in names:
+                if kinds.setdefault(name, kind) != kind:
+                    models = [models[0]]
+                    break
+    subject = draw(st.sampled_from(["contact", "company"]))
+    run = RunInfo(as_of=draw(st.datetimes(timezones=st.just(dt.timezone.utc))), models=models, subject=subject)
+    rows = []
+    for _ in range(draw(st.integers(1, 5))):
+        model = draw(st.sampled_from(models))
+        values = st.one_of(st.none(), st.integers(-500, 500), st.floats(-1e6, 1e6, allow_nan=False))
+        rows.append(ResultRow(
+            contact_id=draw(st.text(max_size=5)), model=model.name,
+            status=draw(st.sampled_from(["scored", "out_of_scope", "disqualified", "nonsense"])),
+            reason=draw(st.one_of(st.none(), st.text(max_size=5))),
+            scores={name: draw(values) for name in model.scores},
+            tiers={name: draw(st.one_of(st.none(), st.text(max_size=4))) for name in model.tiers},
+            company_id=draw(st.one_of(st.none(), st.text(max_size=4))) if subject == "company" else None))
+    return run, rows
+
+
+@given(runs_and_rows())
+def test_a_layout_gives_the_values_of_record_in_column_order(data):
+    run, rows = data
+    names = columns(run)
+    for row in rows:
+        layout = RowLayout(run, row.model, names)
+        try:
+            expected = list(record(row, run, names).values())
+        except SinkError as exc:
+            with pytest.raises(SinkError) as caught:
+                layout.values(row)
+            assert str(caught.value) == str(exc)
+            continue
+        got = layout.values(row)
+        assert got == expected
+        assert [type(v) for v in got] == [type(v) for v in expected]     # 3.0 written as 3, as record does

@@ -91,7 +91,7 @@ from typing import IO, Any, Callable, Iterator
 
 from scoredsl.data import outcomes
 from scoredsl.data.records import DataError, DataSchema, Event, ResultRow, TypeSpec
-from scoredsl.data.sinks import AtomicFile, RunInfo, Sink, SinkError, columns, record
+from scoredsl.data.sinks import AtomicFile, RowLayout, RunInfo, Sink, SinkError, columns
 from scoredsl.data.sources import OnError, OrderError, PackedEvent, Source, SourceError, fail, order_error
 from scoredsl.data.specs import Spec, SpecError, column_mapping
 from scoredsl.data.values import MAX_INT_DIGITS, BadValue, csv_converter, json_converter
@@ -753,6 +753,7 @@ class _FileSink(Sink):
         self.path = path
         self.run: RunInfo | None = None
         self.names: tuple[str, ...] = ()
+        self._layouts: dict[str, RowLayout] = {}
         self._file: AtomicFile | None = None
         self._out: IO[str] | None = None
 
@@ -803,8 +804,13 @@ class _FileSink(Sink):
     def write(self, row: ResultRow) -> None:
         if self._out is None or self.run is None:
             raise SinkError(f"{self.path}: write() outside open() ... commit()")
-        with self._naming_failures():
-            self._row(record(row, self.run, self.names))
+        layout = self._layouts.get(row.model)
+        if layout is None:
+            layout = self._layouts[row.model] = RowLayout(self.run, row.model, self.names)
+        try:
+            self._row_values(layout.values(row))
+        except OSError as exc:
+            raise self._failure(exc) from None
 
     def commit(self) -> None:
         if self._out is None:
@@ -827,8 +833,11 @@ class _FileSink(Sink):
         try:
             yield
         except OSError as exc:
-            where = "standard output" if self.path == "-" else self.path
-            raise SinkError(f"cannot write {where}: {exc.strerror or exc}") from None
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: OSError) -> SinkError:
+        where = "standard output" if self.path == "-" else self.path
+        return SinkError(f"cannot write {where}: {exc.strerror or exc}")
 
     def abort(self) -> None:
         if self._file is not None:
@@ -842,6 +851,10 @@ class _FileSink(Sink):
 
     def _row(self, values: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _row_values(self, values: list[Any]) -> None:
+        """:meth:`_row` for the values of :attr:`names` in order."""
+        self._row(dict(zip(self.names, values)))
 
     def _end(self) -> None:
         """Called by :meth:`commit` before the file is renamed."""
@@ -865,7 +878,10 @@ class CsvSink(_FileSink):
         self._writer.writerow(self.names)
 
     def _row(self, values: dict[str, Any]) -> None:
-        cells = ["" if v is None else v for v in values.values()]
+        self._row_values(list(values.values()))
+
+    def _row_values(self, values: list[Any]) -> None:
+        cells = ["" if v is None else v for v in values]
         if any(type(c) is str and "\r" in c for c in cells):
             # csv.writer leaves a carriage return unquoted on some Python versions, which no
             # reader reads back as one cell
