@@ -225,10 +225,10 @@ def every_mode(path, on_error, budget):
         "plain memory": score(Plain(source()), on_error=on_error),
         "plain spilled": score(Plain(source()), on_error=on_error, budget=budget),
         "folded": score(source(), on_error=on_error, fold=True),
-        "folded, spilled": score(source(), on_error=on_error, budget=budget * 4, fold=True),
-        "plain folded, spilled": score(Plain(source()), on_error=on_error, budget=4, fold=True),
+        "folded, spilled": score(source(), on_error=on_error, budget=budget * 2, fold=True),
+        "plain folded, spilled": score(Plain(source()), on_error=on_error, budget=2, fold=True),
         "two models folded": score(source(), on_error=on_error, fold=True, models=(MODEL, MODEL)),
-        "two models folded, spilled": score(source(), on_error=on_error, budget=4, fold=True,
+        "two models folded, spilled": score(source(), on_error=on_error, budget=2, fold=True,
                                             models=(MODEL, MODEL)),
     }
     return runs
@@ -279,7 +279,7 @@ def test_the_order_of_events_across_contacts_does_not_matter(tmp_path_factory, d
     mixed = folder(base, "mixed", contacts, interleave(data.draw, events))
     budget = data.draw(st.integers(1, 4))
     rows, summary, _ = score(open_source(f"csv:{grouped}?sorted=contact_id", SCHEMA), on_error="skip")
-    for options in ({}, {"budget": budget}, {"fold": True}, {"fold": True, "budget": 4 * budget}):
+    for options in ({}, {"budget": budget}, {"fold": True}, {"fold": True, "budget": 2 * budget}):
         other_rows, other, _ = score(open_source(f"csv:{mixed}", SCHEMA), on_error="skip", **options)
         assert other_rows == rows
         assert outcome(other_rows, other)[1:6] == outcome(rows, summary)[1:6]

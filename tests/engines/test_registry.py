@@ -190,7 +190,7 @@ def test_spilled_and_sorted_runs_say_so_and_write_the_same_bytes(invoke, tmp_pat
                         "--spill-dir", tmp_path)
     joined, b = run_to(invoke, tmp_path, "sorted", model, f"csv:{data}?sorted=contact_id")
     assert "folded into each contact's totals as read" in spilled.output   # its filters read only events
-    assert "spilled to a temporary file" in spilled.output
+    assert "spilled to temporary files, split by contact" in spilled.output
     assert "joined contact by contact" in joined.output
     assert a.read_bytes() == b.read_bytes()
 

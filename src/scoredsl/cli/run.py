@@ -60,7 +60,7 @@ def _memory_size(_ctx, _param, value: str | None) -> str | None:
               show_default=True, metavar="N",
               help="python engine, unsorted source: events held in memory before the rest spill to a "
                    "temporary file on disk (a model whose event filters read only the event keeps each "
-                   "contact's totals instead: N/4 contacts' totals, about the memory of N events).")
+                   "contact's totals instead: those of N/2 contacts, about the memory of N events).")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True),
               help="Where spilled events go, and the duckdb engine's temporary files (default: the "
                    "system's temporary folder).")
@@ -225,8 +225,8 @@ def _print_summary(summary, models) -> None:
         click.echo(f"events: more than fit in memory, spilled to a temporary file; at most "
                    f"{summary.peak_events:,} in memory", err=True)
     elif summary.mode == "folded, spilled":
-        click.echo("events: folded into each contact's totals as read; more contacts than fit in memory, "
-                   "their totals spilled to a temporary file", err=True)
+        click.echo("events: folded into each contact's totals as read; more contacts than fit in memory, so "
+                   "the totals and the events spilled to temporary files, split by contact", err=True)
     if summary.orphan_events:
         click.echo(f"{counted(summary.orphan_events, 'event')} "
                    f"{'belongs' if summary.orphan_events == 1 else 'belong'} to no contact in the source", err=True)

@@ -130,9 +130,10 @@ class Fold:
         self._folds = folds
         self.merge = merge
         self._finish = finish
-        #: ``(events, memory, fresh, budget, spill, as_of, tick=None) -> how many``: every event
-        #: of a run of this model alone folded in one loop into ``memory[contact id][1]``, the
-        #: count of a contact's events in ``memory[contact id][0]`` (see the generated source)
+        #: ``(events, memory, fresh, budget, as_of, tick=None) -> (how many, None or the event
+        #: that found memory full)``: the events of a run of this model alone folded in one loop
+        #: into ``memory[contact id][1]``, the count of a contact's events in
+        #: ``memory[contact id][0]`` (see the generated source)
         self.fold_events = fold_events
         self._emitter = emitter
 

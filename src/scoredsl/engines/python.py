@@ -30,9 +30,9 @@ same in every way, row for row, and rows come out in the order the source yields
     read (:class:`Totals`), the events themselves are never held, and each contact is scored
     from its totals. Memory grows with the contacts that have events, not with the events.
 ``folded, spilled``
-    Beyond ``event_budget // 4`` contacts' totals, the totals in memory are written to a
-    temporary SQLite database, as spilled events are, and each contact's are merged when it
-    is scored.
+    Beyond ``event_budget // 2`` contacts' totals, the totals held and the events still to
+    come go to temporary files split by contact, which are folded one at a time into a
+    temporary SQLite database (:class:`Totals`).
 
 At most ``event_budget`` events are in memory while reading, plus one contact's events while
 scoring (:attr:`RunSummary.peak_events` is the most held at once). A failure at any point
@@ -307,18 +307,26 @@ def _length(group) -> int:
 class Totals:
     """Every contact's totals for a run whose models all fold (:meth:`CompiledModel.folding`):
     each event is folded into its contact's record as it is read, and only the records are
-    kept, never the events. Records are in memory up to ``budget // 4`` contacts (a record
-    of a typical model takes about the memory of four events), then spill to disk as
-    :class:`EventStore`'s events do: the records in memory are written to a temporary SQLite
-    database, one row per contact, packed with :mod:`marshal`, and memory is emptied. A
-    contact's rows are merged when it is taken (:meth:`Fold.merge`: the totals of one
-    contact folded apart combine in any order)."""
+    kept, never the events. A record is ``[events, totals of each fold]``.
+
+    Records are held in memory for up to ``budget // 2`` contacts (a record of a typical model
+    takes about the memory of two held events). When one more contact arrives, the run goes to
+    disk, split by contact: the records held so far and every event still to come are written,
+    packed with :mod:`marshal`, to one of :data:`PARTS` temporary files chosen by a hash of the
+    contact id. Each file is then folded on its own (its records first, then its events: the
+    totals of one contact combine in any order, :meth:`Fold.merge`), and its contacts' final
+    records go to a temporary SQLite database, one row per contact, from which each contact
+    takes its own. So every event and record is written and read once, whatever the order of
+    the events; memory holds one file's contacts at a time (more than the budget only beyond
+    ``PARTS`` times it)."""
+
+    PARTS = 64
 
     def __init__(self, folds: Sequence[Fold], as_of: int, budget: int = DEFAULT_EVENT_BUDGET,
                  directory: str | None = None):
         self.folds = list(folds)
         self.as_of = as_of
-        self.budget = max(1, budget // 4)
+        self.budget = max(1, budget // 2)
         self.directory = directory
         self.memory: dict[str, list] = {}
         self._folder: tempfile.TemporaryDirectory | None = None
@@ -333,56 +341,99 @@ class Totals:
 
     def add(self, events: Iterator[PackedEvent], summary: RunSummary, progress: Progress | None = None) -> None:
         """Fold every event into its contact's record; counts them in ``summary.events``."""
-        memory, budget, fresh = self.memory, self.budget, self.fresh
         tick = None if progress is None else (lambda n: progress("events read", summary.events + n))
-        if len(self.folds) == 1:      # one model: its own loop, written out
-            added = self.folds[0].fold_events(events, memory, fresh, budget, self._spill, self.as_of, tick)
-        else:
-            added = self._add(events, tick)
+        added, pending = self._fold(events, self.memory, self.budget, tick)
+        if pending is not None:
+            added += self._partition(pending, events, added, tick)
         summary.events += added
-        if self._db is not None:
-            self._spill()
-            self._db.execute("CREATE INDEX spilled_contact ON spilled (contact_id)")
 
-    def _add(self, events: Iterator[PackedEvent], tick) -> int:
-        """:meth:`add` for several models: each event through each model's fold function."""
-        memory, budget, fresh = self.memory, self.budget, self.fresh
+    def _fold(self, events: Iterator[PackedEvent], memory: dict, budget: float, tick) -> tuple[int, tuple | None]:
+        """Fold ``events`` into ``memory`` until a new contact would take it past ``budget``:
+        ``(events folded, that contact's event or None)``."""
+        if len(self.folds) == 1:      # one model: its own loop, written out
+            return self.folds[0].fold_events(events, memory, self.fresh, budget, self.as_of, tick)
         dispatch: dict[str, list] = {}
         for index, fold in enumerate(self.folds, 1):
             for kind, function in fold.folds(self.as_of).items():
                 dispatch.setdefault(kind, []).append((index, function))
         added = 0
-        for contact_id, kind, item in events:
+        for event in events:
+            contact_id, kind, item = event
             record = memory.get(contact_id)
             if record is None:
                 if len(memory) >= budget:
-                    self._spill()
-                record = memory[contact_id] = fresh()
+                    return added, event
+                record = memory[contact_id] = self.fresh()
             record[0] += 1
             for index, function in dispatch.get(kind, ()):
                 function(record[index], item)
             added += 1
-            if added % 100_000 == 0 and tick is not None:
+            if tick is not None and added % 100_000 == 0:
                 tick(added)
-        return added
+        return added, None
+
+    def _partition(self, pending: tuple, events: Iterator[PackedEvent], added: int, tick) -> int:
+        """Memory is full: the records held and the rest of the events to the part files, then
+        each part folded into the database. Returns how many events were read here."""
+        self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-totals-", dir=self.directory)
+        paths = [os.path.join(self._folder.name, f"part{i}.marshal") for i in range(self.PARTS)]
+        parts = [open(path, "wb") for path in paths]
+        batches: list[list] = [[] for _ in paths]     # a few thousand at a time, each its length
+        try:                                          # then its bytes (marshal.load() of a file
+            mask = self.PARTS - 1                     # reads it a few bytes at a time: slow)
+
+            def dump(batch: list, part) -> None:
+                data = marshal.dumps(batch)
+                part.write(len(data).to_bytes(8, "little"))
+                part.write(data)
+
+            def put(item: tuple) -> None:
+                part = hash(item[0]) & mask
+                batch = batches[part]
+                batch.append(item)
+                if len(batch) == 4096:
+                    dump(batch, parts[part])
+                    batch.clear()
+
+            for contact_id, record in self.memory.items():
+                put((contact_id, None, record))
+            self.memory.clear()
+            read = 0
+            for event in itertools.chain((pending,), events):
+                put(event)
+                read += 1
+                if tick is not None and (added + read) % 100_000 == 0:
+                    tick(added + read)
+            for batch, part in zip(batches, parts):
+                if batch:
+                    dump(batch, part)
+        finally:
+            for part in parts:
+                part.close()
+        self._db = sqlite3.connect(os.path.join(self._folder.name, "totals.sqlite"), isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE totals (contact_id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID")
+        for path in paths:
+            memory: dict[str, list] = {}
+            with open(path, "rb") as part:
+                self._fold(_part_events(part, memory), memory, float("inf"), None)
+            os.remove(path)
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO totals VALUES (?, ?)",
+                                 ((contact_id, marshal.dumps(record)) for contact_id, record in memory.items()))
+            self._db.execute("COMMIT")
+        return read
 
     def take(self, contact_id: str) -> list:
         """The record of ``contact_id``: ``[events, totals per fold]`` (fresh when it has no events)."""
         if self._db is None:
             return self.memory.pop(contact_id, None) or self.fresh()
-        record = None
-        for (blob,) in self._db.execute("SELECT record FROM spilled WHERE contact_id = ?", (contact_id,)):
-            part = marshal.loads(blob)
-            if record is None:
-                record = part
-                continue
-            record[0] += part[0]
-            for index, fold in enumerate(self.folds, 1):
-                fold.merge(record[index], part[index])
-        return record or self.fresh()
+        found = self._db.execute("SELECT record FROM totals WHERE contact_id = ?", (contact_id,)).fetchone()
+        return self.fresh() if found is None else marshal.loads(found[0])
 
     def close(self) -> None:
-        """Forget every record and delete the database. Safe to call twice."""
+        """Forget every record and delete the files. Safe to call twice."""
         self.memory = {}
         if self._db is not None:
             self._db.close()
@@ -397,18 +448,19 @@ class Totals:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _spill(self) -> None:
-        if self._db is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-totals-", dir=self.directory)
-            self._db = sqlite3.connect(os.path.join(self._folder.name, "totals.sqlite"), isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            self._db.execute("CREATE TABLE spilled (contact_id TEXT NOT NULL, record BLOB NOT NULL)")
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT INTO spilled VALUES (?, ?)",
-                             ((contact_id, marshal.dumps(record)) for contact_id, record in self.memory.items()))
-        self._db.execute("COMMIT")
-        self.memory.clear()
+
+def _part_events(part, memory: dict) -> Iterator[PackedEvent]:
+    """The events of one part file of :class:`Totals`; the records it holds (first, one per
+    contact) go straight into ``memory``."""
+    while True:
+        size = part.read(8)
+        if not size:
+            return
+        for item in marshal.loads(part.read(int.from_bytes(size, "little"))):
+            if item[1] is None:
+                memory[item[0]] = item[2]
+            else:
+                yield item
 
 
 class EventStore:

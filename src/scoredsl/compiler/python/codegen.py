@@ -852,11 +852,12 @@ class FoldCompiler(ModelCompiler):
                     self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last, windows,
                                    "return")
             out.line("return {" + ", ".join(f"{e!r}: {f}" for e, f in functions.items()) + "}")
-        with out.block(f"def fold_events_{suffix}(events, memory, fresh, budget, spill, as_of, tick=None):",
+        with out.block(f"def fold_events_{suffix}(events, memory, fresh, budget, as_of, tick=None):",
                        self.model.span):
             out.line('"""Fold each ``(contact id, type, event)`` into ``memory[contact id]``: ``[events, '
-                     'totals]`` (``fresh()`` when new; ``spill()`` empties memory when it holds ``budget``); '
-                     '``tick(n)`` every 100,000 events. Returns how many were read."""')
+                     'totals]`` (``fresh()`` when new); ``tick(n)`` every 100,000 events. Returns ``(how '
+                     'many were folded, None)``, or as soon as a new contact would make memory hold more than '
+                     '``budget``, ``(how many, that event)``."""')
             windows = {event: self.windows(event_aggs, rules) for event, event_aggs, rules, _l in plan}
             out.line("_n = 0")
             out.line("_next = -1 if tick is None else 100000")
@@ -868,7 +869,7 @@ class FoldCompiler(ModelCompiler):
                 out.line("_r = memory.get(_cid)")
                 with out.block("if _r is None:"):
                     with out.block("if len(memory) >= budget:"):
-                        out.line("spill()")
+                        out.line("return _n - 1, (_cid, _kind, _ev)")
                     out.line("_r = memory[_cid] = fresh()")
                 out.line("_r[0] += 1")
                 out.line("s = _r[1]")
@@ -878,7 +879,7 @@ class FoldCompiler(ModelCompiler):
                         self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last,
                                        windows[event], "continue")
                     keyword = "elif"
-            out.line("return _n")
+            out.line("return _n, None")
         self.merge_function(f"merge_{suffix}")
         with out.block(f"def finish_{suffix}(contact, s, as_of):", self.model.span):
             for name, (t, folded) in used_props.items():
