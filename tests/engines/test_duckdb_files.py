@@ -110,6 +110,8 @@ def test_every_edge_instant_is_read_as_python_reads_it():
     ("id,note\nc1,short\n", True),
     ("id,note\nc1," + "x" * MAX_CSV_CELL + "\n", True),
     ("id,note\nc1," + "x" * (MAX_CSV_CELL + 1) + "\nc2,y\n", False),         # too long a cell
+    ("id,note\nc1," + "é" * MAX_CSV_CELL + "\n", True),                   # more bytes, not characters
+    ("id,note\nc1,\nc2," + "é" * (MAX_CSV_CELL + 1) + "\n", False),
     ("id,unused\nc1," + "x" * (MAX_CSV_CELL + 1) + "\n", False),            # in a column nobody reads
     ("id,note\nc1,y\nc2," + "z" * 3_000_000 + "\n", False),                # a last line DuckDB would drop
 ])

@@ -191,9 +191,12 @@ def _long_cells(names: dict[str, str] | None) -> str:
     """SQL: whether a row of a CSV file holds a cell longer than :data:`MAX_CSV_CELL`."""
     if not names:
         return "FALSE"
-    # strlen() (bytes, which DuckDB keeps with every string) first: length() counts characters
-    return "(" + " OR ".join(f"(strlen({_ident(c)}) > {MAX_CSV_CELL} AND length({_ident(c)}) > {MAX_CSV_CELL})"
-                             for c in names.values()) + ")"
+    # the longest cell in bytes (strlen(), which DuckDB keeps with every string; greatest()
+    # passes over NULLs) first, once per row: only a row with that many bytes can hold that
+    # many characters, which length() counts
+    longest = ", ".join(f"strlen({_ident(c)})" for c in names.values())
+    exact = " OR ".join(f"coalesce(length({_ident(c)}) > {MAX_CSV_CELL}, FALSE)" for c in names.values())
+    return f"(CASE WHEN greatest({longest}) > {MAX_CSV_CELL} THEN ({exact}) ELSE FALSE END)"
 
 
 def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
