@@ -189,6 +189,20 @@ def test_compile_emits_python_with_rule_lines(project):
     assert "def score_0(contact, events, as_of):" in result.output
 
 
+def test_compile_emits_each_models_accumulators_or_why_it_has_none(project):
+    result = invoke(project, "compile", "model.score", "--emit", "fold")
+    assert result.exit_code == 0
+    compile(result.output, "generated", "exec")
+    assert "def fold_events_0(events, memory, fresh, budget, as_of, tick=None):" in result.output
+    assert "def finish_0(contact, s, as_of):" in result.output
+    (project / "props.score").write_text(
+        "schema { contact { plan: text } event visit { url: text } }\n"
+        'model m { score s { rule r: count(visit where url == plan) >= 1 => +5 } }\n')
+    result = invoke(project, "compile", "props.score", "--emit", "fold")
+    assert result.exit_code == 0
+    assert result.output.startswith("# model m: no accumulators, an event filter reads more than its event")
+
+
 def test_check_sarif_for_code_scanning(project):
     (project / "bad.score").write_text(MODEL.replace('"@acme.com"', "acme"))
     result = invoke(project, "check", "--format", "sarif", "bad.score")

@@ -14,9 +14,10 @@ from scoredsl.data.values import iso
 
 @click.command("compile")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["python", "ir", "sql"]), default="python", show_default=True,
-              help="python: the generated evaluator source; ir: the checked intermediate form; sql: one "
-                   "query per model (see --dialect).")
+@click.option("--emit", type=click.Choice(["python", "fold", "ir", "sql"]), default="python", show_default=True,
+              help="python: the generated evaluator source; fold: each model as the accumulators the "
+                   "python engine folds an unsorted source's events into; ir: the checked intermediate "
+                   "form; sql: one query per model (see --dialect).")
 @click.option("--dialect", type=click.Choice(DIALECTS), default="duckdb", show_default=True,
               help="The SQL dialect of --emit sql (mysql also serves MariaDB).")
 @model_option
@@ -48,6 +49,15 @@ def compile_(file, emit, dialect, models, as_of, root):
             click.echo(text + ";")
     elif emit == "python":
         click.echo(program.python_source, nl=False)
+    elif emit == "fold":
+        for model in select_models(program, models):
+            fold = model.folding()
+            if fold is None:
+                reason = ("it scores companies" if model.subject == "company" else
+                          "an event filter reads more than its event (a property, a score, a function)")
+                click.echo(f"# model {model.name}: no accumulators, {reason}; runs hold its events")
+            else:
+                click.echo(fold.source, nl=False)
     else:
         for model in program.ir.models:
             if model.scores_companies:

@@ -140,6 +140,11 @@ class Fold:
     def fresh(self) -> list:
         return list(self.init)
 
+    @property
+    def source(self) -> str:
+        """The generated Python source of the accumulators (``compile --emit fold``)."""
+        return self._emitter.source()
+
     def folds(self, as_of: int) -> dict:
         """``{event type: fold(totals, packed event)}`` for the types the model reads."""
         return self._folds(as_of)
