@@ -20,8 +20,10 @@ from scoredsl.compiler.model import EvaluationError
 from scoredsl.compiler.pipeline import compile_file, compile_text
 from scoredsl.compiler.python.packing import pack_event, event_layouts
 from scoredsl.data.records import Event, to_micros
+from scoredsl.engines.python import Totals
+from scoredsl.engines.results import RunSummary
 
-SETTINGS = settings(max_examples=strategies.examples(60), deadline=None,
+SETTINGS = settings(max_examples=strategies.examples(40), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -77,6 +79,39 @@ def test_random_models_fold_as_they_evaluate(source, data):
                 stored(model, contact, scenario.events, scenario.as_of), model.name
 
 
+@SETTINGS
+@given(source=strategies.rule_files(event_only=True), data=st.data())
+def test_random_models_fold_through_the_engines_store_at_any_budget(source, data):
+    """What a run does with the accumulators: several contacts' events shuffled together,
+    folded by the generated loop (one model) or each model's functions (two), held within a
+    budget of a few contacts or partitioned to disk beyond it, then taken contact by contact."""
+    program = compile_text(source, "random.score")
+    models = [m for m in program.models.values() if m.folding() is not None]
+    if not models:
+        return
+    as_of = data.draw(strategies.as_of_times())
+    layouts = event_layouts(program.schema)
+    contacts, events, packed = {}, {}, []
+    for contact_id in ("c1", "c2", "c3", "c4"):
+        contact = data.draw(strategies.contacts(strategies.SCHEMA_PROPERTIES, as_of, contact_id))
+        contacts[contact_id] = strategies.with_company(contact, {}, program.schema)
+        events[contact_id] = data.draw(strategies.event_lists(strategies.SCHEMA_EVENTS, as_of, contact_id))
+        packed += [(contact_id, e.type, pack_event(e.timestamp, e.attrs, layouts[e.type])) for e in events[contact_id]]
+    packed = data.draw(st.permutations(packed))
+    chosen = data.draw(st.sampled_from([models[:1], models[-1:] + models[:1]]))
+    micros = to_micros(as_of)
+    with Totals([m.folding() for m in chosen], micros, data.draw(st.sampled_from([2, 4, 6, 10, 1000]))) as totals:
+        summary = RunSummary()
+        totals.add(iter(packed), summary)
+        assert summary.events == len(packed)
+        for contact_id, contact in contacts.items():
+            record = totals.take(contact_id)
+            assert record[0] == len(events[contact_id])
+            for index, model in enumerate(chosen, 1):
+                assert model.row(contact, model.folding().finish(contact, record[index], micros)) == \
+                    stored(model, contact, events[contact_id], as_of), (model.name, contact_id)
+
+
 FIXED_MODELS = [paths.ROOT / "tests" / "models" / "full.score", paths.ROOT / "examples" / "b2b_saas" / "model.score",
                 paths.ROOT / "examples" / "product_lines" / "model.score"]
 _COMPILED = {path: compile_file(path) for path in FIXED_MODELS}
@@ -113,7 +148,7 @@ SCHEMA = """
 schema {
   contact { plan: text, seats: int }
   event visit { url: text, seconds: number }
-  event mail { campaign: text }
+  event mail { campaign: text, hops: int }
 }
 """
 UTC = dt.timezone.utc
@@ -130,6 +165,9 @@ def model_of(body: str):
     ("rule r: each mail distinct campaign => +5 max 20", True),
     ("rule r: count(visit where url == plan) >= 1 => +5", False),            # reads the contact
     ("rule r: each visit where seconds > seats => +1", False),
+    ('rule r: has(visit where url matches /pricing/) => +5', False),          # RE2 cannot take every text
+    ("rule r: each mail where hops * 1.5 > 10 => +1", False),                # an int as a float can overflow
+    ("rule r: each mail where hops * 2 > 10 => +1", True),
 ])
 def test_a_model_folds_when_its_event_filters_read_only_the_event(rule, folds):
     model = model_of(f"model m {{ score s {{ {rule} }} }}")
@@ -180,6 +218,22 @@ def test_every_kind_of_total_folds_and_merges_as_the_model_evaluates(events, dat
     contact = {"id": "c"}
     parts = data.draw(partitions(len(events)))
     assert folded(RICH, contact, events, AS_OF, parts) == stored(RICH, contact, events, AS_OF)
+
+
+def test_values_held_in_sets_count_against_the_budget():
+    """Distinct values grow a contact's totals with its events: two contacts with 600 distinct
+    urls each hold more than a budget of 200 contacts allows, so the totals go to disk."""
+    model = model_of("model m { score s { rule many: count(visit distinct url) >= 500 => +5 } }")
+    layouts = event_layouts(model.program.schema)
+    packed = [(cid, "visit", pack_event(AS_OF, {"url": f"/page/{i}"}, layouts["visit"]))
+              for i in range(600) for cid in ("a", "b")]
+    for budget, spills in ((400, True), (10_000, False)):
+        with Totals([model.folding()], to_micros(AS_OF), budget) as totals:
+            totals.add(iter(packed), RunSummary())
+            assert totals.spilled is spills
+            records = [totals.take(c) for c in "ab"]
+            assert [record[0] for record in records] == [600, 600]
+            assert model.folding().finish({"id": "a"}, records[0][1], to_micros(AS_OF))[2] == (5,)
 
 
 def test_each_distinct_value_keeps_its_earliest_event_for_decay():

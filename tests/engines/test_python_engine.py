@@ -81,6 +81,13 @@ class Collect(Sink):
         self.state = "aborted"
 
 
+class Count(Collect):
+    """Keeps no row (to measure what a run holds, not what its sink holds)."""
+
+    def write(self, row):
+        pass
+
+
 class Plain(Source):
     """A source with only the two required methods (like an old third-party plugin), over
     another source; optionally saying that it is sorted."""
@@ -106,10 +113,11 @@ class Plain(Source):
         return self.inner.ignored_events
 
 
-def score(source: Source, *, on_error="fail", budget=1_000_000, spill_dir=None, fold=False, models=(MODEL,)):
+def score(source: Source, *, on_error="fail", budget=1_000_000, spill_dir=None, fold=False, models=(MODEL,),
+          sink=None):
     """``(rows, summary, sink)`` of a run of the test model over ``source``; ``fold``: fold
     the events into totals (the default of a run; off here, to test how events are held)."""
-    sink = Collect()
+    sink = sink or Collect()
     try:
         summary = run(PythonEngine(), list(models), source, sink, AS_OF,
                       RunOptions(on_error=on_error, event_budget=budget, spill_dir=spill_dir, fold=fold))
@@ -423,7 +431,7 @@ def traced_peak(spec, **options) -> int:
     source = open_source(spec, SCHEMA)
     tracemalloc.start()
     try:
-        score(source, **options)
+        score(source, sink=Count(), **options)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -437,9 +445,22 @@ def test_memory_of_a_sorted_run_does_not_grow_with_the_events(tmp_path):
     memory_small = traced_peak(f"csv:{small}")
     memory_large = traced_peak(f"csv:{large}")
     spilled_large = traced_peak(f"csv:{large}", budget=2000)
+    folded_large = traced_peak(f"csv:{large}", fold=True)
     assert memory_large > 3 * memory_small                 # unsorted, in memory: grows with the events
     assert sorted_large < 1.5 * sorted_small + 200_000     # sorted: one contact's events at a time
     assert spilled_large < memory_large / 3                # spilled: the budget at a time
+    assert folded_large < memory_large / 3                 # folded: the contacts' totals, not the events
+
+
+def test_memory_of_a_folded_run_grows_with_the_contacts_up_to_its_budget(tmp_path):
+    MODEL.folding()                                        # its code, made once, is not the run's
+    few = big_folder(tmp_path / "few", 500, 16)
+    many = big_folder(tmp_path / "many", 4000, 16)         # 8 times the contacts and the events
+    folded_few, folded_many = (traced_peak(f"csv:{path}", fold=True) for path in (few, many))
+    bounded_few, bounded_many = (traced_peak(f"csv:{path}", budget=400, fold=True) for path in (few, many))
+    assert folded_many > 4 * folded_few                    # every contact's totals in memory
+    assert bounded_many < 1.5 * bounded_few + 200_000      # those of 200 contacts, the rest on disk
+    assert bounded_many < folded_many / 3
 
 
 def test_a_failed_spilled_run_deletes_its_database(tmp_path):

@@ -107,6 +107,27 @@ def test_instants_arrive_as_datetimes():
     assert score(rule, {"created": dt.date(2026, 10, 1), "seen": dt.datetime(2026, 10, 15, tzinfo=dt.timezone.utc)}) == 3
 
 
+@pytest.mark.parametrize("where", ["", ' where referrer == "x"'])
+def test_a_function_of_an_aggregate_reads_the_whole_aggregate(where):
+    """The call is made once the aggregate has seen every event (not in the event loop, where
+    it saw only the events before; and with no events, its argument is missing)."""
+    rule = f"rule recent: days_between(last(form_submit{where}), seen) {{ < 2 => +5; >= 2 => +1 }}"
+    seen = {"seen": AS_OF}
+    events = [Event(contact_id="c", type="form_submit", timestamp=AS_OF - dt.timedelta(days=days),
+                    attrs={"referrer": referrer}) for days, referrer in ((1, "x"), (5, "x"), (3, "y"))]
+    assert score(rule, seen, events) == 5                         # the last one, a day before
+    assert score(rule, seen, events[1:]) == 1                     # five or three days before
+    assert score(rule, seen) == 0                                 # no events: missing, no points
+    program = compile_text(SCHEMA + f"model m {{ score s {{ {rule} }} }}", "f.score")
+    fold = program.model().folding()                              # the accumulators agree
+    layout = {"form_submit": lambda e: (int(e.timestamp.timestamp() * 1_000_000), e.attrs["referrer"])}
+    totals = fold.fresh()
+    folds = fold.folds(int(AS_OF.timestamp() * 1_000_000))
+    for event in events[::-1]:
+        folds["form_submit"](totals, layout["form_submit"](event))
+    assert fold.finish({"id": "c", **seen}, totals, int(AS_OF.timestamp() * 1_000_000))[2] == (5,)
+
+
 def test_check_reports_unknown_functions_arity_and_argument_types():
     for rule, code, text in [
         ("rule a: email_domian(email) == \"x\" => +1", "SD201", "did you mean 'email_domain'?"),

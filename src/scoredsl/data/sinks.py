@@ -186,7 +186,7 @@ class RowLayout:
         scores = row.scores
         for name, i in self.scores:
             value = scores.get(name)
-            out[i] = int(value) if value.__class__ is float and value.is_integer() else value
+            out[i] = int(value) if isinstance(value, float) and value.is_integer() else value
         tiers = row.tiers
         for name, i in self.tiers:
             out[i] = tiers.get(name)

@@ -343,33 +343,39 @@ class Totals:
         """Fold every event into its contact's record; counts them in ``summary.events``."""
         tick = None if progress is None else (lambda n: progress("events read", summary.events + n))
         added, pending = self._fold(events, self.memory, self.budget, tick)
-        if pending is not None:
+        if pending is not None:      # memory is full
             added += self._partition(pending, events, added, tick)
         summary.events += added
 
     def _fold(self, events: Iterator[PackedEvent], memory: dict, budget: float, tick) -> tuple[int, tuple | None]:
-        """Fold ``events`` into ``memory`` until a new contact would take it past ``budget``:
-        ``(events folded, that contact's event or None)``."""
+        """Fold ``events`` into ``memory`` until a new contact, or the values held in sets,
+        would take it past ``budget``: ``(events folded, that contact's event, or () once sets
+        have grown past it, or None when every event is folded)``."""
         if len(self.folds) == 1:      # one model: its own loop, written out
             return self.folds[0].fold_events(events, memory, self.fresh, budget, self.as_of, tick)
         dispatch: dict[str, list] = {}
         for index, fold in enumerate(self.folds, 1):
             for kind, function in fold.folds(self.as_of).items():
                 dispatch.setdefault(kind, []).append((index, function))
-        added = 0
+        added = held = 0               # held: values added to sets (see fold_events)
         for event in events:
             contact_id, kind, item = event
             record = memory.get(contact_id)
             if record is None:
-                if len(memory) >= budget:
+                if len(memory) + (held >> 1) >= budget:
                     return added, event
                 record = memory[contact_id] = self.fresh()
             record[0] += 1
+            grown = 0
             for index, function in dispatch.get(kind, ()):
-                function(record[index], item)
+                grown += function(record[index], item)
             added += 1
             if tick is not None and added % 100_000 == 0:
                 tick(added)
+            if grown:
+                held += grown
+                if len(memory) + (held >> 1) > budget:
+                    return added, ()
         return added, None
 
     def _partition(self, pending: tuple, events: Iterator[PackedEvent], added: int, tick) -> int:
@@ -379,8 +385,11 @@ class Totals:
         paths = [os.path.join(self._folder.name, f"part{i}.marshal") for i in range(self.PARTS)]
         parts = [open(path, "wb") for path in paths]
         batches: list[list] = [[] for _ in paths]     # a few thousand at a time, each its length
-        try:                                          # then its bytes (marshal.load() of a file
-            mask = self.PARTS - 1                     # reads it a few bytes at a time: slow)
+        # then its bytes (marshal.load() of a file reads it a few bytes at a time: slow); in all,
+        # the batches hold at most a quarter of the budget's events
+        size = max(16, min(4096, self.budget // (2 * self.PARTS)))
+        try:
+            mask = self.PARTS - 1
 
             def dump(batch: list, part) -> None:
                 data = marshal.dumps(batch)
@@ -391,7 +400,7 @@ class Totals:
                 part = hash(item[0]) & mask
                 batch = batches[part]
                 batch.append(item)
-                if len(batch) == 4096:
+                if len(batch) == size:
                     dump(batch, parts[part])
                     batch.clear()
 
@@ -399,7 +408,7 @@ class Totals:
                 put((contact_id, None, record))
             self.memory.clear()
             read = 0
-            for event in itertools.chain((pending,), events):
+            for event in itertools.chain((pending,) if pending else (), events):
                 put(event)
                 read += 1
                 if tick is not None and (added + read) % 100_000 == 0:
@@ -417,13 +426,19 @@ class Totals:
         for path in paths:
             memory: dict[str, list] = {}
             with open(path, "rb") as part:
-                self._fold(_part_events(part, memory), memory, float("inf"), None)
+                self._fold(_part_events(part, memory, self._merge), memory, float("inf"), None)
             os.remove(path)
             self._db.execute("BEGIN")
             self._db.executemany("INSERT INTO totals VALUES (?, ?)",
                                  ((contact_id, marshal.dumps(record)) for contact_id, record in memory.items()))
             self._db.execute("COMMIT")
         return read
+
+    def _merge(self, record: list, other: list) -> None:
+        """Add ``other``'s totals into ``record``, both of one contact."""
+        record[0] += other[0]
+        for index, fold in enumerate(self.folds, 1):
+            fold.merge(record[index], other[index])
 
     def take(self, contact_id: str) -> list:
         """The record of ``contact_id``: ``[events, totals per fold]`` (fresh when it has no events)."""
@@ -449,16 +464,21 @@ class Totals:
         self.close()
 
 
-def _part_events(part, memory: dict) -> Iterator[PackedEvent]:
-    """The events of one part file of :class:`Totals`; the records it holds (first, one per
-    contact) go straight into ``memory``."""
+def _part_events(part, memory: dict, merge) -> Iterator[PackedEvent]:
+    """The events of one part file of :class:`Totals`; the records it holds go into ``memory``
+    (merged with ``merge`` into one already there: they come first, one per contact, but the
+    totals would be the same in any order)."""
     while True:
         size = part.read(8)
         if not size:
             return
         for item in marshal.loads(part.read(int.from_bytes(size, "little"))):
             if item[1] is None:
-                memory[item[0]] = item[2]
+                record = memory.get(item[0])
+                if record is None:
+                    memory[item[0]] = item[2]
+                else:
+                    merge(record, item[2])
             else:
                 yield item
 

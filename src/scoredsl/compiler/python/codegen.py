@@ -270,12 +270,16 @@ class ModelCompiler:
             if tier.monotonic:
                 used_props.setdefault(tier.previous.key, (Type.TEXT, False))
 
+        # a call reading an event's attributes is made per event, in that event's loop; one
+        # reading an aggregate, after the loops (_AFTER_EVENTS); any other, before them (None)
         self.calls_by_event: dict[str | None, list[ir.Call]] = {}
         for root in self.exprs():
             for e in ir.walk_postorder(root):
                 if isinstance(e, ir.Call):
-                    events = {a.event for a in ir.walk(e) if isinstance(a, ir.Attr)}
-                    bucket = self.calls_by_event.setdefault(events.pop() if events else None, [])
+                    events = {a.event for a in _outside_aggs(e) if isinstance(a, ir.Attr)}
+                    key = events.pop() if events else (
+                        _AFTER_EVENTS if any(isinstance(a, ir.Agg) for a in ir.walk(e)) else None)
+                    bucket = self.calls_by_event.setdefault(key, [])
                     if e not in bucket:
                         bucket.append(e)
         return used_props, used_attrs, aggs
@@ -292,6 +296,8 @@ class ModelCompiler:
                 self.emit_call(call)
             self.early = self.early_exits() if not self.trace else (False, 0)
             self.event_loops(aggs, used_attrs)
+            for call in self.calls_by_event.get(_AFTER_EVENTS, ()):
+                self.emit_call(call)
             self.body()
 
     def early_exits(self) -> tuple[bool, int]:
@@ -761,6 +767,19 @@ class ModelCompiler:
             out.line(f"{local} = {prev}", tier.span)
 
 
+#: The key of :attr:`ModelCompiler.calls_by_event` for calls that read an aggregate.
+_AFTER_EVENTS = "<after the event loops>"
+
+
+def _outside_aggs(e):
+    """Every expression in the tree of ``e`` but those inside an aggregate (its filter reads
+    the aggregate's events, not the expression's)."""
+    yield e
+    if not isinstance(e, ir.Agg):
+        for child in ir.children(e):
+            yield from _outside_aggs(child)
+
+
 def _decayed(score: ir.Score, rule: ir.EachRule, t: str) -> str:
     """The points, in millionths, that one event at ``t`` earns an each-rule of a decaying score."""
     return f"_floor({rule.points * DECAY_SCALE!r} * 0.5 ** ((as_of - {t}) / {score.half_life!r}) + 0.5)"
@@ -806,20 +825,35 @@ def _sum_lines(out: Emitter, target: str, terms: list[str], span) -> None:
         out.line(f"{target} += {' + '.join(terms[start:start + SUM_CHUNK])}", span)
 
 
-#: What an event-level expression may read for its model to be folded (:func:`foldable`).
-_EVENT_ONLY = (ir.Const, ir.Attr, ir.Cmp, ir.InList, ir.ListHas, ir.TextTest, ir.RegexMatch, ir.IsSet, ir.And,
-               ir.Or, ir.Not, ir.Arith, ir.Neg, ir.Age)
+#: What an event filter may hold for its model to be folded (:func:`foldable`): nothing that
+#: reads beyond the event, and nothing that can raise. A regex is left out (a text the reader
+#: did not check, a lone surrogate from a plugin's source, cannot be encoded for RE2), and so is
+#: arithmetic that turns an int into a float (an int beyond 1e308 overflows): the stored path
+#: raises those only for a contact it scores, and reaches no orphan's events, nor those of a
+#: contact it leaves early.
+_EVENT_ONLY = (ir.Const, ir.Attr, ir.Cmp, ir.InList, ir.ListHas, ir.TextTest, ir.IsSet, ir.And, ir.Or, ir.Not,
+               ir.Arith, ir.Neg, ir.Age)
+
+
+def _cannot_raise(e) -> bool:
+    if not isinstance(e, _EVENT_ONLY):
+        return False
+    if isinstance(e, ir.Arith) and e.type == Type.NUMBER:     # an int made a float: it must be small
+        return all(operand.type != Type.INT or isinstance(operand, ir.Const) and abs(operand.value) < 1e300
+                   for operand in (e.left, e.right))
+    return True
 
 
 def foldable(model: ir.Model) -> bool:
     """Whether :class:`FoldCompiler` can compile ``model``: a contact model whose event
-    filters read only the event itself. Such a filter cannot fail and does not need the
-    contact, so each event can be folded into its contact's totals as it is read."""
+    filters read only the event itself and cannot fail (:data:`_EVENT_ONLY`), and whose plugin
+    calls read no event attribute. Each event can then be folded into its contact's totals as
+    it is read, before anyone knows whether the contact exists or is scored."""
     if model.scores_companies:
         return False
     filters = [r.filter for _s, r in ModelCompiler.each_rules_of(model)]
     filters += [e.filter for root in ir.model_exprs(model) for e in ir.walk(root) if isinstance(e, ir.Agg)]
-    return all(isinstance(e, _EVENT_ONLY) for f in filters if f is not None for e in ir.walk(f))
+    return all(_cannot_raise(e) for f in filters if f is not None for e in ir.walk(f))
 
 
 class FoldCompiler(ModelCompiler):
@@ -849,17 +883,21 @@ class FoldCompiler(ModelCompiler):
                 windows = self.windows(event_aggs, rules)
                 functions[event] = self.mint("fold", event)
                 with out.block(f"def {functions[event]}(s, _ev):"):
+                    out.line('"""Fold one event into totals ``s``; returns how many values it added to them."""')
+                    out.line("_w = 0")
                     self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last, windows,
-                                   "return")
+                                   "return 0")
+                    out.line("return _w")
             out.line("return {" + ", ".join(f"{e!r}: {f}" for e, f in functions.items()) + "}")
         with out.block(f"def fold_events_{suffix}(events, memory, fresh, budget, as_of, tick=None):",
                        self.model.span):
             out.line('"""Fold each ``(contact id, type, event)`` into ``memory[contact id]``: ``[events, '
                      'totals]`` (``fresh()`` when new); ``tick(n)`` every 100,000 events. Returns ``(how '
                      'many were folded, None)``, or as soon as a new contact would make memory hold more than '
-                     '``budget``, ``(how many, that event)``."""')
+                     '``budget`` (in contacts; two values held in sets weigh one), ``(how many, that '
+                     'event)``, or once values held in sets take memory past it, ``(how many, ())``."""')
             windows = {event: self.windows(event_aggs, rules) for event, event_aggs, rules, _l in plan}
-            out.line("_n = 0")
+            out.line("_n = _w = 0")
             out.line("_next = -1 if tick is None else 100000")
             with out.block("for _cid, _kind, _ev in events:"):
                 out.line("_n += 1")
@@ -868,7 +906,8 @@ class FoldCompiler(ModelCompiler):
                     out.line("_next += 100000")
                 out.line("_r = memory.get(_cid)")
                 with out.block("if _r is None:"):
-                    with out.block("if len(memory) >= budget:"):
+                    # a value held in a set weighs about half what a contact's totals do
+                    with out.block("if len(memory) + (_w >> 1) >= budget:"):
                         out.line("return _n - 1, (_cid, _kind, _ev)")
                     out.line("_r = memory[_cid] = fresh()")
                 out.line("_r[0] += 1")
@@ -879,6 +918,9 @@ class FoldCompiler(ModelCompiler):
                         self.fold_body(event, event_aggs, rules, used_attrs.get(event, {}), track_last,
                                        windows[event], "continue")
                     keyword = "elif"
+                if any(merge in ("set", "earliest") for merge in self.merges):
+                    with out.block("if _w and len(memory) + (_w >> 1) > budget:"):   # grown past it
+                        out.line("return _n, ()")
             out.line("return _n, None")
         self.merge_function(f"merge_{suffix}")
         with out.block(f"def finish_{suffix}(contact, s, as_of):", self.model.span):
@@ -888,6 +930,8 @@ class FoldCompiler(ModelCompiler):
                 self.emit_call(call)
             self.early = self.early_exits()
             self.unpack(plan)
+            for call in self.calls_by_event.get(_AFTER_EVENTS, ()):
+                self.emit_call(call)
             self.body()
 
     def allocate(self, plan: list) -> list:
@@ -946,8 +990,7 @@ class FoldCompiler(ModelCompiler):
         if agg.distinct is not None:
             value = self.distinct_value(agg)
             test = f"{value} is not None" + (f" and {test}" if test else "")
-            self.guarded_lines(test, [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}}}", "else:",
-                                      f"    _x.add({value})"], agg.span)
+            self.guarded_lines(test, self.set_add(i, value), agg.span)
             return
         if agg.func in (AggFunc.FIRST, AggFunc.LAST):
             newer = "<" if agg.func is AggFunc.FIRST else ">"
@@ -968,12 +1011,20 @@ class FoldCompiler(ModelCompiler):
             value = self.distinct_value(rule)
             test = f"{value} is not None" + (f" and {test}" if test else "")
             if score.half_life is not None and rule.points > 0:     # each value's earliest matching event
-                lines = [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}: _t}}",
-                         f"elif (_y := _x.get({value})) is None or _t < _y:", f"    _x[{value}] = _t"]
+                lines = [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}: _t}}", "    _w += 1",
+                         f"elif (_y := _x.get({value})) is None:", f"    _x[{value}] = _t", "    _w += 1",
+                         "elif _t < _y:", f"    _x[{value}] = _t"]
             else:
-                lines = [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}}}", "else:",
-                         f"    _x.add({value})"]
+                lines = self.set_add(i, value)
         self.guarded_lines(test, lines, rule.span)
+
+    @staticmethod
+    def set_add(i: int, value: str) -> list[str]:
+        """Lines that add ``value`` to the set in slot ``i``, counting in ``_w`` the values
+        that are new (what the totals hold grows with them: :class:`~scoredsl.engines.python.Totals`
+        weighs them against its budget)."""
+        return [f"if (_x := s[{i}]) is None:", f"    s[{i}] = {{{value}}}", "    _w += 1",
+                f"elif {value} not in _x:", f"    _x.add({value})", "    _w += 1"]
 
     def guarded_lines(self, test: str, lines: list[str], span) -> None:
         with (self.out.block(f"if {test}:", span) if test else nullcontext()):
