@@ -83,12 +83,13 @@ class PythonEngine:
         schema = models[0].program.schema
         write = out.write
         folds = [model.folding() for model in models] if options.fold else [None]
+        companies = Companies.read(source, schema, contact_policy)     # first, then the order
         ordered = source.order_by_contact()
         if not ordered and None not in folds:
             plan = [(model, fold, keys, values, missing)
                     for (model, keys, values, missing), fold in zip(state_plan(models, previous), folds)]
             with contacts_with_totals(source, schema, options, summary, event_policy, contact_policy, folds,
-                                      as_of) as pairs:
+                                      as_of, companies) as pairs:
                 for contact, record in pairs:
                     for index, (model, fold, keys, values, missing) in enumerate(plan, 1):
                         seen = contact
@@ -100,7 +101,7 @@ class PythonEngine:
                         progress("contacts scored", summary.contacts)
             summary.errors[:] = (event_errors + contact_errors)[:ErrorPolicy.KEEP]
             return
-        with contacts_with_events(source, schema, options, summary, event_policy, contact_policy,
+        with contacts_with_events(source, schema, options, summary, event_policy, contact_policy, companies,
                                   ordered=ordered) as pairs:
             plan = state_plan(models, previous)
             for contact, per_type in pairs:
@@ -159,15 +160,14 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
 
 @contextlib.contextmanager
 def contacts_with_totals(source: Source, schema: DataSchema, options: RunOptions, summary: RunSummary,
-                         event_policy, contact_policy, folds: Sequence[Fold],
-                         as_of: int) -> Iterator[Iterator[tuple[dict, list]]]:
+                         event_policy, contact_policy, folds: Sequence[Fold], as_of: int,
+                         companies: Companies | None = None) -> Iterator[Iterator[tuple[dict, list]]]:
     """``(contact, its record)`` for every contact of an unsorted ``source``, in the source's
     contact order, each event folded into its contact's totals as it is read (``folded`` in
     the module docs). A record is ``[events, totals of folds[0], totals of folds[1], ...]``.
     When the pairs are exhausted, ``summary`` has the events read, the orphans and the ignored
-    events, as :func:`contacts_with_events` counts them."""
+    events, as :func:`contacts_with_events` counts them. ``companies``: those already read."""
     with _collector_paused(), Totals(folds, as_of, options.event_budget, options.spill_dir) as totals:
-        companies = Companies.read(source, schema, contact_policy)
         events = _packed_events(source, schema, event_policy, summary)
         contacts = source.contacts(schema, contact_policy)
         if companies is not None:
