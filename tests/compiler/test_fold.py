@@ -62,8 +62,8 @@ def stored(model, contact, events, as_of):
     return model.evaluate(contact, events, as_of)
 
 
-@SETTINGS
-@given(source=st.one_of(strategies.rule_files(event_only=True), strategies.rule_files()), data=st.data())
+@settings(SETTINGS, max_examples=strategies.examples(25))
+@given(source=strategies.rule_files(event_only=True), data=st.data())
 def test_random_models_fold_as_they_evaluate(source, data):
     program = compile_text(source, "random.score")
     for _ in range(3):
