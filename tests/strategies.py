@@ -898,6 +898,14 @@ def with_previous(contact: dict, model, previous: dict) -> dict:
     return {**contact, **{p.key: previous.get(p.label) for p in state_reads(model.ir)}}
 
 
+def scenarios_for(program) -> st.SearchStrategy[Scenario]:
+    """Random data shaped by a compiled program's own schema."""
+    properties = {name: (spec.base, spec.is_list) for name, spec in program.schema.contact.items()}
+    events = {name: {attr: spec.base for attr, spec in attrs.items()}
+              for name, attrs in program.schema.events.items()}
+    return scenarios(properties, events)
+
+
 @st.composite
 def rule_files(draw, event_only: bool = False) -> str:
     """Source text of a random valid rule file over :data:`SCHEMA_TEXT` (no includes);

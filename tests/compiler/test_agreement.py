@@ -47,17 +47,8 @@ def test_random_models_agree_on_random_data(source, data):
 
 
 ROOT = paths.ROOT
-FIXED_MODELS = [ROOT / "tests" / "models" / "full.score", ROOT / "examples" / "b2b_saas" / "model.score",
-                ROOT / "examples" / "product_lines" / "model.score"]
+FIXED_MODELS = paths.FIXED_MODELS
 _COMPILED = {path: (compile_file(path), reference.load(path)) for path in FIXED_MODELS}
-
-
-def scenarios_for(program):
-    """Random data shaped by a compiled program's own schema."""
-    properties = {name: (spec.base, spec.is_list) for name, spec in program.schema.contact.items()}
-    events = {name: {attr: spec.base for attr, spec in attrs.items()}
-              for name, attrs in program.schema.events.items()}
-    return strategies.scenarios(properties, events)
 
 
 @SETTINGS
@@ -65,7 +56,7 @@ def scenarios_for(program):
 def test_fixed_models_agree_on_random_data(data):
     path = data.draw(st.sampled_from(FIXED_MODELS))
     program, files = _COMPILED[path]
-    scenario = data.draw(scenarios_for(program))
+    scenario = data.draw(strategies.scenarios_for(program))
     for name, model in program.models.items():
         expected = reference.evaluate(files, name, scenario.contact, scenario.events, scenario.as_of)
         assert engine_result(model, scenario) == expected, (path.name, name)

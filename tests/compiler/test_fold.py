@@ -112,16 +112,8 @@ def test_random_models_fold_through_the_engines_store_at_any_budget(source, data
                     stored(model, contact, events[contact_id], as_of), (model.name, contact_id)
 
 
-FIXED_MODELS = [paths.ROOT / "tests" / "models" / "full.score", paths.ROOT / "examples" / "b2b_saas" / "model.score",
-                paths.ROOT / "examples" / "product_lines" / "model.score"]
+FIXED_MODELS = paths.FIXED_MODELS
 _COMPILED = {path: compile_file(path) for path in FIXED_MODELS}
-
-
-def scenarios_for(program):
-    properties = {name: (spec.base, spec.is_list) for name, spec in program.schema.contact.items()}
-    events = {name: {attr: spec.base for attr, spec in attrs.items()}
-              for name, attrs in program.schema.events.items()}
-    return strategies.scenarios(properties, events)
 
 
 @SETTINGS
@@ -129,7 +121,7 @@ def scenarios_for(program):
 def test_fixed_models_fold_as_they_evaluate(data):
     path = data.draw(st.sampled_from(FIXED_MODELS))
     program = _COMPILED[path]
-    scenario = data.draw(scenarios_for(program))
+    scenario = data.draw(strategies.scenarios_for(program))
     for model in program.models.values():
         if model.folding() is None:
             continue

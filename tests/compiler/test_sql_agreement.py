@@ -135,8 +135,7 @@ def test_random_models_agree_on_postgres(postgres, source, data):
     check_agreement(postgres, program, contacts, events, as_of, data)
 
 
-FIXED_MODELS = [ROOT / "tests" / "models" / "full.score", ROOT / "examples" / "b2b_saas" / "model.score",
-                ROOT / "examples" / "product_lines" / "model.score"]
+FIXED_MODELS = paths.FIXED_MODELS
 _COMPILED = {path: compile_file(path) for path in FIXED_MODELS}
 
 

@@ -304,7 +304,48 @@ def _length(group) -> int:
 
 # ------------------------------------------------------------------ unsorted: in memory, then on disk
 
-class Totals:
+class _SpillFiles:
+    """A store's temporary folder on disk and its SQLite database there (journal and sync off:
+    nothing in it outlives the run), made on first use; :meth:`close` deletes both."""
+
+    directory: str | None = None
+    _folder: tempfile.TemporaryDirectory | None = None
+    _db: sqlite3.Connection | None = None
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def _folder_path(self, prefix: str) -> str:
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix=prefix, dir=self.directory)
+        return self._folder.name
+
+    def _database(self, prefix: str, name: str, table: str) -> sqlite3.Connection:
+        self._db = sqlite3.connect(os.path.join(self._folder_path(prefix), name), isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute(table)
+        return self._db
+
+    def close(self) -> None:
+        """Forget what is held and delete the files. Safe to call twice."""
+        self.memory = {}
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Totals(_SpillFiles):
     """Every contact's totals for a run whose models all fold (:meth:`CompiledModel.folding`):
     each event is folded into its contact's record as it is read, and only the records are
     kept, never the events. A record is ``[events, totals of each fold]``.
@@ -329,12 +370,6 @@ class Totals:
         self.budget = max(1, budget // 2)
         self.directory = directory
         self.memory: dict[str, list] = {}
-        self._folder: tempfile.TemporaryDirectory | None = None
-        self._db: sqlite3.Connection | None = None
-
-    @property
-    def spilled(self) -> bool:
-        return self._db is not None
 
     def fresh(self) -> list:
         return [0, *(fold.fresh() for fold in self.folds)]
@@ -381,8 +416,8 @@ class Totals:
     def _partition(self, pending: tuple, events: Iterator[PackedEvent], added: int, tick) -> int:
         """Memory is full: the records held and the rest of the events to the part files, then
         each part folded into the database. Returns how many events were read here."""
-        self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-totals-", dir=self.directory)
-        paths = [os.path.join(self._folder.name, f"part{i}.marshal") for i in range(self.PARTS)]
+        folder = self._folder_path("scoredsl-totals-")
+        paths = [os.path.join(folder, f"part{i}.marshal") for i in range(self.PARTS)]
         parts = [open(path, "wb") for path in paths]
         batches: list[list] = [[] for _ in paths]     # a few thousand at a time, each its length
         # then its bytes (marshal.load() of a file reads it a few bytes at a time: slow); in all,
@@ -419,10 +454,8 @@ class Totals:
         finally:
             for part in parts:
                 part.close()
-        self._db = sqlite3.connect(os.path.join(self._folder.name, "totals.sqlite"), isolation_level=None)
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE totals (contact_id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID")
+        self._database("scoredsl-totals-", "totals.sqlite",
+                       "CREATE TABLE totals (contact_id TEXT PRIMARY KEY, record BLOB NOT NULL) WITHOUT ROWID")
         for path in paths:
             memory: dict[str, list] = {}
             with open(path, "rb") as part:
@@ -447,22 +480,6 @@ class Totals:
         found = self._db.execute("SELECT record FROM totals WHERE contact_id = ?", (contact_id,)).fetchone()
         return self.fresh() if found is None else marshal.loads(found[0])
 
-    def close(self) -> None:
-        """Forget every record and delete the files. Safe to call twice."""
-        self.memory = {}
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        if self._folder is not None:
-            self._folder.cleanup()
-            self._folder = None
-
-    def __enter__(self) -> "Totals":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
 
 def _part_events(part, memory: dict, merge) -> Iterator[PackedEvent]:
     """The events of one part file of :class:`Totals`; the records it holds go into ``memory``
@@ -483,7 +500,7 @@ def _part_events(part, memory: dict, merge) -> Iterator[PackedEvent]:
                 yield item
 
 
-class EventStore:
+class EventStore(_SpillFiles):
     """Every event of a run by contact: in memory up to ``budget`` events, then on disk.
 
     :meth:`add` reads the events, once; :meth:`take` then gives each contact its events (ask
@@ -500,12 +517,6 @@ class EventStore:
         self.memory: dict[str, PerType] = {}
         self.peak = 0                  # the most events in memory at once
         self._held = 0                 # events in memory, for put()
-        self._folder: tempfile.TemporaryDirectory | None = None
-        self._db: sqlite3.Connection | None = None
-
-    @property
-    def spilled(self) -> bool:
-        return self._db is not None
 
     def add(self, events: Iterator[PackedEvent], summary: RunSummary,
             progress: Progress | None = None) -> None:
@@ -584,31 +595,12 @@ class EventStore:
                 items.sort(key=_timestamp)
         return per_type
 
-    def close(self) -> None:
-        """Forget every event and delete the database. Safe to call twice."""
-        self.memory = {}
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        if self._folder is not None:
-            self._folder.cleanup()
-            self._folder = None
-
-    def __enter__(self) -> "EventStore":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _spill(self, held: int) -> None:
         """Write the ``held`` events in memory to the database, which is made the first time."""
         self.peak = max(self.peak, held)
         if self._db is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="scoredsl-events-", dir=self.directory)
-            self._db = sqlite3.connect(os.path.join(self._folder.name, "events.sqlite"), isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            self._db.execute("CREATE TABLE spilled (contact_id TEXT NOT NULL, events BLOB NOT NULL)")
+            self._database("scoredsl-events-", "events.sqlite",
+                           "CREATE TABLE spilled (contact_id TEXT NOT NULL, events BLOB NOT NULL)")
         self._db.execute("BEGIN")
         self._db.executemany("INSERT INTO spilled VALUES (?, ?)",
                              ((contact_id, marshal.dumps(per_type))
