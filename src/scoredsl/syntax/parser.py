@@ -1,6 +1,8 @@
 """Text -> :class:`nodes.RuleFile`, or syntax diagnostics.
 
-The LALR parser is built once from the grammar shipped inside the package and cached.
+A file that parses is read by :mod:`scoredsl.syntax.descent`, which gives the LALR parser's
+tree sooner. The LALR parser reads everything else; it is built once from the grammar shipped
+inside the package and cached.
 Syntax errors become :class:`Diagnostic` values with the expected tokens in plain words and,
 for families of common mistakes, a specific hint (``UnexpectedInput.match_examples``).
 """
@@ -17,7 +19,7 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from scoredsl.diagnostics import Diagnostic, Span, error, warning
-from scoredsl.syntax import nodes, tables
+from scoredsl.syntax import descent, nodes, tables
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -292,7 +294,13 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
                             Span(file=file, line=line, column=column, end_line=line, end_column=column + 1),
                             "rule files are UTF-8 text")]
     warnings = _bidi_warnings(text, file)
-    tree, comments, syntax = _parse_recovering(text, file)
+    # a file that parses is read by the hand-written parser, which gives the LALR parser's
+    # tree several times sooner; anything else (and errors) the LALR parser reads and reports
+    read = descent.parse(text)
+    if read is not None:
+        tree, comments, syntax = read[0], read[1], []
+    else:
+        tree, comments, syntax = _parse_recovering(text, file)
     if tree is None:
         return None, syntax + warnings
     too_deep = _too_deep(tree)
