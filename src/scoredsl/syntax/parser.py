@@ -9,8 +9,10 @@ for families of common mistakes, a specific hint (``UnexpectedInput.match_exampl
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import gc
 import importlib.resources
 import pathlib
 import re
@@ -275,8 +277,6 @@ within""".split())
 
 def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
     """Parse one rule file. Returns the tree (or ``None``) and every diagnostic found."""
-    from scoredsl.syntax.transformer import ToNodes
-
     text = text.removeprefix("\ufeff")        # a byte order mark, as some editors write
     if len(text.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
         return None, [error("SD102", f"rule file is larger than {MAX_SOURCE_BYTES} bytes",
@@ -294,6 +294,28 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
                             Span(file=file, line=line, column=column, end_line=line, end_column=column + 1),
                             "rule files are UTF-8 text")]
     warnings = _bidi_warnings(text, file)
+    with _collector_paused():
+        return _parse(text, file, warnings)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Parsing makes a node or two per token, none in a reference cycle: the cyclic garbage
+    collector, which would walk every object of the process again and again meanwhile (half
+    the time of a large file), waits until it is done."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _parse(text: str, file: str, warnings: list[Diagnostic]) -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
+    from scoredsl.syntax.transformer import ToNodes
+
     # a file that parses is read by the hand-written parser, which gives the LALR parser's
     # tree several times sooner; anything else (and errors) the LALR parser reads and reports
     read = descent.parse(text)
