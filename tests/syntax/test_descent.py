@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lark import Token, Tree
+from lark import Token as LarkToken
+from lark import Tree as LarkTree
 from lark.exceptions import UnexpectedInput
 
 import paths
@@ -37,16 +38,16 @@ POSITIONS = ("line", "column", "start_pos", "end_line", "end_column", "end_pos")
 
 
 def assert_same(mine, theirs, where: str = "start") -> None:
-    if isinstance(theirs, Tree):
-        assert isinstance(mine, Tree) and mine.data == theirs.data, where
+    if isinstance(theirs, LarkTree):
+        assert isinstance(mine, descent.Tree) and mine.data == theirs.data, where
         assert mine.meta.empty == theirs.meta.empty, where
         if not theirs.meta.empty:
             assert [getattr(mine.meta, p) for p in POSITIONS] == [getattr(theirs.meta, p) for p in POSITIONS], where
         assert len(mine.children) == len(theirs.children), (where, mine.children, theirs.children)
         for index, (a, b) in enumerate(zip(mine.children, theirs.children)):
             assert_same(a, b, f"{where}/{theirs.data}[{index}]")
-    elif isinstance(theirs, Token):
-        assert isinstance(mine, Token), where
+    elif isinstance(theirs, LarkToken):
+        assert isinstance(mine, descent.Token), where
         assert (mine.type, mine.value) == (theirs.type, theirs.value), where
         assert [getattr(mine, p) for p in POSITIONS] == [getattr(theirs, p) for p in POSITIONS], where
     else:
@@ -131,6 +132,15 @@ def edited_rule_files(draw):
 @given(edited_rule_files())
 def test_an_edited_rule_file_is_read_as_the_lalr_parser_reads_it_or_left_to_it(text):
     agrees(text)
+
+
+@pytest.mark.parametrize("path", paths.FIXED_MODELS, ids=lambda p: p.name)
+def test_every_beginning_of_a_rule_file_is_read_as_the_lalr_parser_reads_it_or_left_to_it(path):
+    text = path.read_text("utf-8")
+    cuts = [i for i, ch in enumerate(text) if ch in " \n"]
+    for cut in cuts[::3] + [len(text.rstrip())]:
+        agrees(text[:cut])
+        agrees(text[:cut] + " -")
 
 
 @st.composite

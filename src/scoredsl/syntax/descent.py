@@ -37,10 +37,47 @@ from __future__ import annotations
 
 import re
 
-from lark import Token, Tree
-from lark.tree import Meta
+__all__ = ["parse", "Token", "Tree", "KEYWORDS", "MAX_DEPTH"]
 
-__all__ = ["parse", "KEYWORDS", "MAX_DEPTH"]
+
+# The tree is built of these rather than of Lark's classes, which have the same attributes, so
+# that a file that parses never imports Lark (a tenth of the time of `scoredsl check`).
+
+class Token(str):
+    """A token, as Lark's ``Token``: its text, terminal and where it lies (lines and columns
+    from 1, ``end_column`` just past its last character)."""
+    __slots__ = ("type", "value", "start_pos", "line", "column", "end_line", "end_column", "end_pos")
+
+    def __new__(cls, type: str, value: str, start_pos: int, line: int, column: int, end_line: int,
+                end_column: int, end_pos: int) -> "Token":
+        token = str.__new__(cls, value)
+        token.type, token.value, token.start_pos = type, value, start_pos
+        token.line, token.column, token.end_line, token.end_column, token.end_pos = (
+            line, column, end_line, end_column, end_pos)
+        return token
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.value!r})"
+
+
+class Meta:
+    """Where a node lies, as Lark's ``Meta``; ``empty`` for a node of no tokens."""
+    __slots__ = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
+
+    def __init__(self) -> None:
+        self.empty = True
+
+
+class Tree:
+    """A node of the parse tree, as Lark's ``Tree``: the grammar rule, its children (nodes,
+    tokens and ``None`` for an absent ``[optional]``) and where it lies."""
+    __slots__ = ("data", "children", "meta")
+
+    def __init__(self, data: str, children: list, meta: Meta | None = None) -> None:
+        self.data, self.children, self.meta = data, children, meta if meta is not None else Meta()
+
+    def __repr__(self) -> str:
+        return f"Tree({self.data!r}, {self.children!r})"
 
 #: Words the grammar spells out. The keys of :data:`_KEPT` are kept in the tree as tokens of that
 #: terminal (the grammar names them); the rest are dropped.
@@ -136,7 +173,7 @@ class _Reader:
             starts.append(start)
             lines.append(line)
             columns.append(start - line_start + 1)
-        kinds.append(_END)
+        kinds += [_END] * 3          # looking two tokens ahead never runs off the end
         self.k, self.v, self.s, self.l, self.c = kinds, values, starts, lines, columns
         self.i = 0
         self.depth = 0

@@ -17,11 +17,15 @@ import importlib.resources
 import pathlib
 import re
 
-import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from typing import TYPE_CHECKING
 
 from scoredsl.diagnostics import Diagnostic, Span, error, warning
-from scoredsl.syntax import descent, nodes, tables
+from scoredsl.syntax import descent, nodes
+from scoredsl.syntax.transformer import ConstructError, ToNodes
+
+if TYPE_CHECKING:     # Lark is imported only when the LALR parser is needed: a file that parses never needs it
+    import lark
+    from lark.exceptions import UnexpectedInput
 
 MAX_SOURCE_BYTES = 2_000_000
 
@@ -46,6 +50,8 @@ def _collect_comment(token) -> None:
 
 @functools.cache
 def _parser() -> lark.Lark:
+    from scoredsl.syntax import tables
+
     return tables.build(grammar_text(), {"parser": "lalr", "lexer": "contextual", "strict": True,
                                          "propagate_positions": True, "maybe_placeholders": True},
                         {"COMMENT": _collect_comment})
@@ -65,11 +71,13 @@ _WORDS = {
 def _word(terminal: str) -> str:
     if terminal in _WORDS:
         return _WORDS[terminal]
+    from lark.lexer import PatternStr
+
     try:
         pattern = _parser().get_terminal(terminal).pattern
     except KeyError:
         return terminal.lower()
-    if isinstance(pattern, lark.lexer.PatternStr):
+    if isinstance(pattern, PatternStr):
         return f"'{pattern.value}'"
     return terminal.lower()
 
@@ -117,6 +125,8 @@ _EXAMPLES: dict[str, list[str]] = {
 @functools.cache
 def _example_keys() -> dict[tuple, str]:
     """(expected tokens, unexpected token type) of each example mistake -> its hint."""
+    from lark.exceptions import UnexpectedInput
+
     keys: dict[tuple, str] = {}
     for hint, examples in _EXAMPLES.items():
         for example in examples:
@@ -134,6 +144,8 @@ def _error_key(exc: UnexpectedInput) -> tuple:
 
 
 def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
+    from lark.exceptions import UnexpectedCharacters
+
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         if ch == "'":
@@ -152,6 +164,8 @@ def _hint_for(exc: UnexpectedInput, text: str) -> str | None:
 
 
 def _span_of(exc: UnexpectedInput, file: str, text: str) -> Span:
+    from lark.exceptions import UnexpectedEOF
+
     if isinstance(exc, UnexpectedEOF) or getattr(exc, "token", None) is not None and exc.token.type == "$END":
         lines = text.splitlines() or [""]
         return Span.point(file, len(lines), len(lines[-1]) + 1)
@@ -204,6 +218,8 @@ def _without_comment(line: str) -> str:
 
 
 def syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     span = _span_of(exc, file, text)
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
@@ -238,7 +254,7 @@ _EXPRESSIONS = frozenset({"or_", "and_", "not_", "compare", "in_", "not_in", "te
                           "is_missing", "arith", "unary", "aggregate", "call", "list_lit"})
 
 
-def _too_deep(tree: lark.Tree):
+def _too_deep(tree):
     """The meta of the first expression nested deeper than :data:`MAX_NESTING`, or None
     (walked without recursion: the tree may be thousands of levels deep)."""
     stack = [(tree, 0)]
@@ -248,7 +264,7 @@ def _too_deep(tree: lark.Tree):
             depth += 1
             if depth > MAX_NESTING:
                 return node.meta
-        stack.extend((child, depth) for child in node.children if isinstance(child, lark.Tree))
+        stack.extend((child, depth) for child in node.children if child is not None and not isinstance(child, str))
     return None
 
 
@@ -314,8 +330,6 @@ def _collector_paused():
 
 
 def _parse(text: str, file: str, warnings: list[Diagnostic]) -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
-    from scoredsl.syntax.transformer import ToNodes
-
     # a file that parses is read by the hand-written parser, which gives the LALR parser's
     # tree several times sooner; anything else (and errors) the LALR parser reads and reports
     read = descent.parse(text)
@@ -335,7 +349,7 @@ def _parse(text: str, file: str, warnings: list[Diagnostic]) -> tuple[nodes.Rule
     transformer = ToNodes(file)
     try:
         items = transformer.transform(tree)
-    except VisitError as exc:  # an unexpected failure inside the transformer: report, never crash
+    except ConstructError as exc:  # an unexpected failure inside the transformer: report, never crash
         inner = exc.orig_exc
         return None, [error("SD199", f"cannot read this construct: {inner}", Span.point(file, 1, 1))] + warnings
     # Lexical problems (bad escapes, units, fractional points) leave a usable tree: return both,
@@ -354,6 +368,8 @@ def _parse_recovering(text: str, file: str) -> tuple[lark.Tree | None, list, lis
     (blanked, so that every other line keeps its number) and the rest is parsed again. The tree
     is that of the lines that parsed, so their meaning can be checked too; it is ``None`` when
     the file ends in the middle of a construct, or nothing could be set aside."""
+    from lark.exceptions import UnexpectedEOF, UnexpectedInput
+
     found: list[Diagnostic] = []
     lines = text.split("\n")
     blanked: set[int] = set()
