@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from run import (AS_OF, HERE, MODEL, PYTHON, ROOT, SCOREDSL, Measured, check, dataset,  # noqa: E402
+from run import (AS_OF, HERE, MODEL, PYTHON, ROOT, SCOREDSL, Measured, cache_bytecode, check, dataset,  # noqa: E402
                  first_difference, measure, model_version)
 
 BASELINE_SQL = os.path.join(HERE, "baseline_postgres.sql")
@@ -396,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dsn", default=DSN, help="the PostgreSQL database (a postgresql:// URL)")
     parser.add_argument("--json", metavar="OUT", help="also save the results as JSON")
     args = parser.parse_args(argv)
+    cache_bytecode()
     rows = bench_pushdown(args.data_dir, args.contacts, args.events_per_contact, args.reps, args.seed, args.dsn)
     print()
     print(f"B2B model on PostgreSQL, as of {AS_OF}, {args.events_per_contact:g} events per contact on average, "
