@@ -161,3 +161,78 @@ def test_duckdb_joins_each_contact_to_its_company_as_python_does(tmp_path_factor
                 load_rows(con, source, COMPANY_SCHEMA, ErrorPolicy("fail", summary), summary, str(scratch), companies)
         tables.append((con.execute('SELECT * FROM "_sd_contacts" ORDER BY _sd_row').fetchall(), companies.unmatched))
     assert tables[0] == tables[1]
+
+
+# ------------------------------------------------------------------ attributes no query reads
+
+PRUNING_SCHEMA = """schema {
+  contact { name: text, employees: int }
+  event visit { url: text, page: text, seconds: number, tags: list[text] }
+  event mail { campaign: text, url: text, note: text }
+}
+"""
+#: Each reads the event attributes in one way: a filter, distinct, an each-rule's filter or
+#: distinct, a text test, a list; and one reads none. The others are then not staged.
+PRUNING_MODELS = {
+    "filter": 'rule a: count(visit where url == "/pricing") > 0 => +5',
+    "distinct": "rule a: count(mail distinct campaign) >= 2 => +3",
+    "each filter": 'rule a: each visit where page starts_with "/blog" => +1 max 4',
+    "each distinct": "rule a: each mail distinct note case_sensitive => +2",
+    "shared name": 'rule a: count(mail where url contains "x") > 0 => +1\n rule b: has(visit where seconds > 3) => +1',
+    "list": 'rule a: has(visit where "a" in tags) => +2',
+    "none": "rule a: employees > 10 => +1",
+}
+TEXTS = st.sampled_from(["", " ", "  \t", "/pricing", "/PRICING", "/blog/x", "x", "X y", "é", "a;b", ";;", "a; ;b"])
+
+
+@settings(max_examples=examples(30), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(PRUNING_MODELS)), data=st.data())
+def test_attributes_no_query_reads_are_not_staged_and_change_nothing(invoke, tmp_path_factory, name, data):
+    import csv as csv_module
+
+    folder = tmp_path_factory.mktemp("pruning")
+    model = folder / "m.score"
+    model.write_text(PRUNING_SCHEMA + "model m {\n score s {\n " + PRUNING_MODELS[name] + "\n }\n}\n", "utf-8")
+    ids = data.draw(st.lists(st.sampled_from(["a", "b", "c"]), unique=True, max_size=3))
+    with open(folder / "contacts.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv_module.writer(file, lineterminator="\n")
+        writer.writerow(["id", "name", "employees"])
+        writer.writerows([cid, data.draw(TEXTS), data.draw(st.sampled_from(["", "5", "50"]))] for cid in ids)
+    with open(folder / "events.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv_module.writer(file, lineterminator="\n")
+        writer.writerow(["contact_id", "type", "timestamp", "url", "page", "seconds", "tags", "campaign", "note"])
+        for _ in range(data.draw(st.integers(0, 12))):
+            writer.writerow([data.draw(st.sampled_from(["a", "b", "c", "d"])), data.draw(st.sampled_from(["visit", "mail"])),
+                             data.draw(st.sampled_from(["2026-10-01T10:00:00Z", "2026-10-20 08:00:00", "2026-10-30"])),
+                             *[data.draw(TEXTS) for _ in range(2)], data.draw(st.sampled_from(["", "1", "7.5"])),
+                             *[data.draw(TEXTS) for _ in range(3)]])
+    outputs = {}
+    for engine in ("python", "duckdb"):
+        out = folder / f"{engine}.csv"
+        result = invoke("run", model, "--source", f"csv:{folder}", "--as-of", "2026-11-01", "--sink", f"csv:{out}",
+                        "--engine", engine)
+        assert result.exit_code == 0, result.output
+        outputs[engine] = out.read_bytes()
+    assert outputs["duckdb"] == outputs["python"], name
+
+
+def test_only_the_text_attributes_no_query_reads_are_left_out_of_the_staged_events(tmp_path):
+    from scoredsl.compiler.pipeline import compile_text
+    from scoredsl.engines.duckdb import model_queries
+
+    program = compile_text(PRUNING_SCHEMA + "model m { score s {\n" + PRUNING_MODELS["distinct"] + "\n} }", "m.score")
+    read: set = set()
+    model_queries(list(program.models.values()), 0, "duckdb", read)
+    assert read == {("mail", "campaign")}
+    (tmp_path / "contacts.csv").write_text("id,name,employees\na,,\n", "utf-8")
+    (tmp_path / "events.csv").write_text("contact_id,type,timestamp,url,page,seconds,tags,campaign,note\n"
+                                         "a,mail,2026-10-01,/x,,,,spring,hi\n", "utf-8")
+    con = duckdb.connect()
+    files = Files("csv", str(tmp_path / "contacts.csv"), str(tmp_path / "events.csv"))
+    assert load_files(con, files, program.schema, RunSummary(), read=read)
+    staged = [row[0] for row in con.execute("DESCRIBE _sd_stage_events").fetchall()]
+    # the timestamp, seconds (a number), tags (a list) and campaign: checked or read; url, page and note: neither
+    assert len([c for c in staged if c.startswith("_sd_v")]) == 3
+    # in the relation the query reads: the attribute it reads, and NULL for the others
+    assert con.execute('SELECT _sd_a0, _sd_a1, _sd_a2 FROM "_sd_events_1"').fetchall() == [("spring", None, None)]

@@ -57,9 +57,11 @@ class DuckDBEngine:
                     con.execute(f"SET threads = {int(options.threads)}")
                 if options.memory_limit is not None:     # (checked by RunOptions: digits and a unit)
                     con.execute("SET memory_limit = ?", [options.memory_limit])
-                fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder)
+                read: set = set()          # the event attributes the queries read
+                queries = model_queries(models, as_of, "duckdb", read)
+                fill(con, source, schema, ErrorPolicy(options.on_error, summary), summary, folder, read)
                 load_state(con, models, previous or Previous(), folder)
-                for index, query in enumerate(model_queries(models, as_of, "duckdb")):
+                for index, query in enumerate(queries):
                     con.execute(f'CREATE TABLE "{result_table(index)}" AS {query.rstrip().rstrip(";")}')
                 if not write_text(con, models, as_of, out, folder):
                     cursors = [con.cursor() for _ in models]
@@ -75,13 +77,15 @@ class DuckDBEngine:
                 con.close()
 
 
-def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary, folder: str) -> None:
+def fill(con, source, schema: DataSchema, policy: ErrorPolicy, summary: RunSummary, folder: str,
+         read: set | None = None) -> None:
     """Fill the canonical tables of DuckDB connection ``con``: DuckDB reads the source's files
     when they are CSV or Parquet and hold nothing the Python reader would reject; otherwise
-    Python reads the source (:func:`load_rows`). Counts events and orphan events."""
+    Python reads the source (:func:`load_rows`). Counts events and orphan events. ``read``:
+    the ``(event type, attribute)`` pairs the queries read, when known (see :func:`load_files`)."""
     companies = Companies.read(source, schema, policy)     # first, as the Python engine reads them
     files = Files.of(source)
-    loaded = files is not None and load_files(con, files, schema, summary, companies)
+    loaded = files is not None and load_files(con, files, schema, summary, companies, read)
     if not loaded:
         load_rows(con, source, schema, policy, summary, folder, companies)
     if companies is not None:
@@ -189,8 +193,10 @@ def _copy(con, table: str, columns: list[tuple[str, str]], path: str) -> None:
                 "new_line = '\\n', strict_mode = true)", [path])
 
 
-def model_queries(models: Sequence[CompiledModel], as_of: int, dialect: str) -> list[str]:
-    return [model_sql(m.ir, m.program.schema, as_of, dialect, state_table=state_layout(m.ir, i)[0])
+def model_queries(models: Sequence[CompiledModel], as_of: int, dialect: str, read: set | None = None) -> list[str]:
+    """Each model's query; ``read`` (a set) gets the ``(event type, attribute)`` of every event
+    attribute they read."""
+    return [model_sql(m.ir, m.program.schema, as_of, dialect, state_table=state_layout(m.ir, i)[0], read=read)
             for i, m in enumerate(models)]
 
 

@@ -200,15 +200,20 @@ def _long_cells(names: dict[str, str] | None) -> str:
 
 
 def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
-               companies: Companies | None = None) -> bool:
+               companies: Companies | None = None, read: set | None = None) -> bool:
     """Fill the canonical tables from ``files``, each contact with its ``companies``' values when
     the schema declares them; False (and nothing loaded) when the Python reader must do it: the
-    files hold something it rejects, skips or reports. Counts events and orphan events."""
+    files hold something it rejects, skips or reports. Counts events and orphan events.
+
+    ``read``: the ``(event type, attribute)`` pairs the queries read (``None``: any). A text
+    attribute no query reads is not staged (its column in the event relations is NULL): any
+    text is a valid text value, so it has nothing to check either, and the staged events are
+    narrower. (A cell too long for the Python reader is still looked for in every column.)"""
     import duckdb
 
     con.execute("SET TimeZone = 'UTC'")
     try:
-        return _load(con, files, schema, summary, companies)
+        return _load(con, files, schema, summary, companies, read)
     except duckdb.OutOfMemoryException:
         raise                   # not the file's fault: the Python reader would fare no better
     except duckdb.Error:
@@ -222,6 +227,11 @@ def _text_columns(con, relation: str, names: dict[str, str] | None, wanted: list
         present = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         return {w: (f"CAST({_ident(w)} AS VARCHAR)" if w in present else "CAST(NULL AS VARCHAR)") for w in wanted}
     return {w: (_ident(names[w]) if w in names else "CAST(NULL AS VARCHAR)") for w in wanted}
+
+
+def _plain_text(spec: TypeSpec) -> bool:
+    """Whether every present cell of this type is a value: text, not a list."""
+    return spec.base == "text" and not spec.is_list
 
 
 def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str, str], source: str) -> str:
@@ -240,13 +250,15 @@ def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str
         if where:
             present = f"({where} AND {present})"
         middle += [f"{value} AS {name}", f"{present} AS _sd_has{i}"]
-        flags.append(f"(_sd_has{i} AND {name} IS NULL)")
+        if not _plain_text(spec):       # a present text value is never missing: no flag to set
+            flags.append(f"(_sd_has{i} AND {name} IS NULL)")
     outer = keep + [name for name, _r, _s, _w in columns] + [f"({' OR '.join(flags) or 'FALSE'}) AS _sd_bad"]
     return (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(middle)} FROM "
             f"(SELECT {', '.join(inner)} FROM {source}))")
 
 
-def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies: Companies | None) -> bool:
+def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies: Companies | None,
+          read: set | None = None) -> bool:
     """Each file is read once and each value converted once, into a staging table that flags
     every row holding a problem; only when no row is flagged do the canonical relations appear,
     as views over the staging tables."""
@@ -289,6 +301,8 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         staged_as = {}
         for i, ((name, spec_text), kinds) in enumerate(shared.items()):
             spec = next(s for e in kinds for _c, n, s in event_columns(schema, e) if n == name)
+            if _plain_text(spec) and read is not None and not any((kind, name) in read for kind in kinds):
+                continue                    # no query reads it, and any text is valid: not staged
             staged_as[(name, spec_text)] = f"_sd_v{i}"
             columns.append((f"_sd_v{i}", etext[name], spec,
                             f"_sd_kind IN ({', '.join(str(events.index(k)) for k in kinds)})"))
@@ -312,8 +326,8 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
     elif not _join_companies(con, companies, props, everything, columns):
         return False
     for index, event in enumerate(events):
-        attrs = "".join(f", {staged_as[(n, str(s))]} AS {c}" for c, n, s in event_columns(schema, event)) \
-            if files.events is not None else ""
+        attrs = "".join(f", {staged_as.get((n, str(s)), f'CAST(NULL AS {canonical_type(s)})')} AS {c}"
+                        for c, n, s in event_columns(schema, event)) if files.events is not None else ""
         if files.events is None:    # no events file: empty relations of the right types
             empty = "".join(f", CAST(NULL AS {canonical_type(s)}) AS {c}" for c, _n, s in event_columns(schema, event))
             body = f"SELECT CAST(NULL AS VARCHAR) AS _sd_cid, CAST(NULL AS BIGINT) AS _sd_ts{empty} WHERE FALSE"

@@ -203,7 +203,7 @@ class ModelSql:
     """Builds the query of one model."""
 
     def __init__(self, model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
-                 state_table: str = "_sd_state_0"):
+                 state_table: str = "_sd_state_0", read: set | None = None):
         if dialect not in DIALECTS:
             raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
         problems = unsupported(model, dialect)
@@ -222,6 +222,9 @@ class ModelSql:
         self.each_cols: dict[str, tuple[str, str | None]] = {}
         self.last_cols: dict[str, str] = {}
         self._counter = 0
+        #: ``(event type, attribute)`` of every event attribute the query reads: each is read
+        #: here, in :meth:`val`, and nowhere else
+        self.read = read if read is not None else set()
 
     def mint(self, prefix: str) -> str:
         self._counter += 1
@@ -240,6 +243,7 @@ class ModelSql:
         if isinstance(e, ir.Attr):
             if attrs_of is None or e.event not in attrs_of:
                 raise SqlError(f"attribute {e.event}.{e.name} outside its event")
+            self.read.add((e.event, e.name))
             return self._fold(_col(attrs_of[e.event][e.name], "e"), e.type, fold)
         if isinstance(e, ir.ScoreRef):
             return _col(self.score_cols[e.name])
@@ -794,9 +798,11 @@ def _reads_contact(e: ir.Expr) -> bool:
 
 
 def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
-                  state_table: str = "_sd_state_0") -> exp.Select:
+                  state_table: str = "_sd_state_0", read: set | None = None) -> exp.Select:
     """The SQLGlot query of ``model`` at ``as_of`` (microseconds); :class:`SqlError` if a SQL
-    engine cannot run it. A model that reads state joins ``state_table`` (:func:`state_layout`)."""
+    engine cannot run it. A model that reads state joins ``state_table`` (:func:`state_layout`).
+    ``read``: a set the ``(event type, attribute)`` of every event attribute the query reads
+    is added to."""
     if model.scores_companies:
         raise SqlError("it scores companies: company models run in the company stage, in Python, after whichever "
                        "engine scored the contacts")
@@ -804,9 +810,9 @@ def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str 
     if reads:
         raise SqlError(f"it reads its company's results in model {reads[0]}, which the company stage computes in "
                        "Python; it is scored after the companies, in Python")
-    return ModelSql(model, schema, as_of, dialect, state_table).build()
+    return ModelSql(model, schema, as_of, dialect, state_table, read).build()
 
 
 def model_sql(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
-              pretty: bool = False, state_table: str = "_sd_state_0") -> str:
-    return compile_model(model, schema, as_of, dialect, state_table).sql(dialect=dialect, pretty=pretty)
+              pretty: bool = False, state_table: str = "_sd_state_0", read: set | None = None) -> str:
+    return compile_model(model, schema, as_of, dialect, state_table, read).sql(dialect=dialect, pretty=pretty)
