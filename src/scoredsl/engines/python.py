@@ -42,7 +42,6 @@ aborts the sink, which leaves any previous output untouched.
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
 import marshal
 import operator
@@ -54,6 +53,7 @@ from typing import Iterator, Sequence
 from scoredsl.check.ir import state_reads
 from scoredsl.compiler.model import CompiledModel, Fold
 from scoredsl.compiler.python.packing import event_layouts, pack_event
+from scoredsl.data.collector import collector_paused
 from scoredsl.data.companies import Companies
 from scoredsl.data.records import DataSchema
 from scoredsl.data.sources import PackedEvent, Source, order_error
@@ -126,7 +126,7 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
     held; the temporary spill database lives as long as the ``with`` block. ``companies``: those
     already read (default: read here when the schema declares them). ``ordered``: what
     :meth:`Source.order_by_contact` said, when it was already asked."""
-    with _collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
+    with collector_paused(), EventStore(options.event_budget, options.spill_dir) as store:
         if companies is None:
             companies = Companies.read(source, schema, contact_policy)
         if ordered is None:
@@ -167,7 +167,7 @@ def contacts_with_totals(source: Source, schema: DataSchema, options: RunOptions
     the module docs). A record is ``[events, totals of folds[0], totals of folds[1], ...]``.
     When the pairs are exhausted, ``summary`` has the events read, the orphans and the ignored
     events, as :func:`contacts_with_events` counts them. ``companies``: those already read."""
-    with _collector_paused(), Totals(folds, as_of, options.event_budget, options.spill_dir) as totals:
+    with collector_paused(), Totals(folds, as_of, options.event_budget, options.spill_dir) as totals:
         events = _packed_events(source, schema, event_policy, summary)
         contacts = source.contacts(schema, contact_policy)
         if companies is not None:
@@ -200,21 +200,6 @@ def state_plan(models: Sequence[CompiledModel], previous: Previous | None) -> li
         values = previous.of(model) if previous is not None else {}
         plan.append((model, keys, values, (None,) * len(keys)))
     return plan
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector during a run: the events held are up to millions of
-    tuples and lists that form no cycle, and would be traversed again and again while they
-    pile up (a quarter of the run's time). What garbage with cycles a run makes (little) is
-    collected after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # ------------------------------------------------------------------ events

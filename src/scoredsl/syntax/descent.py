@@ -310,12 +310,8 @@ class _Reader:
     def model(self) -> Tree:
         first = self.take("model")
         children = [self.name()]
-        if self.k[self.i] == "for":
-            at = self.i
-            self.i += 1
-            children.append(self.node("subject", [self.name()], at))
-        else:
-            children.append(None)
+        at = self.opening("for")
+        children.append(None if at is None else self.node("subject", [self.name()], at))
         self.take("{")
         readers = {"scope": self.scope, "disqualify": self.disqualify, "score": self.score, "tier": self.tier}
         while self.k[self.i] != "}":
@@ -340,12 +336,8 @@ class _Reader:
     def score(self) -> Tree:
         first = self.take("score")
         children = [self.name()]
-        if self.k[self.i] == "min":
-            at = self.i
-            self.i += 1
-            children.append(self.node("score_min", [self.signed_number()], at))
-        else:
-            children.append(None)
+        at = self.opening("min")
+        children.append(None if at is None else self.node("score_min", [self.signed_number()], at))
         if self.k[self.i] == "max":
             self.i += 1
             children.append(self.kept("NUMBER", "NUMBER"))
@@ -382,38 +374,27 @@ class _Reader:
                                                      self.kept("%", "PERCENT")], step))
             self.separator()
         self.take("}")
-        if self.k[self.i] == "activity":
-            at = self.i
-            self.i += 1
+        at = self.opening("activity")
+        if at is not None:
             self.take("[")
             names: list = []
             while self.k[self.i] == "NAME" or self.k[self.i] in KEYWORDS:
                 names.append(self.name())
-                if self.k[self.i] != ",":
+                if not self.skip(","):
                     break
-                self.i += 1
             self.take("]")
-            children.append(self.node("activity", names or [None], at))
-        else:
-            children.append(None)
+        children.append(None if at is None else self.node("activity", names or [None], at))
         return self.node("decay_inactivity", children, first)
 
     def group(self) -> Tree:
         first = self.take("group")
         children = [self.name()]
-        if self.k[self.i] == "share":
-            at = self.i
-            self.i += 1
-            children.append(self.node("share", [self.kept("NUMBER", "NUMBER"), self.kept("%", "PERCENT")], at))
-        else:
-            children.append(None)
-        if self.k[self.i] == "max":
-            at = self.i
-            self.i += 1
-            amount = self.kept("NUMBER", "NUMBER")
-            children.append(self.node("cap", [amount, self.maybe("%", "PERCENT")], at))
-        else:
-            children.append(None)
+        at = self.opening("share")
+        children.append(None if at is None else
+                        self.node("share", [self.kept("NUMBER", "NUMBER"), self.kept("%", "PERCENT")], at))
+        at = self.opening("max")
+        children.append(None if at is None else
+                        self.node("cap", [self.kept("NUMBER", "NUMBER"), self.maybe("%", "PERCENT")], at))
         self.take("{")
         while self.k[self.i] == "rule":
             children.append(self.rule())
@@ -450,32 +431,34 @@ class _Reader:
         return self.node("each_rule", children, first)
 
     def skip(self, kind: str) -> bool:
-        if self.k[self.i] == kind:
-            self.i += 1
-            return True
-        return False
+        """Whether the next token is ``kind`` (then taken)."""
+        return self.opening(kind) is not None
+
+    def opening(self, kind: str) -> int | None:
+        """The index of the next token when it is ``kind`` (then taken): the first of an
+        optional part's node; else ``None``."""
+        at = self.i
+        if self.k[at] != kind:
+            return None
+        self.i = at + 1
+        return at
 
     def distinct(self) -> Tree | None:
-        if self.k[self.i] != "distinct":
+        first = self.opening("distinct")
+        if first is None:
             return None
-        first = self.i
-        self.i += 1
         name = self.name()
         return self.node("distinct", [name, self.maybe("case_sensitive", "CASE")], first)
 
     def points(self) -> Tree:
         first = self.i
         children = [self.sign(), self.kept("NUMBER", "NUMBER")]
-        kind = self.k[self.i]
-        if kind == "max":
-            at = self.i
-            self.i += 1
+        at = self.opening("max")
+        if at is not None:
             children.append(self.node("points_max", [self.kept("NUMBER", "NUMBER")], at))
-        elif kind == "once":
-            self.i += 1
-            children.append(self.node("points_once", [], self.i - 1))
         else:
-            children.append(None)
+            at = self.opening("once")
+            children.append(None if at is None else self.node("points_once", [], at))
         return self.node("points", children, first)
 
     def points_from(self) -> Tree:
@@ -552,12 +535,9 @@ class _Reader:
         first = self.take("tier")
         children = [self.name()]
         children.append(self.sum() if self.skip("by") else None)
-        if self.k[self.i] == "monotonic":
-            at = self.i
-            self.i += 1
-            children.append(self.node("monotonic", [self.expr() if self.skip("unless") else None], at))
-        else:
-            children.append(None)
+        at = self.opening("monotonic")
+        children.append(None if at is None else
+                        self.node("monotonic", [self.expr() if self.skip("unless") else None], at))
         self.take("{")
         while self.k[self.i] != "}":
             entry = self.i

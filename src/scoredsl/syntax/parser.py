@@ -9,16 +9,15 @@ for families of common mistakes, a specific hint (``UnexpectedInput.match_exampl
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
-import gc
 import importlib.resources
 import pathlib
 import re
 
 from typing import TYPE_CHECKING
 
+from scoredsl.data.collector import collector_paused
 from scoredsl.diagnostics import Diagnostic, Span, error, warning
 from scoredsl.syntax import descent, nodes
 from scoredsl.syntax.transformer import ConstructError, ToNodes
@@ -310,23 +309,8 @@ def parse(text: str, file: str = "<input>") -> tuple[nodes.RuleFile | None, list
                             Span(file=file, line=line, column=column, end_line=line, end_column=column + 1),
                             "rule files are UTF-8 text")]
     warnings = _bidi_warnings(text, file)
-    with _collector_paused():
+    with collector_paused():     # a node or two per token, none in a cycle
         return _parse(text, file, warnings)
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Parsing makes a node or two per token, none in a reference cycle: the cyclic garbage
-    collector, which would walk every object of the process again and again meanwhile (half
-    the time of a large file), waits until it is done."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _parse(text: str, file: str, warnings: list[Diagnostic]) -> tuple[nodes.RuleFile | None, list[Diagnostic]]:
