@@ -149,10 +149,7 @@ def contacts_with_events(source: Source, schema: DataSchema, options: RunOptions
             for contact, per_type in pairs:
                 matched += sum(map(len, per_type.values()))
                 yield contact, per_type
-            summary.orphan_events = summary.events - matched
-            summary.ignored_events += getattr(source, "ignored_events", 0)
-            if companies is not None:
-                summary.unknown_companies = companies.unmatched
+            _count_the_rest(summary, matched, source, companies)
 
         yield counted()
         summary.peak_events = max(summary.peak_events, store.peak)
@@ -182,12 +179,18 @@ def contacts_with_totals(source: Source, schema: DataSchema, options: RunOptions
                 record = totals.take(contact["id"])
                 matched += record[0]
                 yield contact, record
-            summary.orphan_events = summary.events - matched
-            summary.ignored_events += getattr(source, "ignored_events", 0)
-            if companies is not None:
-                summary.unknown_companies = companies.unmatched
+            _count_the_rest(summary, matched, source, companies)
 
         yield counted()
+
+
+def _count_the_rest(summary: RunSummary, matched: int, source: Source, companies: Companies | None) -> None:
+    """Once every contact has had its events (``matched`` of them): the orphan events, the
+    events of undeclared types and the contacts naming an unknown company."""
+    summary.orphan_events = summary.events - matched
+    summary.ignored_events += getattr(source, "ignored_events", 0)
+    if companies is not None:
+        summary.unknown_companies = companies.unmatched
 
 
 def state_plan(models: Sequence[CompiledModel], previous: Previous | None) -> list[tuple]:
