@@ -108,18 +108,47 @@ def test_every_edge_instant_is_read_as_python_reads_it():
 
 @pytest.mark.parametrize("contacts, readable", [
     ("id,note\nc1,short\n", True),
-    ("id,note\nc1," + "x" * MAX_CSV_CELL + "\n", True),
+    ("id,note\nc1," + "x" * (MAX_CSV_CELL - 8) + "\nc2,y\n", True),        # a line a little shorter
+    ("id,note\nc1," + "é" * (MAX_CSV_CELL // 2 - 8) + "\nc2,y\n", True),
     ("id,note\nc1," + "x" * (MAX_CSV_CELL + 1) + "\nc2,y\n", False),         # too long a cell
-    ("id,note\nc1," + "é" * MAX_CSV_CELL + "\n", True),                   # more bytes, not characters
     ("id,note\nc1,\nc2," + "é" * (MAX_CSV_CELL + 1) + "\n", False),
     ("id,unused\nc1," + "x" * (MAX_CSV_CELL + 1) + "\n", False),            # in a column nobody reads
+    ('id,note\nc1,"' + "x\n" * (MAX_CSV_CELL // 2 + 1) + '"\nc2,y\n', False),  # over lines, quoted
     ("id,note\nc1,y\nc2," + "z" * 3_000_000 + "\n", False),                # a last line DuckDB would drop
+    ("id,note\nc1," + "x" * 40_000_000 + "\nc2,y\n", False),                # a line beyond DuckDB's buffer
+    # cells Python takes, on a line of MAX_CSV_CELL bytes or more: the Python reader reads them
+    ("id,note\nc1," + "x" * MAX_CSV_CELL + "\nc2,y\n", False),
+    ("id,note\nc1," + "é" * MAX_CSV_CELL + "\n", False),
+    ("id,note,more\nc1," + "x" * (MAX_CSV_CELL // 2) + "," + "y" * (MAX_CSV_CELL // 2) + "\n", False),
 ])
 def test_files_duckdb_cannot_read_as_python_does_go_to_the_python_reader(tmp_path, contacts, readable):
     (tmp_path / "contacts.csv").write_text(contacts)
     schema = DataSchema(contact={"id": TypeSpec("text"), "note": TypeSpec("text")}, events={})
     con = duckdb.connect()
     assert load_files(con, Files("csv", str(tmp_path / "contacts.csv"), None), schema, RunSummary()) is readable
+
+
+@pytest.mark.parametrize("note, fails", [
+    ("x" * MAX_CSV_CELL, False),                   # the longest cell the Python reader takes
+    ("é" * MAX_CSV_CELL, False),
+    ("x" * (MAX_CSV_CELL + 1), True),
+])
+def test_long_lines_give_what_the_python_engine_gives(invoke, tmp_path, note, fails):
+    """A line DuckDB does not read goes to the Python reader: the same scores, or the same error."""
+    (tmp_path / "m.score").write_text('schema { contact { note: text } event visit { url: text } }\n'
+                                      'model m { score s { rule a: note contains "x" => +1\n'
+                                      'rule b: count(visit) > 0 => +2 } }\n', "utf-8")
+    (tmp_path / "contacts.csv").write_text(f"id,note\nc1,{note}\nc2,x\n", "utf-8")
+    (tmp_path / "events.csv").write_text(f"contact_id,type,timestamp,url\nc1,visit,2026-10-01,{note[:10]}\n", "utf-8")
+    results = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        result = invoke("run", tmp_path / "m.score", "--source", f"csv:{tmp_path}", "--as-of", "2026-11-01",
+                        "--sink", f"csv:{out}", "--engine", engine)
+        assert (result.exit_code != 0) is fails, result.output
+        results[engine] = (result.output.splitlines()[-1] if fails else out.read_bytes())
+    assert results["duckdb"] == results["python"]
+    assert fails or results["python"].count(b"\n") == 3
 
 
 COMPANY_SCHEMA = DataSchema(contact={"id": TypeSpec("text"), "company_id": TypeSpec("text")}, events={},

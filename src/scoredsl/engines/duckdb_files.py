@@ -165,17 +165,21 @@ def _relation(files: Files, path: str) -> tuple[str, dict[str, str]] | None:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     relation = (f"read_csv({_q(path)}, header = true, columns = {columns}, auto_detect = false, "
                 f"delim = {_q(files.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
-                f"null_padding = false, parallel = true)")
+                f"null_padding = false, parallel = true, max_line_size = {MAX_CSV_CELL})")
     return relation, names
 
 
-# DuckDB's parallel CSV reader drops a last line longer than its maximum line size without a
-# word (DuckDB 2.0); a longer line anywhere else is an error, which sends the file to Python.
-_LINE_CHECKED = 1_000_000
+# A cell longer than MAX_CSV_CELL characters has more bytes than that, so DuckDB's reader,
+# bounded to lines of fewer bytes (max_line_size), fails on its line, and the file goes to the
+# Python reader, which reports it. (So does a file with a long line of short cells: the same
+# results, only slower.) No cell needs measuring. But DuckDB's parallel reader drops a last
+# line longer than its buffer without a word (DuckDB 2.0): a long last line sends the file to
+# Python before DuckDB reads it.
+_LINE_CHECKED = MAX_CSV_CELL
 
 
 def _last_line_too_long(path: str) -> bool:
-    """Whether the file's last line (its final newline aside) is longer than :data:`_LINE_CHECKED` bytes."""
+    """Whether the file's last line (its final newline aside) is :data:`_LINE_CHECKED` bytes or longer."""
     try:
         with open(path, "rb") as file:
             size = file.seek(0, 2)
@@ -185,18 +189,6 @@ def _last_line_too_long(path: str) -> bool:
     except OSError:
         return True
     return b"\n" not in tail and start > 0
-
-
-def _long_cells(names: dict[str, str] | None) -> str:
-    """SQL: whether a row of a CSV file holds a cell longer than :data:`MAX_CSV_CELL`."""
-    if not names:
-        return "FALSE"
-    # the longest cell in bytes (strlen(), which DuckDB keeps with every string; greatest()
-    # passes over NULLs) first, once per row: only a row with that many bytes can hold that
-    # many characters, which length() counts
-    longest = ", ".join(f"strlen({_ident(c)})" for c in names.values())
-    exact = " OR ".join(f"coalesce(length({_ident(c)}) > {MAX_CSV_CELL}, FALSE)" for c in names.values())
-    return f"(CASE WHEN greatest({longest}) > {MAX_CSV_CELL} THEN ({exact}) ELSE FALSE END)"
 
 
 def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
@@ -273,10 +265,10 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         return False
     # contacts: a table keeps the file's order in its rowid
     staged = _staged([(c, text[n], s, None) for c, n, s in props],
-                     {"_sd_id": _stripped(text["id"]), "_sd_long": _long_cells(names)}, relation)
+                     {"_sd_id": _stripped(text["id"])}, relation)
     con.execute(f"CREATE TABLE _sd_stage_contacts AS {staged}")
     problems, duplicates = con.execute(
-        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_long OR _sd_id IS NULL OR _sd_id = ''), "
+        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), "
         "count(*) - count(DISTINCT _sd_id) FROM _sd_stage_contacts").fetchone()
     if problems or duplicates:
         return False
@@ -310,12 +302,13 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         # declared): the event relations and the models' scans of them compare numbers, not text
         number = " ".join(f"WHEN {_q(e)} THEN {i}" for i, e in enumerate(events))
         keep = {"_sd_kind": f"CASE coalesce({kind}, '') WHEN '' THEN -1 {number} ELSE -2 END",
-                "_sd_cid": _stripped(etext["contact_id"]), "_sd_long": _long_cells(enames)}
+                "_sd_cid": _stripped(etext["contact_id"])}
         con.execute(f"CREATE TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
-        problems, ignored = con.execute(
-            "SELECT count(*) FILTER (WHERE _sd_long OR _sd_kind = -1 OR (_sd_kind >= 0 "
+        problems, ignored, declared = con.execute(
+            "SELECT count(*) FILTER (WHERE _sd_kind = -1 OR (_sd_kind >= 0 "
             "AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
-            "count(*) FILTER (WHERE _sd_kind = -2) FROM _sd_stage_events").fetchone()
+            "count(*) FILTER (WHERE _sd_kind = -2), count(*) FILTER (WHERE _sd_kind >= 0) "
+            "FROM _sd_stage_events").fetchone()
         if problems:
             return False
         summary.ignored_events += ignored
@@ -336,9 +329,10 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         con.execute(f'CREATE VIEW "{event_table(index)}" AS {body}')
     summary.orphan_events = 0
     if files.events is not None and events:     # events, and those whose contact id names no contact
-        summary.events, summary.orphan_events = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM _sd_stage_contacts c "
-            "WHERE c._sd_id = e._sd_cid)) FROM _sd_stage_events e WHERE e._sd_kind >= 0").fetchone()
+        summary.events = declared
+        summary.orphan_events = con.execute(
+            "SELECT count(*) FROM _sd_stage_events e ANTI JOIN _sd_stage_contacts c ON c._sd_id = e._sd_cid "
+            "WHERE e._sd_kind >= 0").fetchone()[0]
     return True
 
 
