@@ -14,7 +14,7 @@ import uuid
 import hypothesis
 import pytest
 
-from scoredsl.compiler.sql.generator import compile_model, state_layout
+from scoredsl.compiler.sql.generator import model_sql, state_layout
 from scoredsl.data.canonical import CONTACTS, contacts_columns, encode, event_columns, event_table, table_columns
 from scoredsl.data.records import to_micros
 
@@ -84,7 +84,7 @@ class DuckTarget:
         import duckdb
         results = {}
         for i, m in enumerate(models):
-            query = compile_model(m.ir, schema, to_micros(as_of), "duckdb", state_layout(m.ir, i)[0]).sql(dialect="duckdb")
+            query = model_sql(m.ir, schema, to_micros(as_of), "duckdb", state_table=state_layout(m.ir, i)[0])
             try:
                 results[m.name] = as_results(m, con.execute(query).fetchall())
             except duckdb.OutOfRangeException as exc:
@@ -137,7 +137,7 @@ class PostgresTarget:
                     cur.executemany(f'INSERT INTO "{table}" VALUES ({", ".join(["%s"] * len(rows[0]))})', rows)
         results = {}
         for i, m in enumerate(models):
-            query = compile_model(m.ir, schema, to_micros(as_of), "postgres", state_layout(m.ir, i)[0]).sql(dialect="postgres")
+            query = model_sql(m.ir, schema, to_micros(as_of), "postgres", state_table=state_layout(m.ir, i)[0])
             try:
                 rows = con.execute(query).fetchall()
             except psycopg.errors.NumericValueOutOfRange as exc:

@@ -110,15 +110,24 @@ def _col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
+def _type(name: str) -> exp.DataType:
+    """The type ``name`` (BIGINT, DOUBLE, TEXT), as ``exp.DataType.build`` gives it without
+    parsing the name (which, for every number of a model, was a third of its SQL's making)."""
+    return exp.DataType(this=exp.DataType.Type[name], nested=False)
+
+
+def _cast(value: exp.Expression, to: str) -> exp.Cast:
+    return exp.cast(value, _type(to))
+
+
 def _num(value: int | float) -> exp.Expression:
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
     if isinstance(value, int):
-        lit = exp.Literal.number(abs(value))
-        big = exp.cast(lit, "BIGINT")
+        big = exp.cast(exp.Literal.number(abs(value)), _type("BIGINT"), copy=False)    # (both new)
         return exp.Neg(this=big) if value < 0 else big
     # a float: its shortest round-tripping text, read as a double on every engine
-    return exp.cast(exp.Literal.string(repr(value)), "DOUBLE")
+    return exp.cast(exp.Literal.string(repr(value)), _type("DOUBLE"), copy=False)
 
 
 def _str(value: str) -> exp.Literal:
@@ -602,7 +611,7 @@ class ModelSql:
         micro = self._decay_micro(score, rule, _col("_sd_ts", "e"))
         query = exp.select(exp.alias_(_col("_sd_cid", "e"), "_sd_cid", quoted=True),
                            exp.alias_(exp.Count(this=exp.Star()), count, quoted=True),
-                           exp.alias_(exp.Sum(this=exp.cast(micro, "BIGINT")), decayed, quoted=True)).from_(
+                           exp.alias_(exp.Sum(this=_cast(micro, "BIGINT")), decayed, quoted=True)).from_(
             exp.alias_(exp.Subquery(this=firsts), "e", quoted=True)).group_by(_col("_sd_cid", "e"))
         self.each_cols[rule.name] = (count, decayed)
         return query, [(count, _num(0)), (decayed, _num(0))]
@@ -610,16 +619,16 @@ class ModelSql:
     def _decay_micro(self, score: ir.Score, rule: ir.EachRule, ts: exp.Expression) -> exp.Expression:
         """One event's decayed points in millionths: ``floor(points * 1e6 * 0.5 ** (age / half_life) + 0.5)``."""
         age = exp.Sub(this=_num(self.as_of), expression=ts)
-        exponent = exp.Div(this=exp.cast(_paren(age), "DOUBLE"),
-                           expression=exp.cast(_num(score.half_life), "DOUBLE"))
+        exponent = exp.Div(this=_cast(_paren(age), "DOUBLE"),
+                           expression=_cast(_num(score.half_life), "DOUBLE"))
         # 0.5 ** x rounds to 0.0 for x above about 1074.5, where PostgreSQL raises an underflow
         # error instead. From x = 1074 on, the factor is at most 2 ** -1074, and no BIGINT of
         # points times a million makes that half a millionth: the event adds 0 either way.
-        factor = _case([(exp.GTE(this=exponent, expression=_num(1074)), exp.cast(_str("0"), "DOUBLE"))],
-                       exp.Pow(this=exp.cast(_str("0.5"), "DOUBLE"), expression=exponent))
+        factor = _case([(exp.GTE(this=exponent, expression=_num(1074)), _cast(_str("0"), "DOUBLE"))],
+                       exp.Pow(this=_cast(_str("0.5"), "DOUBLE"), expression=exponent))
         return exp.Floor(this=exp.Add(
-            this=exp.Mul(this=exp.cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
-            expression=exp.cast(_str("0.5"), "DOUBLE")))
+            this=exp.Mul(this=_cast(_num(rule.points * DECAY_SCALE), "DOUBLE"), expression=factor),
+            expression=_cast(_str("0.5"), "DOUBLE")))
 
     def _aggregate(self, kind, item, attrs_of):
         """``([(column, aggregate expression, value when no events)], reads the contact)``."""
@@ -657,7 +666,7 @@ class ModelSql:
         if score.half_life is not None and rule.points > 0:
             decayed = self.mint("d")
             micro = self._decay_micro(score, rule, ts)
-            columns.append((decayed, exp.Sum(this=self._when(test, exp.cast(micro, "BIGINT"), _num(0))), _num(0)))
+            columns.append((decayed, exp.Sum(this=self._when(test, _cast(micro, "BIGINT"), _num(0))), _num(0)))
         self.each_cols[rule.name] = (count, decayed)
         return columns, reads
 
@@ -761,7 +770,7 @@ class ModelSql:
         branches = [(_paren(self.cond(d.condition)), _str("disqualified")) for d in model.disqualifiers]
         reasons = [(_paren(self.cond(d.condition)), _str(d.name)) for d in model.disqualifiers]
         status = _case(branches, _str("scored")) if branches else _str("scored")
-        reason = _case(reasons, None) if reasons else exp.cast(exp.Null(), "TEXT")
+        reason = _case(reasons, None) if reasons else _cast(exp.Null(), "TEXT")
         if model.scope is not None:
             scope = _paren(self.cond(model.scope))
             status = _case([(scope, status)], _str("out_of_scope"))
@@ -815,4 +824,7 @@ def compile_model(model: ir.Model, schema: DataSchema, as_of: int, dialect: str 
 
 def model_sql(model: ir.Model, schema: DataSchema, as_of: int, dialect: str = "duckdb",
               pretty: bool = False, state_table: str = "_sd_state_0", read: set | None = None) -> str:
-    return compile_model(model, schema, as_of, dialect, state_table, read).sql(dialect=dialect, pretty=pretty)
+    # no copy of the tree first: it is made here and dropped, and no node of it is in two places
+    # (which a copy would part before SQLGlot's changes while it writes)
+    return compile_model(model, schema, as_of, dialect, state_table, read).sql(dialect=dialect, pretty=pretty,
+                                                                               copy=False)
