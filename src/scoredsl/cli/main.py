@@ -9,8 +9,6 @@ import warnings
 
 import click
 
-from scoredsl import __version__
-
 #: Each built-in command and where it lives. A command's module (and what it needs: DuckDB,
 #: SQLGlot, the engines) is imported only when that command runs, so `scoredsl check` starts
 #: without loading what `scoredsl run` needs.
@@ -56,8 +54,17 @@ class Commands(click.Group):
         return self._plugin_commands().get(name)
 
 
+def _version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from scoredsl import __version__        # (read from the metadata only now)
+
+        click.echo(f"scoredsl, version {__version__}")
+        ctx.exit()
+
+
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="scoredsl")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
 def cli() -> None:
     """Lead scoring models as code: check, run, explain and compile rule files."""
 

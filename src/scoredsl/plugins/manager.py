@@ -22,7 +22,6 @@ an error that suggests ``csv:-``, ``jsonl:-`` or ``table:-``).
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import warnings
 from typing import Callable
 
@@ -33,6 +32,7 @@ from scoredsl.data.sinks import Sink
 from scoredsl.data.sources import Source
 from scoredsl.data.specs import Spec, SpecError, parse_spec
 from scoredsl.plugins import hookspecs
+from scoredsl.plugins.entrypoints import EntryPoint, entry_points
 from scoredsl.plugins.registries import (CommandRegistry, Entry, FunctionRegistry, LintRegistry, PluginError,
                                          Registry)
 
@@ -54,6 +54,7 @@ class PluginWarning(UserWarning):
 _manager: pluggy.PluginManager | None = None
 _registries: dict[str, Registry] = {}
 _broken: dict[str, str] = {}
+_entry_points: dict[str, EntryPoint] = {}      # the entry point each plugin was loaded from
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -62,9 +63,12 @@ def get_plugin_manager() -> pluggy.PluginManager:
     if _manager is None:
         pm = pluggy.PluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
-        names = sorted({ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)})
-        for name in names:
-            _guarded(pm, name, lambda: pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name))
+        first = _entry_points
+        first.clear()
+        for ep in entry_points(ENTRY_POINT_GROUP):      # the first of each name, as Python finds them
+            first.setdefault(ep.name, ep)
+        for name in sorted(first):
+            _guarded(pm, name, lambda: pm.register(first[name].load(), name))
         for name, module in BUILTIN_PLUGINS.items():
             if not pm.has_plugin(name) and name not in _broken:
                 _guarded(pm, name, lambda: pm.register(importlib.import_module(module), name))
@@ -78,6 +82,7 @@ def reset() -> None:
     _manager = None
     _registries.clear()
     _broken.clear()
+    _entry_points.clear()
 
 
 def register(plugin: object, name: str) -> bool:
@@ -206,8 +211,9 @@ def plugin_versions() -> dict[str, str]:
     """Plugin name -> version of the distribution that provides it ('' when unknown)."""
     pm = get_plugin_manager()
     names = {pm.get_name(plugin): "" for plugin in pm.get_plugins()}
-    for plugin, dist in pm.list_plugin_distinfo():
-        names[pm.get_name(plugin)] = getattr(dist, "version", "") or ""
+    for name in names:
+        if name in _entry_points:
+            names[name] = _entry_points[name].version()
     return names
 
 

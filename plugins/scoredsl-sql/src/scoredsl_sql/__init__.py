@@ -14,11 +14,19 @@ specs and options; the modules are:
 * :mod:`scoredsl_sql.source` and :mod:`scoredsl_sql.sink`: the source and the sink.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("scoredsl-sql")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str):
+    # read from the distribution's metadata only when asked for: scoredsl loads this plugin
+    # on every command, and importing importlib.metadata costs each of them
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("scoredsl-sql")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module 'scoredsl_sql' has no attribute {name!r}")
