@@ -30,9 +30,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import os
-import shutil
 import stat
-import tempfile
 from typing import IO, Any
 
 import attrs
@@ -227,6 +225,8 @@ class AtomicFile:
         else:
             _remove_stale(directory, name)
         self.target = target
+        import tempfile                 # (here: `check` loads this module, and writes nothing)
+
         fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=directory)
         try:
             if not self.special:
@@ -245,6 +245,8 @@ class AtomicFile:
             file.flush()
             if self.special:
                 file.close()
+                import shutil
+
                 with open(self.temp_path, "rb") as data, open(self.target, "wb") as out:
                     shutil.copyfileobj(data, out, 1 << 20)
                 _unlink(self.temp_path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import importlib.resources
 import pathlib
 import re
 
@@ -32,6 +31,8 @@ MAX_SOURCE_BYTES = 2_000_000
 def grammar_text() -> str:
     """The grammar the wheel carries in ``scoredsl/grammar``; an editable install of a source
     checkout has no copy there, and reads ``grammar/scoredsl.lark`` of the checkout."""
+    import importlib.resources      # (only here: a file that parses never needs the grammar)
+
     packaged = importlib.resources.files("scoredsl") / "grammar" / "scoredsl.lark"
     if packaged.is_file():
         return packaged.read_text("utf-8")

@@ -83,9 +83,7 @@ import json
 import mmap
 import os
 import re
-import shutil
 import sys
-import tempfile
 import unicodedata
 from typing import IO, Any, Callable, Iterator
 
@@ -793,6 +791,8 @@ class _FileSink(Sink):
         if self.path == "-":
             # held until commit, as a file is: a run that fails prints no row (in memory up to
             # STDOUT_SPOOL bytes, then in a temporary file)
+            import tempfile     # (here, as shutil below: `check` loads this plugin and writes nothing)
+
             self._out = tempfile.SpooledTemporaryFile(max_size=STDOUT_SPOOL, mode="w+", encoding="utf-8",
                                                       newline="")
         else:
@@ -820,6 +820,8 @@ class _FileSink(Sink):
             if self._file is not None:
                 self._file.commit()
             else:
+                import shutil
+
                 self._out.seek(0)
                 shutil.copyfileobj(self._out, sys.stdout)
                 sys.stdout.flush()
@@ -867,6 +869,8 @@ class CsvSink(_FileSink):
         if self._out is None or self.run is None:
             raise SinkError(f"{self.path}: write_text() outside open() ... commit()")
         with self._naming_failures():
+            import shutil
+
             text = io.TextIOWrapper(file, encoding="utf-8", newline="")
             try:
                 shutil.copyfileobj(text, self._out, 1 << 20)
