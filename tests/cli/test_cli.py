@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import paths
 from scoredsl.cli.main import cli
 
 MODEL = """
@@ -266,3 +267,14 @@ def test_a_spec_without_a_scheme_is_inferred_as_the_readme_says(project):
     assert (project / "out.csv").read_text().startswith("contact_id,model,status")
     unclear = invoke(project, "run", "model.score", "--source", "data", "--sink", "out.txt")
     assert unclear.exit_code == 2 and "write SCHEME:LOCATION" in unclear.stderr
+
+
+def test_the_command_line_called_inside_another_program_freezes_none_of_its_objects(invoke):
+    """Only the ``scoredsl`` process itself freezes what importing a command built: a program
+    that calls the command line (a test, a notebook) keeps collecting its own garbage."""
+    import gc
+
+    before = gc.get_freeze_count()
+    result = invoke("check", paths.ROOT / "examples" / "b2b_saas" / "model.score")
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == before

@@ -50,8 +50,30 @@ class Commands(click.Group):
         where = BUILTIN.get(name)
         if where is not None:
             module, attribute = where.split(":")
-            return getattr(importlib.import_module(module), attribute)
+            return getattr(_imported(module), attribute)
         return self._plugin_commands().get(name)
+
+
+def _imported(module: str):
+    """The command's module. In the ``scoredsl`` process itself (:func:`main`), imported with
+    the cyclic garbage collector paused, then frozen (``gc.freeze``): importing builds thousands
+    of functions and classes that live as long as the process, which the collector would walk
+    again and again, during the imports and in every later collection. (Not where the command
+    line is called inside another program, such as a test: freezing its objects would keep
+    its garbage forever.)"""
+    if not _in_own_process:
+        return importlib.import_module(module)
+    import gc
+
+    from scoredsl.data.collector import collector_paused
+
+    with collector_paused():
+        found = importlib.import_module(module)
+    gc.freeze()
+    return found
+
+
+_in_own_process = False
 
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
@@ -70,6 +92,8 @@ def cli() -> None:
 
 
 def main() -> None:
+    global _in_own_process
+    _in_own_process = True
     try:
         cli(prog_name="scoredsl")
     except BrokenPipeError:
