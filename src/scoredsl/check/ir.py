@@ -20,7 +20,7 @@ import attrs
 from scoredsl.check.types import Type
 from scoredsl.data.records import DataSchema
 from scoredsl.diagnostics import Span
-from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp
+from scoredsl.syntax.nodes import AggFunc, ArithOp, CmpOp, TextOp, node
 
 _NO_SPAN = Span(file="<none>", line=0, column=0, end_line=0, end_column=0)
 
@@ -31,7 +31,7 @@ def _span():
 
 # ------------------------------------------------------------------ expressions
 
-@attrs.frozen(kw_only=True)
+@node
 class Const:
     value: object          # str, int, float, bool, or a tuple of those for lists
     type: Type
@@ -39,7 +39,7 @@ class Const:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Prop:
     """A contact property (``id`` included)."""
     name: str
@@ -48,7 +48,7 @@ class Prop:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Attr:
     """An attribute of the event being filtered (only inside an aggregate's filter)."""
     event: str
@@ -58,7 +58,7 @@ class Attr:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class ScoreRef:
     """The final value of a score of the same model (only in tiers)."""
     name: str
@@ -67,7 +67,7 @@ class ScoreRef:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Previous:
     """The value a score or tier of the same model had for the contact at the previous run,
     read from the state store; missing for a contact the previous run did not score. With a
@@ -93,7 +93,7 @@ class Previous:
         return f"{self.name} {days}d ago" if not rest else f"{self.name} {self.window // 1_000_000}s ago"
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Agg:
     func: AggFunc
     event: str
@@ -108,7 +108,7 @@ class Agg:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class ContactAgg:
     """In a company model, an aggregate over the company's contacts:
 
@@ -134,7 +134,7 @@ class ContactAgg:
         return f"contacts:{self.func}:{digest}"
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Cmp:
     op: CmpOp
     left: "Expr"
@@ -145,7 +145,7 @@ class Cmp:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class InList:
     operand: "Expr"
     items: tuple                # constants, lower-cased when fold
@@ -156,7 +156,7 @@ class InList:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class ListHas:
     """A ``list[text]`` value contains an item."""
     container: "Expr"
@@ -167,7 +167,7 @@ class ListHas:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class TextTest:
     op: TextOp
     left: "Expr"
@@ -178,7 +178,7 @@ class TextTest:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class RegexMatch:
     operand: "Expr"
     pattern: str                # RE2 syntax, validated by the checker
@@ -188,7 +188,7 @@ class RegexMatch:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class IsSet:
     operand: "Expr"
     negated: bool               # True: "is missing"
@@ -197,7 +197,7 @@ class IsSet:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class And:
     items: tuple["Expr", ...]
     type: Type = Type.BOOL
@@ -205,7 +205,7 @@ class And:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Or:
     items: tuple["Expr", ...]
     type: Type = Type.BOOL
@@ -213,7 +213,7 @@ class Or:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Not:
     item: "Expr"
     type: Type = Type.BOOL
@@ -221,7 +221,7 @@ class Not:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Arith:
     op: ArithOp
     left: "Expr"
@@ -231,7 +231,7 @@ class Arith:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Neg:
     operand: "Expr"
     type: Type
@@ -239,7 +239,7 @@ class Neg:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Age:
     """``as_of - operand`` for an instant; a duration in microseconds."""
     operand: "Expr"
@@ -248,7 +248,7 @@ class Age:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Call:
     """A plugin function (``plugin`` names the plugin that provides it); missing if any
     argument is missing."""
@@ -266,7 +266,7 @@ Expr = Union[Const, Prop, Attr, ScoreRef, Previous, Agg, ContactAgg, Cmp, InList
 
 # ------------------------------------------------------------------ rules and models
 
-@attrs.frozen(kw_only=True)
+@node
 class PropPoints:
     """Points that are an ``int`` property's value, bounded to ``low..high``, then signed."""
     prop: Prop
@@ -275,7 +275,7 @@ class PropPoints:
     sign: int                   # 1 or -1
 
 
-@attrs.frozen(kw_only=True)
+@node
 class WhenRule:
     name: str
     condition: Expr
@@ -297,7 +297,7 @@ class Bound(enum.Enum):
     EXCLUSIVE = "exclusive"
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Band:
     """One band. Numeric bands are intervals (``low``/``high`` None = unbounded); value bands
     are a set of constants; ``otherwise`` matches any present value."""
@@ -312,7 +312,7 @@ class Band:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BandRule:
     name: str
     subject: Expr
@@ -321,7 +321,7 @@ class BandRule:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class EachRule:
     name: str
     event: str
@@ -338,7 +338,7 @@ class EachRule:
 Rule = Union[WhenRule, BandRule, EachRule]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Group:
     name: str
     cap: int | None             # in a weighted score: the points that earn the whole share
@@ -347,14 +347,14 @@ class Group:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Inactivity:
     steps: tuple[tuple[int, int], ...]     # (microseconds, percent), increasing
     activity: tuple[str, ...] | None       # None: every event type
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Score:
     name: str
     max: int | None
@@ -378,14 +378,14 @@ class Score:
                 yield item
 
 
-@attrs.frozen(kw_only=True)
+@node
 class TierEntry:
     label: str
     condition: Expr | None                 # None: otherwise
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Tier:
     name: str
     entries: tuple[TierEntry, ...]
@@ -400,14 +400,14 @@ class Tier:
         return Previous(name=self.name, kind="tier", type=Type.TEXT)
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Disqualifier:
     name: str
     condition: Expr
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Model:
     name: str
     scope: Expr | None
@@ -426,7 +426,7 @@ class Model:
         return self.subject == "company"
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Program:
     schema: DataSchema = attrs.field(eq=False)
     models: tuple[Model, ...]

@@ -22,7 +22,23 @@ def _span() -> attrs.Attribute:
     return attrs.field(default=_NO_SPAN, eq=False, repr=False)
 
 
-@attrs.frozen(kw_only=True)
+def _repr(self) -> str:
+    return (f"{self.__class__.__qualname__}("
+            + ", ".join(f"{field.name}={getattr(self, field.name)!r}" for field in attrs.fields(self.__class__)
+                        if field.repr) + ")")
+
+
+def node(cls: type) -> type:
+    """``@attrs.frozen(kw_only=True)``, with attrs' ``repr`` made by one shared function: attrs
+    writes and compiles the source of each class's methods when the class is made, and the
+    repr was the larger half of that source, a sixth of `scoredsl check`'s start. (Nodes form
+    no cycle, so the repr needs no guard against one.)"""
+    made = attrs.frozen(kw_only=True, repr=False)(cls)
+    made.__repr__ = _repr
+    return made
+
+
+@node
 class Ident:
     name: str
     span: Span = _span()
@@ -74,7 +90,7 @@ class DurationUnit(enum.Enum):
         return {"m": 60, "h": 3600, "d": 86400, "w": 604800}[self.value]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Number:
     """A numeric literal; ``text`` is kept so that ``10`` and ``10.0`` stay distinct."""
     text: str
@@ -89,19 +105,19 @@ class Number:
         return int(self.text) if self.is_integer else float(self.text)
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Text:
     value: str
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Bool:
     value: bool
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Duration:
     amount: int
     unit: DurationUnit
@@ -112,25 +128,25 @@ class Duration:
         return self.amount * self.unit.seconds
 
 
-@attrs.frozen(kw_only=True)
+@node
 class DateLit:
     text: str          # ISO date, validated by the transformer
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class DateTimeLit:
     text: str          # ISO datetime, validated by the transformer
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class ListLit:
     items: tuple["Expr", ...]
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Name:
     """A reference to a contact property, an event attribute, a constant or a score; or, dotted,
     to a property of the contact's company (``company.industry``)."""
@@ -138,7 +154,7 @@ class Name:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Call:
     """``age(x)`` and plugin functions; in a company model also ``best(b2b.fit where C)``,
     whose ``where`` filters the company's contacts."""
@@ -148,7 +164,7 @@ class Call:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Distinct:
     """``distinct ATTR [case_sensitive]``: count each value of an event attribute once."""
     attr: Ident
@@ -156,7 +172,7 @@ class Distinct:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Aggregate:
     """``count(page_view where url contains "/pricing" within 60d)``,
     ``count(email_open distinct campaign)``."""
@@ -168,14 +184,14 @@ class Aggregate:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Regex:
     pattern: str       # the pattern as written between the slashes, ``\/`` already unescaped
     flags: str = ""
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Compare:
     op: CmpOp
     left: "Expr"
@@ -184,7 +200,7 @@ class Compare:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Membership:
     """``x in [..]`` / ``x not in [..]``."""
     left: "Expr"
@@ -194,7 +210,7 @@ class Membership:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class TextTest:
     op: TextOp
     left: "Expr"
@@ -203,7 +219,7 @@ class TextTest:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Matches:
     left: "Expr"
     regex: Regex
@@ -211,7 +227,7 @@ class Matches:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class IsSet:
     """``x is set`` (``negated=False``) / ``x is missing`` (``negated=True``)."""
     operand: "Expr"
@@ -219,20 +235,20 @@ class IsSet:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BoolOp:
     op: BoolOpKind
     operands: tuple["Expr", ...]     # at least two; nested ops of the same kind are flattened
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Not:
     operand: "Expr"
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Arith:
     op: ArithOp
     left: "Expr"
@@ -240,13 +256,13 @@ class Arith:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Neg:
     operand: "Expr"
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Paren:
     """Parentheses as written; kept so that the formatter can reproduce them."""
     inner: "Expr"
@@ -260,7 +276,7 @@ Expr = Union[Number, Text, Bool, Duration, DateLit, DateTimeLit, ListLit, Name, 
 
 # ------------------------------------------------------------------ schema
 
-@attrs.frozen(kw_only=True)
+@node
 class TypeRef:
     name: str                # text, int, number, bool, date, datetime
     is_list: bool = False
@@ -270,33 +286,33 @@ class TypeRef:
         return f"list[{self.name}]" if self.is_list else self.name
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Field:
     name: Ident
     type: TypeRef
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class ContactDecl:
     fields: tuple[Field, ...]
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class CompanyDecl:
     fields: tuple[Field, ...]
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class EventDecl:
     name: Ident
     fields: tuple[Field, ...]
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Schema:
     contacts: tuple[ContactDecl, ...]     # the checker accepts at most one
     events: tuple[EventDecl, ...]
@@ -304,13 +320,13 @@ class Schema:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Include:
     path: str
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Let:
     name: Ident
     value: "Expr"
@@ -319,7 +335,7 @@ class Let:
 
 # ------------------------------------------------------------------ rules
 
-@attrs.frozen(kw_only=True)
+@node
 class Points:
     """``+20``, ``+20 max 40``, ``+10 once``. ``amount`` is signed."""
     amount: int
@@ -329,7 +345,7 @@ class Points:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class PointsFrom:
     """``+ manual_points in -50..50``: the points are a property's value, bounded."""
     name: "Ident"
@@ -340,7 +356,7 @@ class PointsFrom:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class When:
     """``CONDITION => POINTS``."""
     condition: "Expr"
@@ -351,14 +367,14 @@ class When:
 Bound = Union[Number, Duration, Name]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BandCompare:
     op: CmpOp                 # <, <=, >, >= (== and != are rejected by the checker)
     value: Bound
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BandRange:
     """``low..high`` (both ends included) or ``low..<high`` (high excluded)."""
     low: Bound
@@ -367,14 +383,14 @@ class BandRange:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BandValue:
     """A single number or string, a list literal, or a constant naming one of those."""
     value: "Number | Text | ListLit | Name"
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class BandOtherwise:
     span: Span = _span()
 
@@ -382,14 +398,14 @@ class BandOtherwise:
 BandTest = Union[BandCompare, BandRange, BandValue, BandOtherwise]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Band:
     test: BandTest
     points: Points
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Bands:
     """``VALUE [case_sensitive] { BAND => POINTS; ... }``: the one matching band's points."""
     subject: "Expr"
@@ -398,7 +414,7 @@ class Bands:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Each:
     """``each EVENT [distinct ATTR] [where C] [within D] => POINTS [max M | once]``."""
     event: Ident
@@ -412,28 +428,28 @@ class Each:
 RuleBody = Union[When, Bands, Each]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Rule:
     name: Ident
     body: RuleBody
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Cap:
     amount: int
     percent: bool = False
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Share:
     """``share P%``: the group's part of a weighted score."""
     percent: int
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Group:
     name: Ident
     cap: Cap | None
@@ -442,21 +458,21 @@ class Group:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class DecayStep:
     after: Duration
     percent: int
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class InactivityDecay:
     steps: tuple[DecayStep, ...]
     activity: tuple[Ident, ...] | None      # None: every event kind
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class HalfLifeDecay:
     half_life: Duration
     span: Span = _span()
@@ -465,7 +481,7 @@ class HalfLifeDecay:
 ScoreItem = Union[InactivityDecay, HalfLifeDecay, Group, Rule]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Score:
     name: Ident
     max: int | None
@@ -484,14 +500,14 @@ class Score:
 
 # ------------------------------------------------------------------ tiers and models
 
-@attrs.frozen(kw_only=True)
+@node
 class Threshold:
     op: CmpOp
     value: "Expr"
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Otherwise:
     span: Span = _span()
 
@@ -499,14 +515,14 @@ class Otherwise:
 TierTest = Union[Threshold, Otherwise, "Expr"]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class TierEntry:
     label: Ident
     test: TierTest
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Tier:
     name: Ident
     by: "Expr | None"
@@ -515,7 +531,7 @@ class Tier:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Monotonic:
     """``monotonic [unless CONDITION]``: the tier never moves down between runs, unless the
     condition is true."""
@@ -523,13 +539,13 @@ class Monotonic:
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Scope:
     condition: "Expr"
     span: Span = _span()
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Disqualify:
     name: Ident
     condition: "Expr"
@@ -539,7 +555,7 @@ class Disqualify:
 ModelItem = Union[Scope, Disqualify, Score, Tier]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Model:
     name: Ident
     items: tuple[ModelItem, ...]
@@ -574,7 +590,7 @@ class Model:
 TopItem = Union[Include, Schema, Let, Model]
 
 
-@attrs.frozen(kw_only=True)
+@node
 class Comment:
     """A ``# ...`` comment: not part of the model, kept for the formatter."""
     text: str              # including the leading '#'
@@ -582,7 +598,7 @@ class Comment:
     column: int
 
 
-@attrs.frozen(kw_only=True)
+@node
 class RuleFile:
     path: str = attrs.field(eq=False)
     items: tuple[TopItem, ...]
