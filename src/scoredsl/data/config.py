@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -183,6 +182,8 @@ def load(path: str | os.PathLike | None = None) -> Config:
             return Config(path=None)
         path = found
     shown = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+    import tomllib          # (here: a rule file outside a project is checked without a TOML reader)
+
     try:
         data = tomllib.loads(Path(path).read_text("utf-8"))
     except OSError as exc:

@@ -10,7 +10,6 @@ project without a ``hubspot:`` source gets no HubSpot warnings. ``scoredsl hubsp
 
 from __future__ import annotations
 
-import tomllib
 from typing import Any, Iterator
 
 from scoredsl.api import Diagnostic, Spec, SpecError, parse_spec
@@ -38,6 +37,8 @@ def configured_sources(path: str | None = None) -> list[tuple[str, Spec]]:
     found = path or find_config()
     if found is None:
         return []
+    import tomllib          # (here: a rule file outside a project needs no TOML reader)
+
     try:
         with open(found, "rb") as file:
             data = tomllib.load(file)
