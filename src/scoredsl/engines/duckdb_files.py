@@ -200,7 +200,8 @@ def load_files(con, files: Files, schema: DataSchema, summary: RunSummary,
     ``read``: the ``(event type, attribute)`` pairs the queries read (``None``: any). A text
     attribute no query reads is not staged (its column in the event relations is NULL): any
     text is a valid text value, so it has nothing to check either, and the staged events are
-    narrower. (A cell too long for the Python reader is still looked for in every column.)"""
+    narrower. (A cell too long for the Python reader fails its line in any column: see
+    :data:`_LINE_CHECKED`.)"""
     import duckdb
 
     con.execute("SET TimeZone = 'UTC'")
