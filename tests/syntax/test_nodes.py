@@ -49,7 +49,8 @@ def _check(tree) -> int:
 
 def test_every_node_class_is_made_by_node():
     for module in (nodes, ir):
-        made = [c for c in vars(module).values() if isinstance(c, type) and attrs.has(c) and c.__module__ == module.__name__]
+        made = [c for c in vars(module).values()
+                if isinstance(c, type) and attrs.has(c) and c.__module__ == module.__name__]
         assert made and all(c.__repr__ is nodes._repr for c in made), module.__name__
 
 
