@@ -93,6 +93,10 @@ def test_a_list_cell_without_items_is_missing():
     ("20240601T093000Z", DATETIME, "is not a datetime"),
     ("2024-06-01T25:00:00Z", DATETIME, "is not a datetime: hour must be in 0..23"),
     ("2024-06-01+02:00", DATETIME, "is not a datetime"),
+    # Python's own parser would read +02:90 as +03:30
+    ("2024-06-01T09:30:00+02:90", DATETIME, "'2024-06-01T09:30:00+02:90' is not a datetime: the minutes of its "
+                                            "offset are beyond 59"),
+    ("2024-06-01 09:30-0560", DATETIME, "the minutes of its offset are beyond 59"),
 ])
 def test_csv_errors_are_precise(raw, spec, message):
     error = csv_error(raw, spec)

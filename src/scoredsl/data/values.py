@@ -27,8 +27,8 @@ is parsed; a text value is kept exactly as written.
 
 Datetimes: ``YYYY-MM-DD``, optionally followed by ``T`` (or ``t`` or one space) and
 ``HH:MM[:SS[.fraction]]``, optionally followed by ``Z`` or an offset ``+HH:MM``, ``+HHMM`` or
-``+HH``. No offset means UTC; a date alone is midnight UTC; fractions beyond microseconds are
-truncated. The result is always an aware ``datetime`` in UTC. Week dates, ordinal dates and
+``+HH`` (hours 00 to 23, minutes 00 to 59). No offset means UTC; a date alone is midnight UTC;
+fractions beyond microseconds are truncated. The result is always an aware ``datetime`` in UTC. Week dates, ordinal dates and
 the compact ``20240601T0930`` form are rejected: they are almost always a mistake in a CRM
 export. Numbers (epoch seconds) are rejected for dates and datetimes.
 
@@ -215,6 +215,8 @@ def _datetime(text: str) -> dt.datetime:
     match = _DATETIME.fullmatch(text)
     if match is None:
         raise BadValue(_not_a(_show(text), "datetime", _EXPECTED_TEXT["datetime"]))
+    if (match.group(11) or "00") > "59":    # (Python's own parser takes +02:90 as +03:30)
+        raise BadValue(f"{_show(text)} is not a datetime: the minutes of its offset are beyond 59")
     try:  # fast path: the C parser accepts everything the pattern does, except t and z
         value = dt.datetime.fromisoformat(text)
     except ValueError:

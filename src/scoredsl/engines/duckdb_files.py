@@ -8,6 +8,12 @@ read again by the Python reader instead, which finds the first problem and repor
 ``--on-error skip``, skips exactly the rows the Python engine skips). So errors, skipped rows and
 results are the same as on the Python engine, whatever the data.
 
+Each file is first read taking each value only in its type's plain form (``2026-06-01T09:30:00Z``,
+``42``, no white space around it), which DuckDB reads fast and exactly as Python does. Only when
+that leaves a cell unread is the file read again by every rule of the language (white space,
+``t`` and ``z``, a comma before the fraction...), and only if that too leaves one does the
+Python reader take over.
+
 Parquet columns of any type are read as their text form (timestamps in UTC) and then follow the
 rules for CSV cells, so a Parquet file and its CSV export give the same scores.
 """
@@ -30,7 +36,6 @@ __all__ = ["Files", "load_files", "convert"]
 _DATETIME = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
              r"(?:([Zz])|([+-])([0-9]{2})(?::?([0-9]{2}))?)?)?$")
 _PARTS = ["y", "mo", "d", "h", "mi", "s", "f", "z", "sg", "oh", "om"]
-_USUAL_DATETIMES = ("____-__-__T__:__:__Z", "____-__-__ __:__:__", "____-__-__T__:__:__", "____-__-__")
 _COMMON_DATETIME = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
                     r"(?:Z|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?)?")
 
@@ -77,10 +82,55 @@ def _blank(raw: str, stripped: str | None = None) -> str:
     return f"({raw} IS NULL OR {stripped or _stripped(raw)} = '')"
 
 
-def convert(raw: str, spec: TypeSpec, stripped: str | None = None) -> str:
-    """SQL for the canonical value of text ``raw`` (``stripped``: the same, already stripped);
-    NULL for a missing value *and* for a value that does not parse."""
-    s = stripped or _stripped(raw)
+def convert(raw: str, spec: TypeSpec) -> str:
+    """SQL for the canonical value of text ``raw``: NULL for a missing value *and* for a value
+    that does not parse. A cell in its type's plain form is read as it is (:func:`_plain`); only
+    the others are stripped of white space and read by every rule of the language."""
+    if spec.is_list or spec.base in ("text", "bool"):
+        return _exact(raw, spec)
+    return f"CASE WHEN {raw} IS NULL THEN NULL WHEN {_plain(raw, spec.base)} ELSE {_exact(raw, spec)} END"
+
+
+def _fast(raw: str, spec: TypeSpec) -> str:
+    """:func:`convert` for cells in plain form: the same value, or NULL for any other cell (which
+    then needs :func:`convert`). Much cheaper on DuckDB: the rules for every other form are a
+    large expression, and DuckDB pays for each part of it on every batch of rows, even when no
+    row of the batch needs it."""
+    if spec.is_list or spec.base in ("text", "bool"):
+        return _exact(raw, spec)        # small already
+    return f"CASE WHEN {_plain(raw, spec.base)} END"
+
+
+_INT = "[+-]?[0-9]+"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _plain(s: str, base: str) -> str:
+    """``WHEN condition THEN value`` for text ``s`` of type ``base`` in the forms DuckDB's casts
+    read exactly as the language does: a full regular expression match first. (DuckDB's casts
+    alone take more: white space inside a time, one-digit seconds, an hour of 24, a sign before
+    a date, ``1_000``, ``0x1F``, ``1.0`` as an int. A cell in a form not matched here goes to
+    :func:`_exact`, where it is read by parts or rejected.)"""
+    if base == "int":
+        return f"regexp_full_match({s}, '{_INT}') THEN TRY_CAST({s} AS BIGINT)"
+    if base == "number":
+        value = f"TRY_CAST({s} AS DOUBLE)"
+        return f"regexp_full_match({s}, {_q(_NUMBER)}) THEN CASE WHEN isfinite({value}) THEN {value} END"
+    if base == "date":
+        return (f"regexp_full_match({s}, '{_DATE}') AND {s} >= '0001' "
+                f"THEN epoch_us(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP))")
+    if base == "datetime":
+        # years 2 to 9998: even with an offset, the instant is within years 1 to 9999 in UTC
+        return (f"regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0002' AND {s} < '9999' "
+                f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ))")
+    raise ValueError(f"unknown type {base!r}")
+
+
+def _exact(raw: str, spec: TypeSpec) -> str:
+    """SQL for the canonical value of text ``raw``, by every rule of the language: stripped of
+    white space, then read (see :func:`convert`)."""
+    s = _stripped(raw)
     if spec.is_list:
         items = (f"list_filter(list_transform(string_split({raw}, ';'), lambda x: trim(x, {_WS})), lambda x: x <> '')")
         escaped = (f"list_transform({items}, lambda x: replace(replace(x, {_q(LIST_ESC)}, {_q(LIST_ESC * 2)}), "
@@ -88,34 +138,19 @@ def convert(raw: str, spec: TypeSpec, stripped: str | None = None) -> str:
         return (f"CASE WHEN {_blank(raw, s)} OR len({items}) = 0 THEN NULL ELSE "
                 f"{_q(LIST_SEP)} || array_to_string({escaped}, {_q(LIST_SEP)}) || {_q(LIST_SEP)} END")
     base = spec.base
-    if base == "text":
-        return f"CASE WHEN {_blank(raw, s)} THEN NULL ELSE {raw} END"
-    if base == "int":
-        return f"CASE WHEN regexp_full_match({s}, '[+-]?[0-9]+') THEN TRY_CAST({s} AS BIGINT) END"
-    if base == "number":
-        pattern = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-        value = f"TRY_CAST({s} AS DOUBLE)"
-        return f"CASE WHEN regexp_full_match({s}, {_q(pattern)}) AND isfinite({value}) THEN {value} END"
-    if base == "bool":   # the usual spellings first, without lower()
+    if base == "text":      # a cell that starts with a visible character is not blank
+        return f"CASE WHEN ord({raw}) BETWEEN 33 AND 126 THEN {raw} WHEN {_blank(raw, s)} THEN NULL ELSE {raw} END"
+    if base == "bool":      # the usual spellings first, without lower()
         return (f"CASE {s} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE "
                 f"ELSE CASE WHEN lower({s}) IN ('true', 'yes', '1') THEN TRUE "
                 f"WHEN lower({s}) IN ('false', 'no', '0') THEN FALSE END END")
-    if base == "date":
-        return (f"CASE WHEN regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND {s} >= '0001' "
-                f"THEN epoch_us(CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP)) END")
     if base == "datetime":
-        # the common forms, which DuckDB's own parser reads exactly as Python does; the rest
+        # years 1 and 9999: an instant with an offset can leave years 1 to 9999 once in UTC
+        # (9999-12-31T23:00-02:00), which the language rejects, as Python does; the other forms
         # (t, z, a comma, more than 6 decimals) by parts
-        # the export formats seen most (2026-06-01T09:30:00Z, with a space, a date alone) by
-        # LIKE and the hour, not by a regex
-        usual = " OR ".join(f"{s} LIKE '{shape}'" for shape in _USUAL_DATETIMES)
-        # a form with an offset can leave years 1 to 9999 once in UTC (9999-12-31T23:00-02:00):
-        # the language rejects it, as Python does
-        return (f"CASE WHEN ({usual}) AND substr({s}, 12, 2) <= '23' AND {s} >= '0001' "
-                f"THEN epoch_us(TRY_CAST({s} AS TIMESTAMPTZ)) "
-                f"WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
+        return (f"CASE WHEN {_plain(s, base)} WHEN regexp_full_match({s}, {_q(_COMMON_DATETIME)}) AND {s} >= '0001' "
                 f"THEN {_in_years(f'epoch_us(TRY_CAST({s} AS TIMESTAMPTZ))')} ELSE {_in_years(_datetime(s))} END")
-    raise ValueError(f"unknown type {base!r}")
+    return f"CASE WHEN {_plain(s, base)} END"
 
 
 # Instants of years 1 to 9999 in UTC, in epoch microseconds: what a Python datetime holds.
@@ -227,24 +262,38 @@ def _plain_text(spec: TypeSpec) -> bool:
     return spec.base == "text" and not spec.is_list
 
 
-def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str, str], source: str) -> str:
+def _stage(con, table: str, columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str, str],
+           source: str, counts: str) -> tuple:
+    """Create ``table`` from ``source`` (:func:`_staged`) and return ``counts`` (SQL over it, the
+    first the problems). Cells are read in their plain forms first; only when that leaves a
+    problem is the table made again by every rule of the language."""
+    for exact in (False, True):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {_staged(columns, keep, source, exact)}")
+        found = con.execute(f"SELECT {counts} FROM {table}").fetchone()
+        if not found[0]:
+            break
+    return found
+
+
+def _staged(columns: list[tuple[str, str, TypeSpec, str | None]], keep: dict[str, str], source: str,
+            exact: bool = True) -> str:
     """A SELECT over ``source`` giving the ``keep`` columns (name: SQL), each column's value
     (converted once), and ``_sd_bad``: a present value that does not parse. ``columns`` are
     ``(name, raw text SQL, type, condition)``: a value that does not parse is a problem only
-    where its condition (SQL over the ``keep`` names) holds."""
+    where its condition (SQL over the ``keep`` names) holds. Not ``exact``: cells only in their
+    plain forms (:func:`_fast`), any other a problem."""
     inner = [f"{sql} AS {name}" for name, sql in keep.items()] + [
-        f"{raw} AS _sd_r{i}, {_stripped(raw)} AS _sd_s{i}" for i, (_n, raw, _s, _w) in enumerate(columns)]
+        f"{raw} AS _sd_r{i}" for i, (_n, raw, _s, _w) in enumerate(columns)]
     keep = list(keep)
     middle = list(keep)
     flags = []
     for i, (name, _raw, spec, where) in enumerate(columns):
-        value = convert(f"_sd_r{i}", spec, f"_sd_s{i}")
-        present = f"NOT {_blank(f'_sd_r{i}', f'_sd_s{i}')}"
-        if where:
-            present = f"({where} AND {present})"
-        middle += [f"{value} AS {name}", f"{present} AS _sd_has{i}"]
+        middle.append(f"{(convert if exact else _fast)(f'_sd_r{i}', spec)} AS {name}")
         if not _plain_text(spec):       # a present text value is never missing: no flag to set
-            flags.append(f"(_sd_has{i} AND {name} IS NULL)")
+            middle.append(f"_sd_r{i}")
+            # no value: a problem when the cell is not blank (the cheapest test first)
+            problem = [f"{name} IS NULL", *([f"({where})"] if where else []), f"NOT {_blank(f'_sd_r{i}')}"]
+            flags.append(f"({' AND '.join(problem)})")
     outer = keep + [name for name, _r, _s, _w in columns] + [f"({' OR '.join(flags) or 'FALSE'}) AS _sd_bad"]
     return (f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(middle)} FROM "
             f"(SELECT {', '.join(inner)} FROM {source}))")
@@ -265,12 +314,9 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
     if text["id"].startswith("CAST(NULL"):
         return False
     # contacts: a table keeps the file's order in its rowid
-    staged = _staged([(c, text[n], s, None) for c, n, s in props],
-                     {"_sd_id": _stripped(text["id"])}, relation)
-    con.execute(f"CREATE TABLE _sd_stage_contacts AS {staged}")
-    problems, duplicates = con.execute(
-        "SELECT count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), "
-        "count(*) - count(DISTINCT _sd_id) FROM _sd_stage_contacts").fetchone()
+    problems, duplicates = _stage(
+        con, "_sd_stage_contacts", [(c, text[n], s, None) for c, n, s in props], {"_sd_id": _stripped(text["id"])},
+        relation, "count(*) FILTER (WHERE _sd_bad OR _sd_id IS NULL OR _sd_id = ''), count(*) - count(DISTINCT _sd_id)")
     if problems or duplicates:
         return False
 
@@ -302,14 +348,16 @@ def _load(con, files: Files, schema: DataSchema, summary: RunSummary, companies:
         # the type as a number (its index among the declared types, -1 when blank, -2 when not
         # declared): the event relations and the models' scans of them compare numbers, not text
         number = " ".join(f"WHEN {_q(e)} THEN {i}" for i, e in enumerate(events))
-        keep = {"_sd_kind": f"CASE coalesce({kind}, '') WHEN '' THEN -1 {number} ELSE -2 END",
+        exact = f"CASE coalesce({kind}, '') WHEN '' THEN -1 {number} ELSE -2 END"
+        # a cell that is a declared name as it is (no white space around it) needs no stripping
+        plain = " ".join(f"WHEN {_q(e)} THEN {i}" for i, e in enumerate(events) if e and e == e.strip(WHITESPACE))
+        keep = {"_sd_kind": f"CASE {etext['type']} {plain} ELSE {exact} END" if plain else exact,
                 "_sd_cid": _stripped(etext["contact_id"])}
-        con.execute(f"CREATE TABLE _sd_stage_events AS {_staged(columns, keep, erelation)}")
-        problems, ignored, declared = con.execute(
-            "SELECT count(*) FILTER (WHERE _sd_kind = -1 OR (_sd_kind >= 0 "
+        problems, ignored, declared = _stage(
+            con, "_sd_stage_events", columns, keep, erelation,
+            "count(*) FILTER (WHERE _sd_kind = -1 OR (_sd_kind >= 0 "
             "AND (_sd_bad OR _sd_cid IS NULL OR _sd_cid = '' OR _sd_ts IS NULL))), "
-            "count(*) FILTER (WHERE _sd_kind = -2), count(*) FILTER (WHERE _sd_kind >= 0) "
-            "FROM _sd_stage_events").fetchone()
+            "count(*) FILTER (WHERE _sd_kind = -2), count(*) FILTER (WHERE _sd_kind >= 0)")
         if problems:
             return False
         summary.ignored_events += ignored
