@@ -1,6 +1,7 @@
-"""The nodes of the syntax tree and of the intermediate form show themselves as attrs shows a
-class (``compile --emit ir`` prints them), though their repr is one shared function
-(scoredsl.syntax.nodes.node), not one attrs compiles for each class."""
+"""The nodes of the syntax tree and of the intermediate form show themselves, compare and hash
+as attrs' own methods would (``compile --emit ir`` prints them; the checker and the compilers
+compare them and keep them in sets), though their repr, == and hash are shared functions
+(scoredsl.syntax.nodes.node), not ones attrs compiles for each class."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from scoredsl.syntax.loader import load_text
 
 @functools.cache
 def _as_attrs_shows_it(cls: type) -> type:
-    """A twin of ``cls`` with attrs' own repr."""
-    return attrs.make_class(cls.__name__, {f.name: attrs.field(repr=f.repr) for f in attrs.fields(cls)},
+    """A twin of ``cls`` with attrs' own repr, == and hash."""
+    return attrs.make_class(cls.__name__, {f.name: attrs.field(repr=f.repr, eq=f.eq) for f in attrs.fields(cls)},
                             frozen=True, slots=True)
+
+
+def _twin(value):
+    return _as_attrs_shows_it(type(value))(**{f.name: getattr(value, f.name) for f in attrs.fields(type(value))})
 
 
 def _every_node(value):
@@ -38,11 +43,19 @@ def _every_node(value):
 
 def _check(tree) -> int:
     seen = 0
+    last = {}           # the last node of each class: pairs to compare
     for value in _every_node(tree):
         if type(value).__module__ in (nodes.__name__, ir.__name__):
-            twin = _as_attrs_shows_it(type(value))(**{f.name: getattr(value, f.name)
-                                                     for f in attrs.fields(type(value))})
+            twin = _twin(value)
             assert repr(value) == repr(twin)
+            other = last.setdefault(type(value), value)
+            assert (value == other) is (twin == _twin(other)) and (value != other) is (twin != _twin(other))
+            assert value == value and not value != value and hash(value) == hash(value)
+            if "span" in attrs.fields_dict(type(value)):      # not compared: where the node is
+                elsewhere = attrs.evolve(value, span=nodes.Span.point("elsewhere.score", 9, 9))
+                assert elsewhere == value and hash(elsewhere) == hash(value)
+            assert value != twin and value.__eq__(42) is NotImplemented
+            last[type(value)] = value
             seen += 1
     return seen
 
@@ -51,7 +64,8 @@ def test_every_node_class_is_made_by_node():
     for module in (nodes, ir):
         made = [c for c in vars(module).values()
                 if isinstance(c, type) and attrs.has(c) and c.__module__ == module.__name__]
-        assert made and all(c.__repr__ is nodes._repr for c in made), module.__name__
+        shared = (nodes._repr, nodes._eq, nodes._hash)
+        assert made and all((c.__repr__, c.__eq__, c.__hash__) == shared for c in made), module.__name__
 
 
 @settings(max_examples=strategies.examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,6 @@ being missing.
 from __future__ import annotations
 
 import enum
-import hashlib
 from typing import Union
 
 import attrs
@@ -130,6 +129,8 @@ class ContactAgg:
     @property
     def key(self) -> str:
         """Where a company evaluator finds the value: a key no property can have."""
+        import hashlib      # (here: only company models ask)
+
         digest = hashlib.sha256(repr((self.func, self.filter, self.value)).encode("utf-8")).hexdigest()[:16]
         return f"contacts:{self.func}:{digest}"
 

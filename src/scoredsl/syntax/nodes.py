@@ -9,6 +9,7 @@ diagnostic can point at the exact name.
 from __future__ import annotations
 
 import enum
+import operator
 from typing import Union
 
 import attrs
@@ -28,13 +29,34 @@ def _repr(self) -> str:
                         if field.repr) + ")")
 
 
+def _eq(self, other) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return self._compared(self) == other._compared(other)
+
+
+def _hash(self) -> int:
+    return hash((self.__class__, self._compared(self)))
+
+
+def _tuple_of(names: tuple[str, ...]):
+    """A function giving the tuple of these attributes of an object."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    get = operator.attrgetter(*names) if names else None
+    return (lambda value: (get(value),)) if get else (lambda value: ())
+
+
 def node(cls: type) -> type:
-    """``@attrs.frozen(kw_only=True)``, with attrs' ``repr`` made by one shared function: attrs
-    writes and compiles the source of each class's methods when the class is made, and the
-    repr was the larger half of that source, a sixth of `scoredsl check`'s start. (Nodes form
-    no cycle, so the repr needs no guard against one.)"""
-    made = attrs.frozen(kw_only=True, repr=False)(cls)
-    made.__repr__ = _repr
+    """``@attrs.frozen(kw_only=True)``, with attrs' ``repr``, ``==`` and ``hash`` made by shared
+    functions: attrs writes and compiles the source of each class's methods when the class is
+    made, a sixth of `scoredsl check`'s start. The shared ones give what attrs' give: the repr
+    of the fields attrs shows, equality of the tuples of the fields it compares (none of this
+    class or of another), the hash of that tuple. (Nodes form no cycle, so the repr needs no
+    guard against one.)"""
+    made = attrs.frozen(kw_only=True, repr=False, eq=False)(cls)
+    made._compared = staticmethod(_tuple_of(tuple(f.name for f in attrs.fields(made) if f.eq)))
+    made.__repr__, made.__eq__, made.__hash__ = _repr, _eq, _hash
     return made
 
 

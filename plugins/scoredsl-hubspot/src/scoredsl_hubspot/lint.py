@@ -14,15 +14,16 @@ from typing import Any, Iterator
 
 from scoredsl.api import Diagnostic, Spec, SpecError, parse_spec
 
-from .capabilities import diagnose, needs
-from .mapping import resolve
-from .options import source_settings
-
 __all__ = ["hubspot_data", "configured_sources", "diagnostics_for"]
 
 
 def diagnostics_for(program, spec: Spec, label: str = "the hubspot source") -> list[Diagnostic]:
     """Every HS diagnostic of ``program`` (an ``ir.Program``) for a ``hubspot:`` source ``spec``."""
+    # (here: ``scoredsl check`` of a project without a hubspot: source never needs them)
+    from .capabilities import diagnose, needs
+    from .mapping import resolve
+    from .options import source_settings
+
     settings = source_settings(spec)
     mapping = resolve(program.schema.contact, settings.properties)
     return diagnose(needs(program), events_on=settings.events != "off", event_types=settings.event_types,
