@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategies import examples
-from scoredsl.data.canonical import OutOfRange, encode
+from scoredsl.data.canonical import WHITESPACE, OutOfRange, encode
 from scoredsl.data.records import DataError, TypeSpec, epoch_micros
 from scoredsl.data.values import parse_csv_value
 from scoredsl.data.records import DataSchema
@@ -373,3 +373,35 @@ def test_only_the_text_attributes_no_query_reads_are_left_out_of_the_staged_even
     assert len([c for c in staged if c.startswith("_sd_v")]) == 3
     # in the relation the query reads: the attribute it reads, and NULL for the others
     assert con.execute('SELECT _sd_a0, _sd_a1, _sd_a2 FROM "_sd_events_1"').fetchall() == [("spring", None, None)]
+
+
+EVENT_TYPES = st.one_of(
+    st.sampled_from(["visit", "click", "chat", "Visit", "list_membership", "visit2", "v"]),
+    st.tuples(SPACES, st.sampled_from(["visit", "click", "chat"]), SPACES).map("".join))
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(types=st.lists(st.tuples(st.sampled_from(["c1", "c2"]), EVENT_TYPES), min_size=1, max_size=12))
+def test_each_event_counts_under_its_type_or_is_ignored_as_on_the_python_engine(invoke, tmp_path_factory, types):
+    """Declared types as they are, with white space around them, in another case, and types
+    the schema does not declare (which exports have many of): the same counts and the same
+    events ignored on both engines."""
+    tmp_path = tmp_path_factory.mktemp("types")
+    (tmp_path / "m.score").write_text(
+        'schema { contact { } event visit { } event click { } }\n'
+        'model m { score s { rule a: each visit => +1 max 100\n rule b: each click => +100 max 10000 } }\n', "utf-8")
+    (tmp_path / "contacts.csv").write_text("id\nc1\nc2\n", "utf-8")
+    with open(tmp_path / "events.csv", "w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows([("contact_id", "type", "timestamp"),
+                                    *((cid, kind, "2026-10-01T00:00:00Z") for cid, kind in types)])
+    results = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.csv"
+        result = invoke("run", tmp_path / "m.score", "--source", f"csv:{tmp_path}", "--as-of", "2026-11-01",
+                        "--sink", f"csv:{out}", "--engine", engine)
+        assert result.exit_code == 0, result.output
+        ignored = [line for line in result.output.splitlines() if "ignored" in line]
+        results[engine] = (out.read_bytes(), ignored)
+    assert results["duckdb"] == results["python"]
+    undeclared = sum(kind.strip(WHITESPACE) not in ("visit", "click") for _cid, kind in types)
+    assert [line.split()[0] for line in results["python"][1]] == ([f"{undeclared:,}"] if undeclared else [])
